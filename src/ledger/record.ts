@@ -1,0 +1,93 @@
+// One RequestRecord per request: hits and misses, successes and failures. Dashboards, alerts,
+// experiments and replay all read these.
+
+import type { Usage, WireFormat } from '../core/canonical.js';
+
+export type RequestStatus = 'ok' | 'error' | 'aborted';
+
+/** A decision a pipeline stage took, in order; shown in the ledger and the dashboard. */
+export interface TrailEntry {
+  stage: string;
+  /** short machine-readable decision, e.g. 'hit', 'miss', 'route', 'retry', 'fallback' */
+  decision: string;
+  /** human-readable reason */
+  reason?: string;
+  /** any numbers or names that explain the decision (similarity, threshold, model, attempt...) */
+  data?: Record<string, unknown>;
+}
+
+/** One upstream attempt (a request can make several: retries, fallbacks, cascades). */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  status: number | null;
+  errorClass?: string;
+  startedAt: number;
+  endedAt: number;
+  usage?: Usage;
+  costUsd: number;
+}
+
+export interface RequestRecord {
+  /** ids */
+  requestId: string;
+  traceId?: string;
+  keyId?: string;
+  team?: string;
+  user?: string;
+  session?: string;
+  route?: string;
+  endpoint: string; // e.g. '/v1/chat/completions'
+  apiFormat: WireFormat;
+  flag?: string;
+  variant?: string;
+
+  /** what was asked and what answered */
+  requestedModel: string;
+  provider?: string;
+  model?: string;
+  stream: boolean;
+
+  /** timestamps, epoch milliseconds with sub-ms precision where measured */
+  receivedAt: number;
+  dequeuedAt?: number;
+  upstreamSentAt?: number;
+  firstByteAt?: number;
+  firstTokenAt?: number;
+  lastTokenAt?: number;
+  completedAt: number;
+
+  /** derived durations, milliseconds */
+  latencyMs: number;
+  ttftMs?: number;
+  upstreamMs?: number;
+  /** time the gateway itself added: total minus time spent waiting on the upstream */
+  overheadMs: number;
+
+  /** tokens and cost */
+  usage: Usage;
+  costUsd: number;
+  /** cost split by prompt component (system, tools, history, user, context) when measured */
+  costByComponent?: Record<string, number>;
+  /** the baseline policy's cost: what the user would have paid without Tollgate */
+  baselineCostUsd?: number;
+  baselineModel?: string;
+  /** cost of attempts that failed (retries, fallbacks), included in costUsd */
+  failedAttemptsCostUsd?: number;
+  attempts?: AttemptRecord[];
+
+  /** caching */
+  cacheStatus?: 'hit' | 'miss' | 'bypass' | 'semantic_hit';
+  savedCostUsd?: number;
+  savedMs?: number;
+
+  /** the decision trail */
+  trail: TrailEntry[];
+
+  /** outcome */
+  status: RequestStatus;
+  httpStatus: number;
+  errorClass?: string;
+  errorMessage?: string;
+  finishReason?: string;
+}

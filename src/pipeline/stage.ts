@@ -1,0 +1,85 @@
+// A lever is a stage: it sees the canonical request, may answer it (cache hit), change it (router,
+// optimizer) or wrap the call downstream (retries, fallbacks), and says what it did in the trail.
+
+import type { ChatRequest, ChatResponse, WireFormat } from '../core/canonical.js';
+import type { CallTimings, StreamChunk } from '../providers/contract.js';
+import type { RequestRecord, TrailEntry, AttemptRecord } from '../ledger/record.js';
+
+/** Who is calling, resolved from the virtual API key. */
+export interface Caller {
+  keyId: string;
+  team?: string;
+  user?: string;
+}
+
+/** The upstream a request goes to: a provider instance from config and the model id there. */
+export interface Target {
+  provider: string;
+  model: string;
+}
+
+export interface GatewayContext {
+  readonly requestId: string;
+  /** wire format the client speaks */
+  readonly format: WireFormat;
+  readonly endpoint: string;
+  readonly caller: Caller;
+  /** request headers, lower-cased names */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** the canonical request; stages that change it must set `rewritten` */
+  request: ChatRequest;
+  /** the client's body bytes, relayed as-is on the fast path */
+  readonly rawBody: Buffer;
+  /** true once any stage changed the request (disables the byte-for-byte fast path) */
+  rewritten: boolean;
+  /** route name when the requested model is a route */
+  route?: string;
+  /** where the request will go; the router sets it, the executor reads it */
+  target?: Target;
+  /** candidates to try after `target` fails (fallbacks), in order */
+  fallbacks?: Target[];
+  readonly trail: TrailEntry[];
+  /** ledger fields stages fill in (cache status, saved cost, baseline...) */
+  readonly record: Partial<RequestRecord>;
+  /** every upstream attempt, successful or not */
+  readonly attempts: AttemptRecord[];
+  /** extra response headers for the client (x-tollgate-cache, x-tollgate-route...) */
+  readonly responseHeaders: Record<string, string>;
+  readonly timings: CallTimings;
+  /** aborted when the client disconnects */
+  readonly signal: AbortSignal;
+  readonly receivedAt: number;
+}
+
+export interface CompleteResult {
+  kind: 'complete';
+  response: ChatResponse;
+  /** upstream bytes and their format, for byte-for-byte relay when the client speaks the same format */
+  raw?: { format: WireFormat; body: Buffer };
+  /** where it came from: 'upstream' or a cache */
+  source: 'upstream' | 'cache';
+}
+
+export interface StreamResult {
+  kind: 'stream';
+  chunks: AsyncIterable<StreamChunk>;
+  /** format of the raw bytes in chunks (absent for synthesized streams, e.g. cache hits) */
+  rawFormat?: WireFormat;
+  source: 'upstream' | 'cache';
+}
+
+export type ChatResult = CompleteResult | StreamResult;
+
+export type Next = () => Promise<ChatResult>;
+
+export interface Stage {
+  readonly name: string;
+  handle(ctx: GatewayContext, next: Next): Promise<ChatResult>;
+}
+
+/** Runs stages in order; the terminal function calls the upstream. */
+export function runPipeline(stages: readonly Stage[], ctx: GatewayContext, terminal: Next): Promise<ChatResult> {
+  const dispatch = (i: number): Promise<ChatResult> =>
+    i === stages.length ? terminal() : stages[i]!.handle(ctx, () => dispatch(i + 1));
+  return dispatch(0);
+}

@@ -1,0 +1,78 @@
+// The contract every provider adapter implements, kept as small as vercel/ai's doGenerate/doStream.
+// Shared code finds adapters through the registry (registry.ts), never through `if (kind === ...)`.
+
+import type {
+  ChatRequest,
+  ChatResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  StreamEvent,
+  WireFormat,
+} from '../core/canonical.js';
+
+/** Timestamps (epoch ms, sub-ms precision) the adapter fills in as the call progresses. */
+export interface CallTimings {
+  upstreamSentAt?: number;
+  firstByteAt?: number;
+  firstTokenAt?: number;
+  lastTokenAt?: number;
+  upstreamEndAt?: number;
+}
+
+export interface CallOptions {
+  /** the upstream model id to call */
+  model: string;
+  signal: AbortSignal;
+  timeoutMs?: number;
+  /**
+   * Fast path: the client's original body bytes. Set only when the client's wire format equals
+   * this adapter's and no lever rewrote the request (and the model name needs no rewrite).
+   */
+  rawBody?: Buffer;
+  /** extra headers to forward (e.g. anthropic-version, anthropic-beta) */
+  headers?: Record<string, string>;
+  timings: CallTimings;
+}
+
+/** One piece of an upstream stream: its raw bytes and the canonical events parsed from them. */
+export interface StreamChunk {
+  raw: Buffer;
+  events: StreamEvent[];
+}
+
+export interface UpstreamComplete {
+  kind: 'complete';
+  status: number;
+  response: ChatResponse;
+  /** the upstream body bytes, for byte-for-byte relay when formats match */
+  raw: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface UpstreamStream {
+  kind: 'stream';
+  status: number;
+  chunks: AsyncIterable<StreamChunk>;
+  headers: Record<string, string>;
+}
+
+export type UpstreamResult = UpstreamComplete | UpstreamStream;
+
+export interface ModelInfo {
+  id: string;
+  ownedBy?: string;
+}
+
+export interface ProviderAdapter {
+  /** instance name from config, e.g. 'openai' or 'sim-anthropic' */
+  readonly name: string;
+  /** adapter kind from the registry, e.g. 'openai', 'anthropic', 'openai-compatible' */
+  readonly kind: string;
+  /** the wire format this upstream speaks */
+  readonly wireFormat: WireFormat;
+  /** the OTel gen_ai.provider.name value */
+  readonly otelProviderName: string;
+  chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult>;
+  embeddings?(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
+  close?(): Promise<void>;
+}
