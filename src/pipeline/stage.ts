@@ -72,9 +72,21 @@ export type ChatResult = CompleteResult | StreamResult;
 
 export type Next = () => Promise<ChatResult>;
 
+/** An admin endpoint a stage exposes under the gateway (e.g. POST /admin/cache/purge). */
+export interface AdminRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** exact path, e.g. '/admin/cache/purge' */
+  path: string;
+  handler(body: unknown, query: URLSearchParams): Promise<{ status: number; body: unknown }>;
+}
+
 export interface Stage {
   readonly name: string;
   handle(ctx: GatewayContext, next: Next): Promise<ChatResult>;
+  /** called once the request's ledger record is final (off the response path) */
+  onRecord?(record: RequestRecord, ctx: GatewayContext): void;
+  adminRoutes?: AdminRoute[];
+  close?(): Promise<void>;
 }
 
 /** Runs stages in order; the terminal function calls the upstream. */
