@@ -1,0 +1,26 @@
+// `tollgate` command line: one sub-command per capability, each registered by its own module.
+
+import { Command } from 'commander';
+import { registerServeCommand, registerDemoCommand, registerKeysCommand } from './serve.js';
+import { registerSimCommand } from './sim.js';
+import { registerLedgerCommand } from './ledger.js';
+import { registerCacheCommand } from './cache.js';
+import { registerRouterCommand } from './router.js';
+
+export function buildProgram(): Command {
+  const program = new Command('tollgate')
+    .description('LLM cost & latency control plane: an OpenAI/Anthropic-compatible gateway that measures every request and cuts spend')
+    .showHelpAfterError();
+  registerServeCommand(program);
+  registerDemoCommand(program);
+  registerSimCommand(program);
+  registerLedgerCommand(program);
+  registerCacheCommand(program);
+  registerRouterCommand(program);
+  registerKeysCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv, { from: 'user' });
+}

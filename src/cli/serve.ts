@@ -1,0 +1,118 @@
+// `tollgate serve`, `tollgate demo` and `tollgate keys`.
+
+import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfigFile, resolveConfig } from '../config/load.js';
+import { demoConfig } from '../config/demo.js';
+import { startGateway, type RunningGateway } from '../server/gateway.js';
+import { hashKey } from '../server/auth.js';
+import { startSimulator } from '../sim/index.js';
+import { startTrafficGenerator } from '../demo/traffic.js';
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return n;
+}
+
+function onShutdown(fn: () => Promise<void>): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    fn().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function failConfig(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(`tollgate: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway against the providers in a config file')
+    .requiredOption('-c, --config <file>', 'path to tollgate.yaml')
+    .option('-p, --port <port>', 'listen port (overrides server.port)', parsePort)
+    .option('--host <host>', 'listen address (overrides server.host)')
+    .action(async (opts: { config: string; port?: number; host?: string }) => {
+      let config;
+      try {
+        config = loadConfigFile(opts.config);
+      } catch (err) {
+        failConfig(err);
+      }
+      const gw = await startGateway({ config, port: opts.port, host: opts.host });
+      console.log(`tollgate: gateway listening on ${gw.url} (data: ${config.dataDir})`);
+      onShutdown(() => gw.close());
+    });
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run simulated providers, the gateway and a background traffic generator (no API key needed)')
+    .option('-p, --port <port>', 'gateway port (default $PORT or 8787)', parsePort)
+    .option('--rate <perSecond>', 'background traffic, requests per second (0 = none)', Number, 2)
+    .option('--latency-scale <x>', 'simulated latency multiplier (1 = realistic, 0 = instant)', Number, 1)
+    .option('--data-dir <dir>', 'where the ledger lives (default $TOLLGATE_DATA_DIR or ./.tollgate)')
+    .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string }) => {
+      const port = opts.port ?? (process.env.PORT ? parsePort(process.env.PORT) : 8787);
+      const sim = await startSimulator({ port: 0, latencyScale: opts.latencyScale });
+      let gw: RunningGateway;
+      try {
+        const config = resolveConfig(demoConfig({ simUrl: sim.url, port, dataDir: opts.dataDir }), '(demo defaults)');
+        gw = await startGateway({ config });
+      } catch (err) {
+        await sim.close();
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          console.error(`tollgate: port ${port} is in use; pick another with --port or PORT=`);
+          process.exit(1);
+        }
+        failConfig(err);
+      }
+      const traffic = opts.rate > 0 ? startTrafficGenerator({ gatewayUrl: gw.url, ratePerSec: opts.rate }) : undefined;
+      console.log(
+        [
+          `tollgate demo: gateway on ${gw.url}, simulated providers on ${sim.url}`,
+          `  OpenAI SDK:    new OpenAI({ baseURL: '${gw.url}/v1', apiKey: 'any' })`,
+          `  Anthropic SDK: new Anthropic({ baseURL: '${gw.url}', apiKey: 'any' })`,
+          `  models: gpt-4o, gpt-4o-mini, claude-sonnet-4, claude-3-5-haiku, gemini-2.0-flash, text-embedding-3-small`,
+          `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20`,
+          traffic ? `  background traffic: ${opts.rate} req/s (--rate 0 to turn off)` : '  background traffic: off',
+        ].join('\n'),
+      );
+      onShutdown(async () => {
+        await traffic?.stop();
+        await gw.close();
+        await sim.close();
+      });
+    });
+}
+
+export function registerKeysCommand(program: Command): void {
+  const keys = program.command('keys').description('virtual API keys for clients');
+  keys
+    .command('create')
+    .description('make a new random key and print it with the config entry that admits it (only its hash goes in config)')
+    .requiredOption('--id <id>', 'a stable id for the ledger')
+    .option('--team <team>')
+    .option('--user <user>')
+    .action((opts: { id: string; team?: string; user?: string }) => {
+      const key = `tg_${randomBytes(24).toString('base64url')}`;
+      console.log(`key (shown once): ${key}\n\nauth:\n  keys:\n    - id: ${opts.id}\n      sha256: ${hashKey(key)}${opts.team ? `\n      team: ${opts.team}` : ''}${opts.user ? `\n      user: ${opts.user}` : ''}`);
+    });
+  keys
+    .command('hash <key>')
+    .description('print the SHA-256 of an existing key for the auth.keys config')
+    .action((key: string) => console.log(hashKey(key)));
+}

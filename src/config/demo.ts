@@ -1,0 +1,29 @@
+// The embedded defaults `tollgate demo` (and `npm start`) runs with: simulated providers under the
+// real model names and list prices, demo auth (any key), data under ./.tollgate.
+
+export interface DemoConfigOptions {
+  simUrl: string;
+  port?: number;
+  dataDir?: string;
+}
+
+export function demoConfig(opts: DemoConfigOptions): Record<string, unknown> {
+  return {
+    server: { host: '127.0.0.1', port: opts.port ?? 8787 },
+    dataDir: opts.dataDir ?? './.tollgate',
+    auth: { mode: 'demo' },
+    providers: [
+      { name: 'sim-openai', kind: 'openai', baseUrl: `${opts.simUrl}/v1` },
+      { name: 'sim-anthropic', kind: 'anthropic', baseUrl: opts.simUrl },
+      { name: 'sim-gemini', kind: 'openai-compatible', baseUrl: `${opts.simUrl}/v1beta/openai`, otelProviderName: 'gcp.gemini' },
+    ],
+    models: [
+      { name: 'gpt-4o', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o' } },
+      { name: 'gpt-4o-mini', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o-mini' } },
+      { name: 'text-embedding-3-small', provider: 'sim-openai', price: { provider: 'openai', model: 'text-embedding-3-small' } },
+      { name: 'claude-sonnet-4', provider: 'sim-anthropic', price: { provider: 'anthropic', model: 'claude-sonnet-4' } },
+      { name: 'claude-3-5-haiku', provider: 'sim-anthropic', price: { provider: 'anthropic', model: 'claude-3-5-haiku' } },
+      { name: 'gemini-2.0-flash', provider: 'sim-gemini', price: { provider: 'google', model: 'gemini-2.0-flash' } },
+    ],
+  };
+}

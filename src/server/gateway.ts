@@ -1,0 +1,197 @@
+// The gateway's HTTP server: a node:http server with a fixed route table. Fastify measured within
+// noise of the floor here, but the hot path needs the raw body bytes and raw socket writes anyway
+// (byte-for-byte relay), so a framework would add a layer without taking work off ours.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Usage, WireFormat } from '../core/canonical.js';
+import { GatewayError } from '../core/errors.js';
+import { PriceCatalog } from '../core/prices/catalog.js';
+import { costOf as priceUsage } from '../core/cost.js';
+import type { LoadedConfig } from '../config/load.js';
+import { createProvider, codecFor } from '../providers/registry.js';
+import '../providers/index.js';
+import type { ProviderAdapter } from '../providers/contract.js';
+import { ModelRegistry } from '../pipeline/model-registry.js';
+import type { AdminRoute, GatewayContext, Stage, Target } from '../pipeline/stage.js';
+import { openLedger, type Ledger } from '../ledger/ledger.js';
+import type { RequestRecord } from '../ledger/record.js';
+import { GatewayMetrics } from '../telemetry/metrics.js';
+import { buildStages } from '../levers/index.js';
+import { createAuthenticator } from './auth.js';
+import { handleChat, type ChatDeps } from './chat.js';
+import { handleEmbeddings } from './embeddings.js';
+import { sendJson } from './http-util.js';
+import type { RecordSink } from './record.js';
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  ledger: Ledger;
+  metrics: GatewayMetrics;
+  prices: PriceCatalog;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  config: LoadedConfig;
+  /** overrides config.server.port (0 = any free port) */
+  port?: number;
+  host?: string;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const config = opts.config;
+  const providers = new Map<string, ProviderAdapter>();
+  for (const p of config.providers) providers.set(p.name, createProvider({ ...p, apiKey: config.providerKeys[p.name] }));
+  const prices = PriceCatalog.load(config.prices);
+  const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
+  const costOf = (target: Target, usage: Usage): number => {
+    const key = registry.priceKeyOf(target);
+    const price = key.provider ? prices.lookup(key.provider, key.model) : prices.lookupModel(key.model);
+    return price ? priceUsage(usage, price).totalUsd : 0;
+  };
+  const ledger = await openLedger({ dataDir: config.dataDir });
+  const metrics = new GatewayMetrics();
+  const stages = await buildStages(config, { dataDir: config.dataDir, costOf, registry, providers, metrics });
+
+  const providerOf = (name: string | undefined) => (name ? providers.get(name)?.otelProviderName : undefined);
+  const sink: RecordSink = {
+    write(record: RequestRecord, ctx: GatewayContext) {
+      fillBaseline(record, costOf, registry);
+      ledger.append(record);
+      metrics.observe(record, { provider: providerOf(record.provider), operation: record.endpoint === '/v1/embeddings' ? 'embeddings' : 'chat' });
+      for (const s of stages) {
+        try {
+          s.onRecord?.(record, ctx);
+        } catch {
+          // a stage's bookkeeping must never take a request down
+        }
+      }
+    },
+  };
+  const chatDeps: ChatDeps = {
+    providers,
+    registry,
+    stages,
+    authenticate: createAuthenticator(config.auth),
+    costOf,
+    sink,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    timeoutMs: config.server.routeTimeouts['/v1/chat/completions'] ?? config.server.requestTimeoutMs,
+  };
+  const messagesDeps: ChatDeps = { ...chatDeps, timeoutMs: config.server.routeTimeouts['/v1/messages'] ?? config.server.requestTimeoutMs };
+  const embeddingsTimeout = config.server.routeTimeouts['/v1/embeddings'] ?? config.server.requestTimeoutMs;
+  const adminRoutes = new Map<string, AdminRoute>();
+  for (const s of stages) for (const r of s.adminRoutes ?? []) adminRoutes.set(`${r.method} ${r.path}`, r);
+
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    route(req, res).catch((err) => {
+      // last resort: never let one request take the process down
+      if (!res.headersSent) sendJson(res, 500, { error: { message: 'internal error', type: 'api_error' } });
+      else res.destroy();
+      process.emitWarning(`tollgate: unhandled error in request handler: ${(err as Error)?.message}`);
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const q = req.url!.indexOf('?');
+    const path = q === -1 ? req.url! : req.url!.slice(0, q);
+    const method = req.method ?? 'GET';
+    if (method === 'POST' && path === '/v1/chat/completions') return handleChat(req, res, 'openai', path, chatDeps);
+    if (method === 'POST' && path === '/v1/messages') return handleChat(req, res, 'anthropic', path, messagesDeps);
+    if (method === 'POST' && path === '/v1/embeddings') return handleEmbeddings(req, res, { ...chatDeps, timeoutMs: embeddingsTimeout });
+    if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
+    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (method === 'GET' && path === '/metrics') {
+      const l = ledger.stats();
+      metrics.setLedgerStats(l);
+      const text = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(text);
+      return;
+    }
+    const admin = adminRoutes.get(`${method} ${path}`);
+    if (admin) return handleAdmin(req, res, admin);
+    const format: WireFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+    const err = new GatewayError('not_found', `Unknown endpoint ${method} ${path}`);
+    const rendered = codecFor(format).renderError(err);
+    sendJson(res, rendered.status, rendered.body);
+  }
+
+  function listModels(req: IncomingMessage, res: ServerResponse): void {
+    const names = [...registry.modelNames(), ...registry.routeNames()];
+    if (req.headers['anthropic-version']) {
+      const data = names.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' }));
+      sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+      return;
+    }
+    const created = Math.floor(Date.now() / 1000);
+    sendJson(res, 200, { object: 'list', data: names.map((id) => ({ id, object: 'model', created, owned_by: registry.resolve(id)?.target.provider ?? 'tollgate-route' })) });
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, admin: AdminRoute): Promise<void> {
+    if (!chatDeps.authenticate(req.headers)) return sendJson(res, 401, { error: { message: 'Invalid API key', type: 'invalid_request_error' } });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    let body: unknown = undefined;
+    if (chunks.length) {
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return sendJson(res, 400, { error: { message: 'body is not valid JSON', type: 'invalid_request_error' } });
+      }
+    }
+    const url = new URL(req.url!, 'http://x');
+    try {
+      const r = await admin.handler(body, url.searchParams);
+      sendJson(res, r.status, r.body);
+    } catch (err) {
+      sendJson(res, 400, { error: { message: (err as Error).message, type: 'invalid_request_error' } });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? config.server.port, opts.host ?? config.server.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    ledger,
+    metrics,
+    prices,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const s of stages) await s.close?.();
+      for (const p of providers.values()) await p.close?.();
+      await ledger.close();
+    },
+  };
+}
+
+/**
+ * The counterfactual baseline: what the caller would have paid without Tollgate (the model asked
+ * for, no gateway cache). Stages may set it themselves; otherwise it follows from the record.
+ */
+function fillBaseline(record: RequestRecord, costOf: (t: Target, u: Usage) => number, registry: ModelRegistry): void {
+  if (record.baselineCostUsd !== undefined) return;
+  if (record.cacheStatus === 'hit' || record.cacheStatus === 'semantic_hit') {
+    record.baselineCostUsd = record.savedCostUsd ?? 0;
+    record.baselineModel ??= record.model;
+    return;
+  }
+  const baselineModel = record.baselineModel ?? record.requestedModel;
+  const resolved = registry.resolve(baselineModel);
+  if (resolved && (resolved.target.model !== record.model || resolved.target.provider !== record.provider)) {
+    record.baselineCostUsd = costOf(resolved.target, record.usage);
+  } else {
+    record.baselineCostUsd = record.costUsd - (record.failedAttemptsCostUsd ?? 0);
+  }
+  record.baselineModel = baselineModel;
+}

@@ -1,0 +1,34 @@
+// Starts the simulator and a gateway in front of it, on ephemeral loopback ports, with a fresh data dir.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator } from '../../src/sim/index.js';
+import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { demoConfig } from '../../src/config/demo.js';
+
+export interface Harness {
+  sim: { url: string; close(): Promise<void> };
+  gw: RunningGateway;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(extra: Record<string, unknown> = {}, simOpts: Record<string, unknown> = {}): Promise<Harness> {
+  const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 7, ...simOpts });
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
+  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir });
+  const config = resolveConfig({ ...base, ...extra }, '(test)', {});
+  const gw = await startGateway({ config, port: 0 });
+  return {
+    sim,
+    gw,
+    dataDir,
+    async close() {
+      await gw.close();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
