@@ -94,6 +94,8 @@ export interface ChatRequest {
   metadata?: Record<string, string>;
   /** wire fields the canonical model does not name, kept so a same-format upstream still gets them */
   extra: Record<string, unknown>;
+  /** the wire format `extra` came from: renderers of another format leave those fields out */
+  extraFormat?: WireFormat;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

@@ -1,0 +1,225 @@
+// The shared HTTP machinery of every adapter: one pool, the call, timeouts, abort, timings, error
+// classification, and stream relay. A vendor is the data and codec functions it plugs in here.
+
+import type { Dispatcher } from 'undici';
+import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent, WireFormat } from '../../core/canonical.js';
+import { GatewayError, UpstreamError } from '../../core/errors.js';
+import { DEFAULT_CONNECTIONS, type ProviderConfig } from '../config.js';
+import type { CallOptions, CallTimings, ProviderAdapter, StreamChunk, UpstreamResult } from '../contract.js';
+import type { WireStreamParser } from '../openai/stream-parser.js';
+import { upstreamErrorFromException, upstreamErrorFromResponse } from './classify-upstream-error.js';
+import { tryParseJson } from './json.js';
+import { createUpstreamPool, splitBaseUrl } from './upstream-pool.js';
+
+export interface VendorSpec {
+  kind: string;
+  wireFormat: WireFormat;
+  otelProviderName: string;
+  /** path after the base URL's own path, e.g. '/chat/completions' */
+  chatPath: string;
+  embeddingsPath?: string;
+  /** auth and protocol headers for one call; `forwarded` are the client's (lower-cased) headers */
+  headers(apiKey: string | undefined, forwarded: Record<string, string> | undefined): Record<string, string>;
+  /** the body to send: the client's bytes on the fast path (possibly amended), else the rendered request */
+  chatBody(req: ChatRequest, opts: CallOptions): Buffer;
+  parseChatResponse(json: unknown): ChatResponse;
+  createStreamParser(): WireStreamParser;
+  embeddingsBody?(req: EmbeddingsRequest, model: string): Buffer;
+  parseEmbeddingsResponse?(json: unknown): EmbeddingsResponse;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function isTokenEvent(ev: StreamEvent): boolean {
+  switch (ev.type) {
+    case 'text_delta':
+    case 'thinking_delta':
+      return ev.text !== '';
+    case 'tool_call_start':
+      return true;
+    case 'tool_call_delta':
+      return ev.argumentsDelta !== '';
+    default:
+      return false;
+  }
+}
+
+function stampTokens(events: StreamEvent[], t: CallTimings): void {
+  for (const ev of events) {
+    if (!isTokenEvent(ev)) continue;
+    const at = now();
+    t.firstTokenAt ??= at;
+    t.lastTokenAt = at;
+  }
+}
+
+/** Ties the caller's abort signal and the call's timeout to one controller for the upstream request. */
+function callControl(signal: AbortSignal, timeoutMs: number | undefined) {
+  const ac = new AbortController();
+  let timedOut = false;
+  const onAbort = (): void => ac.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    timeoutMs !== undefined && timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          ac.abort(new Error(`upstream call timed out after ${timeoutMs} ms`));
+        }, timeoutMs)
+      : undefined;
+  timer?.unref?.();
+  return {
+    signal: ac.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    done(): void {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): ProviderAdapter {
+  const { origin, basePath } = splitBaseUrl(cfg.baseUrl);
+  const pool = createUpstreamPool(origin, cfg.connections ?? DEFAULT_CONNECTIONS);
+  const provider = cfg.name;
+
+  async function send(path: string, body: Buffer, model: string, opts: CallOptions) {
+    if (opts.signal.aborted) throw upstreamErrorFromException(opts.signal.reason, { provider, model, aborted: true });
+    const ctl = callControl(opts.signal, opts.timeoutMs ?? cfg.timeoutMs);
+    const headers = {
+      ...cfg.headers,
+      ...spec.headers(cfg.apiKey, opts.headers),
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+    };
+    opts.timings.upstreamSentAt = now();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await pool.request({ origin, path: basePath + path, method: 'POST', headers, body, signal: ctl.signal });
+    } catch (err) {
+      ctl.done();
+      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: opts.signal.aborted });
+    }
+    opts.timings.firstByteAt = now();
+    const resHeaders = flattenHeaders(res.headers);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      let text = '';
+      try {
+        text = await res.body.text();
+      } catch {
+        // the error body is a courtesy; the status says enough
+      } finally {
+        ctl.done();
+      }
+      opts.timings.upstreamEndAt = now();
+      throw upstreamErrorFromResponse({ provider, model, status: res.statusCode, headers: res.headers, body: text });
+    }
+    return { res, resHeaders, ctl };
+  }
+
+  async function readWhole(res: Dispatcher.ResponseData, ctl: ReturnType<typeof callControl>, model: string, opts: CallOptions): Promise<Buffer> {
+    try {
+      return Buffer.from(await res.body.arrayBuffer());
+    } catch (err) {
+      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: opts.signal.aborted });
+    } finally {
+      ctl.done();
+      opts.timings.upstreamEndAt = now();
+    }
+  }
+
+  function badBody(model: string, status: number, raw: Buffer, err: unknown): UpstreamError {
+    return new UpstreamError({
+      provider,
+      model,
+      status,
+      body: raw.toString('utf8', 0, Math.min(raw.length, 4096)),
+      message: `${provider} answered ${status} with a body that could not be read${err instanceof GatewayError ? `: ${err.message}` : ''}`,
+      errorClass: 'server',
+      retryable: true,
+      cause: err,
+    });
+  }
+
+  async function chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult> {
+    const model = opts.model;
+    const { res, resHeaders, ctl } = await send(spec.chatPath, spec.chatBody(req, opts), model, opts);
+
+    if (!req.stream) {
+      const raw = await readWhole(res, ctl, model, opts);
+      let response: ChatResponse;
+      try {
+        const json = tryParseJson(raw.toString('utf8'));
+        if (json === undefined) throw new Error('invalid JSON');
+        response = spec.parseChatResponse(json);
+      } catch (err) {
+        throw badBody(model, res.statusCode, raw, err);
+      }
+      opts.timings.firstTokenAt ??= opts.timings.upstreamEndAt;
+      opts.timings.lastTokenAt = opts.timings.upstreamEndAt;
+      return { kind: 'complete', status: res.statusCode, response, raw, headers: resHeaders };
+    }
+
+    const body = res.body;
+    async function* chunks(): AsyncGenerator<StreamChunk> {
+      const parser = spec.createStreamParser();
+      try {
+        for await (const piece of body) {
+          for (const c of parser.push(piece as Buffer)) {
+            stampTokens(c.events, opts.timings);
+            yield c;
+          }
+        }
+        for (const c of parser.end()) {
+          stampTokens(c.events, opts.timings);
+          yield c;
+        }
+      } catch (err) {
+        // Our own timeout is an error worth naming. A client abort or a connection dropped mid-way
+        // is not: the chunks simply end, and the server records the stream as cut or aborted.
+        if (ctl.timedOut) throw upstreamErrorFromException(err, { provider, model, timedOut: true });
+      } finally {
+        ctl.done();
+        opts.timings.upstreamEndAt = now();
+        // the consumer may stop early: give the connection back instead of leaving it half-read
+        if (!body.destroyed) body.destroy();
+      }
+    }
+    return { kind: 'stream', status: res.statusCode, chunks: chunks(), headers: resHeaders };
+  }
+
+  const adapter: ProviderAdapter = {
+    name: cfg.name,
+    kind: spec.kind,
+    wireFormat: spec.wireFormat,
+    otelProviderName: spec.otelProviderName,
+    chat,
+    async close() {
+      await pool.close();
+    },
+  };
+
+  if (spec.embeddingsPath && spec.embeddingsBody && spec.parseEmbeddingsResponse) {
+    const { embeddingsPath, embeddingsBody, parseEmbeddingsResponse } = spec;
+    adapter.embeddings = async (req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse> => {
+      const model = opts.model;
+      const { res, ctl } = await send(embeddingsPath, opts.rawBody ?? embeddingsBody(req, model), model, opts);
+      const raw = await readWhole(res, ctl, model, opts);
+      try {
+        const json = tryParseJson(raw.toString('utf8'));
+        if (json === undefined) throw new Error('invalid JSON');
+        return parseEmbeddingsResponse(json);
+      } catch (err) {
+        throw badBody(model, res.statusCode, raw, err);
+      }
+    };
+  }
+  return adapter;
+}
