@@ -15,7 +15,7 @@ const MTOK = 1_000_000;
 
 describe('catalog', () => {
   it('exposes its version: data date + genai-prices commit', () => {
-    expect(catalog.version).toBe('2026-08-21+genai-prices.47df840a');
+    expect(catalog.version).toBe('2026-08-21+genai-prices.47df840a+1fix');
     expect(catalog.lookup('openai', 'gpt-4o', NOW)?.catalogVersion).toBe(catalog.version);
     expect(catalog.providers.slice(0, 3)).toEqual(['openai', 'anthropic', 'google']);
   });
@@ -79,13 +79,22 @@ describe('effective dates', () => {
     expect(costOf(u, after).totalUsd).toBe(10);
   });
 
-  it('Sonnet 5: 2/2.5/4/0.2/10 through 2026-08-31, then 3/3.75/6/0.3/15', () => {
-    expect(catalog.lookup('anthropic', 'claude-sonnet-5', new Date('2026-08-31T23:00:00Z'))).toMatchObject({
-      input: 2, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2, output: 10, effectiveUntil: '2026-09-01',
-    });
-    expect(catalog.lookup('anthropic', 'claude-sonnet-5', new Date('2026-09-01T00:00:00Z'))).toMatchObject({
-      input: 3, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3, output: 15, effectiveFrom: '2026-09-01',
-    });
+  it('Sonnet 5: the scheduled 2026-09-01 increase was cancelled (catalog correction): 2/2.5/4/0.2/10 before and after', () => {
+    for (const day of ['2026-08-31T23:00:00Z', '2026-09-01T00:00:00Z', '2026-11-25T00:00:00Z']) {
+      const p = catalog.lookup('anthropic', 'claude-sonnet-5', new Date(day))!;
+      expect(p).toMatchObject({ input: 2, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2, output: 10 });
+      expect(p.effectiveUntil).toBeUndefined();
+    }
+  });
+
+  it('Gemini 3.6 Flash: 0.75/0.075/3.75 until 2026-12-31, 1.5/0.15/7.5 from 2027-01-01', () => {
+    const before = catalog.lookup('google', 'gemini-3.6-flash', new Date('2026-12-31T23:59:59Z'))!;
+    const after = catalog.lookup('google', 'gemini-3.6-flash', new Date('2027-01-01T00:00:00Z'))!;
+    expect(before).toMatchObject({ input: 0.75, cacheRead: 0.075, output: 3.75, effectiveUntil: '2027-01-01' });
+    expect(after).toMatchObject({ input: 1.5, cacheRead: 0.15, output: 7.5, effectiveFrom: '2027-01-01' });
+    // 1M in + 1M out: 0.75 + 3.75 vs 1.5 + 7.5
+    expect(costOf(usage({ input: MTOK, output: MTOK }), before).totalUsd).toBe(4.5);
+    expect(costOf(usage({ input: MTOK, output: MTOK }), after).totalUsd).toBe(9);
   });
 
   it('Sonnet 4.6: long-context tier until 2026-03-13, flat after', () => {
