@@ -1,0 +1,71 @@
+// The simulator's mutable state: models and their live settings, the prompt cache, per-model rate
+// windows, the run's random stream (latency jitter, fault draws) and counters.
+
+import { PromptCache } from './prompt-cache.js';
+import { RateWindow } from './http-io.js';
+import { Rng } from './random.js';
+import { defaultModels, type SimModelInfo, type SimModelSettings } from './settings.js';
+
+export interface SimStats {
+  requests: Record<string, number>;
+  faults: Record<string, number>;
+}
+
+export class SimState {
+  readonly models = new Map<string, SimModelInfo>();
+  private readonly byName = new Map<string, SimModelInfo>();
+  readonly cache = new PromptCache();
+  readonly windows = new Map<string, RateWindow>();
+  rng: Rng;
+  latencyScale: number;
+  stats: SimStats = { requests: {}, faults: {} };
+
+  constructor(
+    readonly seed: number,
+    private readonly initialLatencyScale: number,
+    private readonly overrides: Record<string, Partial<SimModelSettings>> = {},
+  ) {
+    this.latencyScale = initialLatencyScale;
+    this.rng = new Rng(seed ^ 0x5eed);
+    this.load();
+  }
+
+  private load(): void {
+    this.models.clear();
+    this.byName.clear();
+    for (const m of defaultModels()) {
+      const o = this.overrides[m.id];
+      if (o) m.settings = { ...m.settings, ...o };
+      this.models.set(m.id, m);
+      this.byName.set(m.id, m);
+      for (const a of m.aliases) this.byName.set(a, m);
+    }
+    for (const name of Object.keys(this.overrides)) {
+      if (!this.byName.has(name)) throw new Error(`simulator: no model named '${name}' to configure (known: ${[...this.models.keys()].join(', ')})`);
+    }
+  }
+
+  resolve(name: string): SimModelInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  window(model: string): RateWindow {
+    let w = this.windows.get(model);
+    if (!w) this.windows.set(model, (w = new RateWindow()));
+    return w;
+  }
+
+  count(kind: 'requests' | 'faults', key: string): void {
+    this.stats[kind][key] = (this.stats[kind][key] ?? 0) + 1;
+  }
+
+  /** back to the settings the simulator started with; caches, windows and counters emptied */
+  reset(): void {
+    this.load();
+    this.cache.clear();
+    this.windows.clear();
+    this.rng = new Rng(this.seed ^ 0x5eed);
+    this.latencyScale = this.initialLatencyScale;
+    this.stats = { requests: {}, faults: {} };
+  }
+}
