@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openLedger, type Ledger } from '../../src/ledger/ledger.js';
+import { readLedger } from '../../src/ledger/read.js';
+import { segmentPath, listSegments } from '../../src/ledger/journal.js';
+import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/store/ledger-db.js';
+import { makeRecord, tempDataDir } from './fixtures.js';
+
+const open: Ledger[] = [];
+async function ledgerAt(dataDir: string, o: { segmentBytes?: number; pollMs?: number; onError?: (m: string) => void } = {}): Promise<Ledger> {
+  const l = await openLedger({ dataDir, onError: o.onError ?? (() => {}), ...o });
+  open.push(l);
+  return l;
+}
+afterEach(async () => {
+  for (const l of open.splice(0)) await l.close();
+});
+
+describe('ledger: ordering and completeness', () => {
+  it('stores every appended record once, across many segments, newest first', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir, { segmentBytes: 8 * 1024, pollMs: 20 });
+    const n = 600;
+    for (let i = 0; i < n; i++) ledger.append(makeRecord(i));
+    await ledger.flush();
+    const s = ledger.stats();
+    expect(s).toMatchObject({ appended: n, stored: n, dropped: 0, pendingBytes: 0 });
+
+    const all = readLedger(dir, {});
+    expect(all.length).toBe(n);
+    expect(new Set(all.map((r) => r.requestId)).size).toBe(n);
+    expect(all.map((r) => r.requestId)).toEqual(Array.from({ length: n }, (_, i) => makeRecord(n - 1 - i).requestId));
+    // the record comes back whole
+    expect(all[n - 1]).toEqual(JSON.parse(JSON.stringify(makeRecord(0))));
+    // consumed segments are deleted; the newest one stays
+    expect(listSegments(dir).length).toBe(1);
+  });
+
+  it('folds in journal lines the ingester has not consumed yet (exact right after a request)', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir, { pollMs: 3_600_000 }); // ingester idle after its first pass
+    for (let i = 0; i < 50; i++) ledger.append(makeRecord(i));
+    expect(ledger.stats().stored).toBe(0);
+    expect(ledger.stats().pendingBytes).toBeGreaterThan(0);
+    const before = readLedger(dir, { last: 20 });
+    expect(before.map((r) => r.requestId)).toEqual(Array.from({ length: 20 }, (_, i) => makeRecord(49 - i).requestId));
+
+    // half stored, half pending: still exact, no duplicates
+    await ledger.flush();
+    for (let i = 50; i < 80; i++) ledger.append(makeRecord(i));
+    const mixed = readLedger(dir, {});
+    expect(mixed.length).toBe(80);
+    expect(mixed[0]!.requestId).toBe(makeRecord(79).requestId);
+    expect(mixed[79]!.requestId).toBe(makeRecord(0).requestId);
+    await ledger.flush();
+    expect(ledger.stats()).toMatchObject({ appended: 80, stored: 80, pendingBytes: 0 });
+  });
+
+  it('filters by model (asked or served), route, team and time', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir);
+    for (let i = 0; i < 30; i++) ledger.append(makeRecord(i));
+    await ledger.flush();
+    for (let i = 30; i < 60; i++) ledger.append(makeRecord(i)); // some pending in the journal
+    const served = readLedger(dir, { model: 'gpt-4o-mini' });
+    expect(served.length).toBe(20);
+    expect(served.every((r) => r.model === 'gpt-4o-mini')).toBe(true);
+    expect(readLedger(dir, { model: 'gpt-4o' }).length).toBe(60); // everything asked for gpt-4o
+    expect(readLedger(dir, { route: 'cheap', team: 'search' }).map((r) => r.requestId)).toEqual(
+      [54, 48, 42, 36, 30, 24, 18, 12, 6, 0].map((i) => makeRecord(i).requestId),
+    );
+    const since = makeRecord(45).receivedAt;
+    expect(readLedger(dir, { since }).length).toBe(15);
+    expect(readLedger(dir, { since, last: 4 }).map((r) => r.requestId)).toEqual([59, 58, 57, 56].map((i) => makeRecord(i).requestId));
+    expect(readLedger(dir, { model: 'claude-sonnet-4' })).toEqual([]);
+  });
+
+  it('reads a data dir with only a journal (store never created) and an empty one', () => {
+    const dir = tempDataDir();
+    expect(readLedger(dir, {})).toEqual([]);
+    mkdirSync(join(dir, 'ledger'));
+    writeFileSync(segmentPath(dir, 1), JSON.stringify(makeRecord(1)) + '\n' + JSON.stringify(makeRecord(2)) + '\n{"requestId":"req_part');
+    expect(readLedger(dir, {}).map((r) => r.requestId)).toEqual([makeRecord(2).requestId, makeRecord(1).requestId]);
+  });
+});
+
+describe('ledger: recovery and idempotent replay', () => {
+  it('a reopened ledger ingests what a previous process left in the journal', async () => {
+    const dir = tempDataDir();
+    mkdirSync(join(dir, 'ledger'));
+    // a previous process wrote these and died before its ingester ran; its last line is cut
+    const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify(makeRecord(i))).join('\n');
+    writeFileSync(segmentPath(dir, 3), lines + '\n' + JSON.stringify(makeRecord(99)).slice(0, 40));
+    const ledger = await ledgerAt(dir, { pollMs: 20 });
+    ledger.append(makeRecord(100));
+    await ledger.flush();
+    const all = readLedger(dir, {});
+    expect(all.length).toBe(26);
+    expect(ledger.stats()).toMatchObject({ appended: 1, stored: 26, corrupt: 1 });
+    expect(existsSync(segmentPath(dir, 3))).toBe(false); // consumed and deleted
+    expect(listSegments(dir)).toEqual([4]); // the new process wrote to a new segment
+  });
+
+  it('replaying the same records inserts nothing twice', async () => {
+    const dir = tempDataDir();
+    let ledger = await ledgerAt(dir);
+    const recs = Array.from({ length: 100 }, (_, i) => makeRecord(i));
+    for (const r of recs) ledger.append(r);
+    await ledger.flush();
+    await ledger.close();
+
+    // the same lines show up again (e.g. a journal restored from a backup)
+    const next = listSegments(dir).at(-1)! + 1;
+    writeFileSync(segmentPath(dir, next), recs.map((r) => JSON.stringify(r) + '\n').join(''));
+    ledger = await ledgerAt(dir);
+    await ledger.flush();
+    expect(ledger.stats().stored).toBe(0);
+    expect(readLedger(dir, {}).length).toBe(100);
+
+    // and a store reset to an earlier position replays lines without duplicating them
+    const more = Array.from({ length: 10 }, (_, i) => makeRecord(200 + i));
+    for (const r of more) ledger.append(r);
+    await ledger.flush();
+    await ledger.close();
+    const db = new Database(ledgerDbPath(dir));
+    const seg = listSegments(dir).at(-1)!;
+    db.prepare('UPDATE ingest_state SET segment = ?, offset = 0').run(seg);
+    db.close();
+    ledger = await ledgerAt(dir);
+    await ledger.flush();
+    expect(ledger.stats().stored).toBe(0);
+    expect(readLedger(dir, {}).length).toBe(110);
+  });
+
+  it('counts an unparseable journal line as corrupt and keeps going', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir, { pollMs: 3_600_000 });
+    ledger.append(makeRecord(1));
+    const seg = listSegments(dir).at(-1)!;
+    appendFileSync(segmentPath(dir, seg), 'not json at all\n');
+    ledger.append(makeRecord(2));
+    await ledger.flush();
+    expect(ledger.stats()).toMatchObject({ stored: 2, corrupt: 1 });
+  });
+});
+
+describe('ledger: journal write failures', () => {
+  it('counts records it cannot write as dropped, never throws, reports once per burst, recovers', async () => {
+    const dir = tempDataDir();
+    const errors: string[] = [];
+    const ledger = await ledgerAt(dir, { segmentBytes: 2048, pollMs: 3_600_000, onError: (m) => errors.push(m) });
+    for (let i = 0; i < 3; i++) ledger.append(makeRecord(i));
+    expect(ledger.stats().appended).toBe(3);
+
+    // the journal directory disappears and a plain file takes its place: no new segment can open
+    renameSync(join(dir, 'ledger'), join(dir, 'ledger.moved'));
+    writeFileSync(join(dir, 'ledger'), 'in the way');
+    for (let i = 3; i < 103; i++) expect(() => ledger.append(makeRecord(i))).not.toThrow();
+    const s = ledger.stats();
+    expect(s.appended + s.dropped).toBe(103);
+    expect(s.dropped).toBeGreaterThan(90); // the open segment had room for a few more at most
+    expect(errors.length).toBe(1);
+    expect(errors[0]).toMatch(/journal write failed/);
+    expect(errors[0]).not.toContain('req_'); // no record content in logs
+
+    rmSync(join(dir, 'ledger'));
+    renameSync(join(dir, 'ledger.moved'), join(dir, 'ledger'));
+    ledger.append(makeRecord(500));
+    expect(ledger.stats().appended).toBe(s.appended + 1);
+    expect(errors[1]).toMatch(/writable again after \d+ dropped/);
+    await ledger.flush();
+    expect(readLedger(dir, {}).length).toBe(s.appended + 1);
+  });
+
+  it('a record that cannot be serialised is dropped and counted', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir);
+    const rec = makeRecord(1) as unknown as Record<string, unknown>;
+    rec.self = rec;
+    expect(() => ledger.append(rec as never)).not.toThrow();
+    expect(ledger.stats()).toMatchObject({ appended: 0, dropped: 1 });
+  });
+});
+
+describe('store: schema versions', () => {
+  it('records its version, reopens without migrating again, refuses a newer store', () => {
+    const dir = tempDataDir();
+    openLedgerDb(dir).close();
+    let db = openLedgerDb(dir);
+    expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SCHEMA_VERSION]);
+    db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION + 1);
+    db.close();
+    expect(() => openLedgerDb(dir)).toThrow(/newer than this Tollgate understands/);
+    db = new Database(ledgerDbPath(dir));
+    expect(readdirSync(dir)).toContain('ledger.db');
+    db.close();
+  });
+});
