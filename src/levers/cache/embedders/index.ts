@@ -1,0 +1,84 @@
+// Pluggable embedders for the semantic cache. Each turns texts into L2-normalised vectors.
+//  - builtin: offline, no weights to download (ships in data/cache), ~µs per text, trained on QQP.
+//  - openai-compatible: any /v1/embeddings model through the gateway's own providers (deps.embed).
+//  - onnx: a local sentence-embedding model directory via @huggingface/transformers (optional
+//    dependency, loaded with a dynamic import; nothing is fetched at run time).
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { EmbedderConfig } from '../config.js';
+import { BuiltinModel, normalize } from './builtin-model.js';
+
+export interface Embedder {
+  /** stable id: vectors of different embedders never meet in one partition */
+  readonly id: string;
+  embed(texts: string[]): Promise<Float32Array[]>;
+}
+
+export type EmbedFn = (model: string, texts: string[]) => Promise<number[][]>;
+
+/** data/cache/builtin-embedder.bin, found from src/ or dist/ alike */
+export function defaultBuiltinPath(): string {
+  return fileURLToPath(new URL('../../../../data/cache/builtin-embedder.bin', import.meta.url));
+}
+
+let builtinCache: { path: string; model: BuiltinModel } | undefined;
+
+export function loadBuiltin(path = defaultBuiltinPath()): BuiltinModel {
+  if (builtinCache?.path === path) return builtinCache.model;
+  if (!existsSync(path)) throw new Error(`built-in embedder weights not found at ${path}`);
+  const model = BuiltinModel.load(path);
+  builtinCache = { path, model };
+  return model;
+}
+
+export function builtinEmbedder(path?: string): Embedder & { embedSync(text: string): Float32Array } {
+  const model = loadBuiltin(path);
+  return {
+    id: `builtin:v${model.header.version}:${model.header.buckets}x${model.header.dim}`,
+    embedSync: (t) => model.embed(t),
+    embed: async (texts) => texts.map((t) => model.embed(t)),
+  };
+}
+
+export function openAICompatibleEmbedder(model: string, embed: EmbedFn | undefined): Embedder {
+  if (!embed) throw new Error(`cache.semantic.embedder openai-compatible (${model}) needs the gateway's embed function`);
+  return {
+    id: `openai-compatible:${model}`,
+    embed: async (texts) => (await embed(model, texts)).map((v) => normalize(Float32Array.from(v))),
+  };
+}
+
+/** A local ONNX model via @huggingface/transformers, remote downloads disabled. */
+export async function onnxEmbedder(dir: string, pooling: 'mean' | 'cls'): Promise<Embedder> {
+  if (!existsSync(dir)) throw new Error(`cache.semantic.embedder.dir: ${dir} does not exist`);
+  let mod: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    const name = '@huggingface/transformers';
+    mod = await import(name);
+  } catch {
+    throw new Error('the onnx embedder needs the optional package @huggingface/transformers (npm install @huggingface/transformers@3)');
+  }
+  mod.env.allowRemoteModels = false;
+  mod.env.allowLocalModels = true;
+  const extractor = await mod.pipeline('feature-extraction', dir, { local_files_only: true });
+  return {
+    id: `onnx:${dir}`,
+    embed: async (texts) => {
+      const out = await extractor(texts, { pooling, normalize: true });
+      const list = out.tolist() as number[][];
+      return list.map((v) => Float32Array.from(v));
+    },
+  };
+}
+
+export async function createEmbedder(cfg: EmbedderConfig, embed?: EmbedFn): Promise<Embedder> {
+  switch (cfg.kind) {
+    case 'builtin':
+      return builtinEmbedder(cfg.file);
+    case 'openai-compatible':
+      return openAICompatibleEmbedder(cfg.model, embed);
+    case 'onnx':
+      return onnxEmbedder(cfg.dir, cfg.pooling);
+  }
+}

@@ -1,0 +1,180 @@
+// Offline trainer of the built-in embedder (not used at run time). Learns a projection of hashed
+// word/bigram/char-trigram features with a pairwise logistic loss on the cosine of labelled QQP
+// pairs (duplicates up, hard non-duplicates down) plus random in-batch negatives, early-stopped on
+// a validation split, and reports the held-out test split it never saw.
+//   npx esbuild --bundle --platform=node --format=esm --packages=external \
+//     src/levers/cache/embedders/train-builtin.ts --outfile=/tmp/train-builtin.mjs
+//   node /tmp/train-builtin.mjs ../shared/data/gptcache-qqp data/cache/builtin-embedder.bin
+
+import { writeFileSync } from 'node:fs';
+import { hashedFeatures, type FeatureOptions, type SparseFeatures } from './features.js';
+import { BuiltinModel, type BuiltinHeader } from './builtin-model.js';
+import { loadQqpPairs, splitPairs, rateAtFalseHits, type LabelledPair } from '../eval/qqp.js';
+
+interface Opts {
+  buckets: number;
+  dim: number;
+  epochs: number;
+  lr: number;
+  margin: number;
+  gamma: number;
+  randomNegWeight: number;
+  seed: number;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+export function train(dataDir: string, out: string, o: Opts): void {
+  const split = splitPairs(loadQqpPairs(dataDir));
+  console.log(`pairs train=${split.train.length} val=${split.val.length} test=${split.test.length}`);
+  const fo: FeatureOptions = { buckets: o.buckets, bigrams: true, trigrams: true };
+  const feats = new Map<string, SparseFeatures>();
+  const f = (t: string): SparseFeatures => {
+    let v = feats.get(t);
+    if (!v) feats.set(t, (v = hashedFeatures(t, fo)));
+    return v;
+  };
+  // idf from training texts only, folded into the initial rows
+  const df = new Float32Array(o.buckets);
+  const trainTexts = new Set<string>();
+  for (const p of split.train) trainTexts.add(p.a).add(p.b);
+  for (const t of trainTexts) for (const id of f(t).ids) df[id]! += 1;
+  const N = trainTexts.size;
+  const r = rng(o.seed);
+  const d = o.dim;
+  const W = new Float32Array(o.buckets * d);
+  for (let b = 0; b < o.buckets; b++) {
+    const idf = Math.log((N + 1) / (df[b]! + 1)) + 1;
+    for (let j = 0; j < d; j++) W[b * d + j] = (idf * gauss(r)) / Math.sqrt(d);
+  }
+  const G = new Float32Array(o.buckets).fill(1e-6); // AdaGrad accumulator per row
+
+  const u = (s: SparseFeatures, outv: Float32Array): number => {
+    outv.fill(0);
+    for (let k = 0; k < s.ids.length; k++) {
+      const base = s.ids[k]! * d;
+      const v = s.values[k]!;
+      for (let j = 0; j < d; j++) outv[j]! += v * W[base + j]!;
+    }
+    let n = 0;
+    for (let j = 0; j < d; j++) n += outv[j]! * outv[j]!;
+    return Math.sqrt(n) || 1e-9;
+  };
+
+  const ua = new Float32Array(d), ub = new Float32Array(d), ga = new Float32Array(d), gb = new Float32Array(d);
+  const step = (sa: SparseFeatures, sb: SparseFeatures, y: number, weight: number): number => {
+    const na = u(sa, ua), nb = u(sb, ub);
+    let s = 0;
+    for (let j = 0; j < d; j++) s += ua[j]! * ub[j]!;
+    s /= na * nb;
+    const z = (y ? 1 : -1) * o.gamma * (s - o.margin);
+    const loss = Math.log1p(Math.exp(-z));
+    const g = (-(y ? 1 : -1) * o.gamma * weight) / (1 + Math.exp(z)); // dL/ds
+    for (let j = 0; j < d; j++) {
+      const ea = ua[j]! / na, eb = ub[j]! / nb;
+      ga[j] = (g * (eb - s * ea)) / na;
+      gb[j] = (g * (ea - s * eb)) / nb;
+    }
+    const apply = (sp: SparseFeatures, gv: Float32Array): void => {
+      let gn = 0;
+      for (let j = 0; j < d; j++) gn += gv[j]! * gv[j]!;
+      for (let k = 0; k < sp.ids.length; k++) {
+        const id = sp.ids[k]!, v = sp.values[k]!;
+        G[id]! += gn * v * v;
+        const lr = o.lr / Math.sqrt(G[id]!);
+        const base = id * d;
+        for (let j = 0; j < d; j++) W[base + j]! -= lr * v * gv[j]!;
+      }
+    };
+    apply(sa, ga);
+    apply(sb, gb);
+    return loss;
+  };
+
+  const evaluate = (pairs: LabelledPair[]): { at1: number; at5: number } => {
+    const model = new BuiltinModel(header(o, {}), W);
+    const pos: number[] = [], neg: number[] = [];
+    for (const p of pairs) {
+      const s = dotf(model.embed(p.a), model.embed(p.b));
+      (p.label ? pos : neg).push(s);
+    }
+    return { at1: rateAtFalseHits(pos, neg, 0.01).hitRate, at5: rateAtFalseHits(pos, neg, 0.05).hitRate };
+  };
+
+  let best = { score: -1, epoch: -1, W: new Float32Array(0) };
+  const order = split.train.map((_, i) => i);
+  console.log('epoch 0 val', evaluate(split.val));
+  for (let ep = 1; ep <= o.epochs; ep++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const k = Math.floor(r() * (i + 1));
+      [order[i], order[k]] = [order[k]!, order[i]!];
+    }
+    let loss = 0;
+    for (const i of order) {
+      const p = split.train[i]!;
+      loss += step(f(p.a), f(p.b), p.label, 1);
+      if (o.randomNegWeight > 0) {
+        const q = split.train[Math.floor(r() * split.train.length)]!;
+        loss += step(f(p.a), f(q.b), 0, o.randomNegWeight);
+      }
+    }
+    const v = evaluate(split.val);
+    const score = v.at1 + v.at5;
+    console.log(`epoch ${ep} loss ${(loss / order.length).toFixed(4)} val`, v);
+    if (score > best.score) best = { score, epoch: ep, W: W.slice() };
+  }
+  W.set(best.W);
+  const test = evaluate(split.test);
+  console.log(`best epoch ${best.epoch}; held-out test`, test);
+  const model = new BuiltinModel(
+    header(o, {
+      data: 'gptcache-qqp qqp_pairs_labeled.jsonl (64,860-pair copy)',
+      split: 'text-hash split: test = pairs with a test text (fnv1a("split:"+t)%5==0); val = fnv1a("val:"+a)%10==0',
+      trainPairs: split.train.length,
+      epochs: best.epoch,
+      heldOutTest: { pairs: split.test.length, hitRateAt1pctFalse: test.at1, hitRateAt5pctFalse: test.at5 },
+    }),
+    W,
+  );
+  const buf = model.serialize();
+  writeFileSync(out, buf);
+  const reload = BuiltinModel.deserialize(buf);
+  const W2 = reload.weights;
+  W.set(W2);
+  console.log(`wrote ${out} (${(buf.length / 1e6).toFixed(2)} MB); after int8 quantisation test`, evaluate(split.test));
+}
+
+function header(o: Opts, trainedOn: Record<string, unknown>): BuiltinHeader {
+  return { format: 'tollgate-builtin-embedder', version: 1, buckets: o.buckets, dim: o.dim, bigrams: true, trigrams: true, trainedOn };
+}
+
+function dotf(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
+  return s;
+}
+
+const [, , dataDir, out, ...rest] = process.argv;
+if (dataDir && out) {
+  const kv = Object.fromEntries(rest.map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+  train(dataDir, out, {
+    buckets: Number(kv.buckets ?? 32768),
+    dim: Number(kv.dim ?? 128),
+    epochs: Number(kv.epochs ?? 8),
+    lr: Number(kv.lr ?? 0.05),
+    margin: Number(kv.margin ?? 0.7),
+    gamma: Number(kv.gamma ?? 10),
+    randomNegWeight: Number(kv.randneg ?? 0.3),
+    seed: Number(kv.seed ?? 7),
+  });
+}

@@ -1,0 +1,328 @@
+// The cache lever as a pipeline stage: exact hits first, then (when enabled) semantic hits within
+// the request's context partition, else the upstream call, whose complete and successful answer
+// is stored. Streams pass through chunk by chunk, untouched; they are stored only when they ended
+// with a finish and no error, and were not abandoned by the client.
+
+import { GatewayError } from '../../core/errors.js';
+import { StreamAccumulator, responseToEvents } from '../../core/stream-accumulator.js';
+import type { ChatResponse, Usage } from '../../core/canonical.js';
+import type { AdminRoute, ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
+import type { StreamChunk } from '../../providers/contract.js';
+import { cacheConfigSchema, type CacheConfig, type CacheConfigInput } from './config.js';
+import { parseControls, type CacheControls } from './controls.js';
+import { contextHash, exactKey, lastUserText } from './key.js';
+import { CacheStore, type CacheEntry } from './store.js';
+import { createEmbedder, type EmbedFn, type Embedder } from './embedders/index.js';
+import { signature, veto, type Signature } from './guards.js';
+
+export interface VerifyResult {
+  /** true when both requests want the same answer */
+  same: boolean;
+  /** what the verifier call cost, for the ledger */
+  costUsd?: number;
+}
+
+export interface CacheDeps {
+  /** where cache.sqlite lives (the gateway's data directory) */
+  dataDir: string;
+  /** price of a usage on a target: the counterfactual cost a hit saved */
+  costOf(target: { provider: string; model: string }, usage: Usage): number;
+  /** OpenAI-compatible /v1/embeddings through the gateway's providers (embedder: openai-compatible) */
+  embed?: EmbedFn;
+  /**
+   * Optional verifier for borderline semantic similarities (cache.semantic.verifyFrom ≤ s < threshold):
+   * typically a cheap model asked whether the two questions want the same answer.
+   */
+  verify?: (query: string, candidate: string, ctx: GatewayContext) => Promise<VerifyResult>;
+  /** clock, for tests */
+  now?: () => number;
+}
+
+export interface RouteStats {
+  lookups: number;
+  hits: number;
+  semanticHits: number;
+  /** hits served from an entry older than the route's freshness target */
+  staleHits: number;
+  misses: number;
+  bypasses: number;
+  vetoes: number;
+  stores: number;
+  /** entries dropped at lookup because the route's policy version changed */
+  superseded: number;
+  savedCostUsd: number;
+}
+
+export interface CacheStage extends Stage {
+  readonly store: CacheStore;
+  readonly embedder?: Embedder;
+  stats(): Record<string, RouteStats & { staleRatio: number; hitRate: number }>;
+}
+
+interface Policy {
+  name: string;
+  optIn: boolean | undefined;
+  ttlMs: number;
+  freshMs: number;
+  version: string;
+  semantic: boolean;
+  threshold: number;
+}
+
+const emptyStats = (): RouteStats => ({ lookups: 0, hits: 0, semanticHits: 0, staleHits: 0, misses: 0, bypasses: 0, vetoes: 0, stores: 0, superseded: 0, savedCostUsd: 0 });
+
+export async function createCacheStage(input: CacheConfig | CacheConfigInput, deps: CacheDeps): Promise<CacheStage> {
+  const cfg: CacheConfig = cacheConfigSchema.parse(input);
+  const now = deps.now ?? Date.now;
+  const store = new CacheStore(deps.dataDir, {
+    maxEntries: cfg.maxEntries,
+    flushIntervalMs: cfg.flushIntervalMs,
+    hnswMinEntries: cfg.semantic.hnswMinEntries,
+    hnsw: cfg.semantic.hnsw,
+  });
+  const semanticAnywhere = cfg.semantic.enabled || Object.values(cfg.routes).some((r) => r.semantic?.enabled);
+  const embedder = semanticAnywhere ? await createEmbedder(cfg.semantic.embedder, deps.embed) : undefined;
+  const stats = new Map<string, RouteStats>();
+  const sigs = new WeakMap<CacheEntry, Signature>();
+  const statsOf = (name: string): RouteStats => {
+    let s = stats.get(name);
+    if (!s) stats.set(name, (s = emptyStats()));
+    return s;
+  };
+
+  const policyOf = (ctx: GatewayContext): Policy => {
+    const name = ctx.route ?? ctx.request.model;
+    const r = cfg.routes[name] ?? {};
+    const ttlS = r.ttlSeconds ?? cfg.ttlSeconds;
+    return {
+      name,
+      optIn: r.enabled,
+      ttlMs: ttlS * 1000,
+      freshMs: (r.freshnessSeconds ?? ttlS) * 1000,
+      version: r.policyVersion ?? '',
+      semantic: r.semantic?.enabled ?? cfg.semantic.enabled,
+      threshold: r.semantic?.threshold ?? cfg.semantic.threshold,
+    };
+  };
+
+  const scopeOf = (ctx: GatewayContext): string =>
+    cfg.scope === 'global' ? '' : cfg.scope === 'key' ? 'k:' + ctx.caller.keyId : ctx.caller.team !== undefined ? 't:' + ctx.caller.team : 'k:' + ctx.caller.keyId;
+
+  /** why a request may not use the cache at all, or undefined when it may */
+  const ineligible = (ctx: GatewayContext, p: Policy): string | undefined => {
+    if (!cfg.enabled) return 'cache disabled';
+    if (p.optIn === false) return `route ${p.name} opts out`;
+    const req = ctx.request;
+    if (req.n !== undefined && req.n > 1) return 'n > 1';
+    if (p.optIn === true) return undefined;
+    if (req.stream && !cfg.eligible.streaming) return 'streaming requests not eligible';
+    if (req.tools?.length && !cfg.eligible.tools) return 'requests with tools not eligible';
+    const max = cfg.eligible.maxTemperature;
+    if (max !== null && (req.temperature ?? 1) > max) return `temperature ${req.temperature ?? 'default (1)'} > ${max}`;
+    return undefined;
+  };
+
+  /** Why an entry cannot answer now, or undefined when it can. */
+  const unusable = (e: CacheEntry, p: Policy, c: CacheControls, t: number, s: RouteStats): string | undefined => {
+    if (e.expiresAt <= t) {
+      store.delete(e);
+      return 'expired';
+    }
+    if (e.policyVersion !== p.version) {
+      store.delete(e);
+      s.superseded++;
+      return `policy version ${e.policyVersion || '(none)'} superseded by ${p.version || '(none)'}`;
+    }
+    if (c.maxAgeMs !== undefined && t - e.createdAt > c.maxAgeMs) return 'older than max-age';
+    return undefined;
+  };
+
+  const serve = (ctx: GatewayContext, e: CacheEntry, p: Policy, s: RouteStats, t: number, semantic?: { similarity: number; threshold: number }): ChatResult => {
+    const age = t - e.createdAt;
+    s.hits++;
+    if (semantic) s.semanticHits++;
+    if (age > p.freshMs) s.staleHits++;
+    const target = e.target ?? ctx.target ?? { provider: '', model: e.response.model };
+    let saved = 0;
+    try {
+      saved = deps.costOf(target, e.response.usage);
+    } catch {
+      saved = 0; // unknown price: no saving claimed
+    }
+    s.savedCostUsd += saved;
+    ctx.record.cacheStatus = semantic ? 'semantic_hit' : 'hit';
+    ctx.record.savedCostUsd = saved;
+    ctx.record.savedMs = Math.max(0, e.latencyMs - (t - ctx.receivedAt));
+    ctx.responseHeaders['x-tollgate-cache'] = 'hit';
+    if (semantic) ctx.responseHeaders['x-tollgate-cache-similarity'] = semantic.similarity.toFixed(4);
+    ctx.trail.push({
+      stage: 'cache',
+      decision: semantic ? 'semantic_hit' : 'hit',
+      reason: semantic ? 'a stored answer to a near-identical question in the same context' : 'identical request seen before',
+      data: { key: e.key.slice(0, 12), entryId: e.id, ageMs: Math.round(age), stale: age > p.freshMs, ...(semantic ?? {}) },
+    });
+    const response: ChatResponse = { ...e.response, content: e.response.content.map((c) => ({ ...c })), usage: { ...e.response.usage } };
+    if (!ctx.request.stream) return { kind: 'complete', response, source: 'cache' };
+    const events = responseToEvents(response);
+    return {
+      kind: 'stream',
+      source: 'cache',
+      chunks: (async function* () {
+        yield { raw: Buffer.alloc(0), events } satisfies StreamChunk;
+      })(),
+    };
+  };
+
+  const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
+    if (!embedder) return undefined;
+    const t0 = performance.now();
+    const [v] = await embedder.embed([query]);
+    const embedMs = performance.now() - t0;
+    if (!v) return undefined;
+    vecOut.v = v;
+    const ch = contextHash(ctx.request, p.name, scope);
+    const cands = store.nearest(embedder.id, ch, v, 4);
+    const qsig = signature(query);
+    const verifyFrom = cfg.semantic.verifyFrom;
+    for (const { entry, similarity } of cands) {
+      const floor = deps.verify && verifyFrom !== undefined ? Math.min(verifyFrom, p.threshold) : p.threshold;
+      if (similarity < floor) break;
+      const t = now();
+      if (unusable(entry, p, c, t, s) || entry.query === undefined) continue;
+      let esig = sigs.get(entry);
+      if (!esig) sigs.set(entry, (esig = signature(entry.query)));
+      const v2 = veto(qsig, esig, cfg.semantic.guards);
+      if (v2) {
+        s.vetoes++;
+        ctx.trail.push({ stage: 'cache', decision: 'veto', reason: `semantic candidate vetoed: ${v2.reason} differs`, data: { entryId: entry.id, similarity, threshold: p.threshold, guard: v2.reason, detail: v2.detail } });
+        continue;
+      }
+      if (similarity < p.threshold) {
+        const r = await deps.verify!(query, entry.query, ctx);
+        ctx.trail.push({ stage: 'cache', decision: r.same ? 'verified' : 'verify_rejected', reason: 'borderline similarity sent to the verifier', data: { entryId: entry.id, similarity, threshold: p.threshold, verifierCostUsd: r.costUsd ?? 0 } });
+        if (!r.same) continue;
+      }
+      return serve(ctx, entry, p, s, t, { similarity, threshold: p.threshold, embedMs: Math.round(embedMs * 1000) / 1000 } as { similarity: number; threshold: number });
+    }
+    return undefined;
+  };
+
+  const store_ = (ctx: GatewayContext, p: Policy, c: CacheControls, key: string, scope: string, response: ChatResponse, startedAt: number, query: string | undefined, vec: { v?: Float32Array }): void => {
+    if (response.finishReason === 'error') return;
+    const t = now();
+    const s = statsOf(p.name);
+    const put = (embedding?: Float32Array): void => {
+      store.put({
+        key,
+        scope,
+        name: p.name,
+        policyVersion: p.version,
+        createdAt: t,
+        expiresAt: t + p.ttlMs,
+        tags: c.tags,
+        response,
+        latencyMs: t - startedAt,
+        target: ctx.target ? { provider: ctx.target.provider, model: ctx.target.model } : undefined,
+        ...(embedding && embedder && query !== undefined ? { contextHash: contextHash(ctx.request, p.name, scope), query, embedder: embedder.id, embedding } : {}),
+      });
+      s.stores++;
+    };
+    if (p.semantic && embedder && query !== undefined) {
+      if (vec.v) put(vec.v);
+      else void embedder.embed([query]).then(([v]) => put(v), () => put());
+    } else put();
+  };
+
+  const wrapStream = (src: AsyncIterable<StreamChunk>, onComplete: (r: ChatResponse) => void): AsyncIterable<StreamChunk> =>
+    (async function* () {
+      const acc = new StreamAccumulator();
+      let finished = false;
+      try {
+        for await (const chunk of src) {
+          for (const ev of chunk.events) acc.push(ev);
+          yield chunk;
+        }
+        finished = true;
+      } finally {
+        // abandoned (client gone: return() called), thrown, cut or errored streams are never stored
+        if (finished && acc.complete) onComplete(acc.toResponse());
+      }
+    })();
+
+  const handle = async (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
+    const p = policyOf(ctx);
+    const s = statsOf(p.name);
+    const c = parseControls(ctx.headers);
+    const why = ineligible(ctx, p) ?? (!c.read && !c.write ? c.reason : undefined);
+    if (why) {
+      if (c.onlyIfCached) throw new GatewayError('only_if_cached_miss', `only-if-cached: this request cannot be served from the cache (${why})`);
+      s.bypasses++;
+      ctx.record.cacheStatus = 'bypass';
+      ctx.responseHeaders['x-tollgate-cache'] = 'bypass';
+      ctx.trail.push({ stage: 'cache', decision: 'bypass', reason: why });
+      return next();
+    }
+    const scope = scopeOf(ctx);
+    const key = exactKey(ctx.request, p.name, scope);
+    const query = p.semantic ? lastUserText(ctx.request) : undefined;
+    const vec: { v?: Float32Array } = {};
+    if (c.read) {
+      s.lookups++;
+      const t = now();
+      const e = store.get(key);
+      const bad = e && unusable(e, p, c, t, s);
+      if (e && !bad) return serve(ctx, e, p, s, t);
+      if (query !== undefined) {
+        const hit = await semanticLookup(ctx, p, c, scope, s, query, vec);
+        if (hit) return hit;
+      }
+      if (c.onlyIfCached) throw new GatewayError('only_if_cached_miss', 'only-if-cached: no cached answer for this request');
+      s.misses++;
+      ctx.trail.push({ stage: 'cache', decision: 'miss', reason: bad ? `entry ${bad}` : 'not cached', data: { key: key.slice(0, 12) } });
+    } else {
+      if (c.onlyIfCached) throw new GatewayError('only_if_cached_miss', `only-if-cached: reading is off (${c.reason})`);
+      s.misses++;
+      ctx.trail.push({ stage: 'cache', decision: 'miss', reason: c.reason ?? 'read disabled', data: { key: key.slice(0, 12), write: c.write } });
+    }
+    ctx.record.cacheStatus = 'miss';
+    ctx.responseHeaders['x-tollgate-cache'] = 'miss';
+    const startedAt = ctx.receivedAt;
+    const result = await next();
+    if (!c.write) return result;
+    if (result.kind === 'complete') {
+      store_(ctx, p, c, key, scope, result.response, startedAt, query, vec);
+      return result;
+    }
+    return { ...result, chunks: wrapStream(result.chunks, (r) => store_(ctx, p, c, key, scope, r, startedAt, query, vec)) };
+  };
+
+  const adminRoutes: AdminRoute[] = [
+    {
+      method: 'POST',
+      path: '/admin/cache/purge',
+      handler: async (body) => {
+        const b = (body ?? {}) as { tags?: unknown; route?: unknown; all?: unknown; scope?: unknown };
+        const tags = Array.isArray(b.tags) && b.tags.every((t) => typeof t === 'string') ? (b.tags as string[]) : undefined;
+        const route = typeof b.route === 'string' ? b.route : undefined;
+        const all = b.all === true;
+        if (!all && !route && !tags?.length) return { status: 400, body: { error: { message: 'purge needs {"all": true}, {"route": "<name>"} or {"tags": ["..."]}' } } };
+        const purged = store.purge({ all, route, tags, scope: typeof b.scope === 'string' ? b.scope : undefined });
+        return { status: 200, body: { purged } };
+      },
+    },
+    { method: 'GET', path: '/admin/cache/stats', handler: async () => ({ status: 200, body: { entries: store.size, routes: statsSnapshot() } }) },
+  ];
+
+  const statsSnapshot = (): Record<string, RouteStats & { staleRatio: number; hitRate: number }> =>
+    Object.fromEntries([...stats].map(([k, v]) => [k, { ...v, staleRatio: v.hits ? v.staleHits / v.hits : 0, hitRate: v.lookups ? v.hits / v.lookups : 0 }]));
+
+  return {
+    name: 'cache',
+    store,
+    embedder,
+    handle,
+    adminRoutes,
+    stats: statsSnapshot,
+    close: async () => store.close(),
+  };
+}
