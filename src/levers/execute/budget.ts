@@ -1,0 +1,174 @@
+// Per-upstream retry budget and circuit breaker: the two things that stop retries from turning an
+// upstream's bad minute into a storm. Both count in one-second buckets over a sliding window, so
+// memory is fixed and every operation is O(window seconds) at worst.
+
+/** Counts per one-second bucket over the last `windowS` seconds. */
+export class SlidingCounter {
+  private readonly buckets: Float64Array;
+  private readonly stamps: Float64Array;
+
+  constructor(private readonly windowS: number) {
+    const n = Math.max(1, Math.ceil(windowS));
+    this.buckets = new Float64Array(n);
+    this.stamps = new Float64Array(n).fill(-1);
+  }
+
+  add(nowMs: number, n = 1): void {
+    const sec = Math.floor(nowMs / 1000);
+    const i = sec % this.buckets.length;
+    if (this.stamps[i] !== sec) {
+      this.stamps[i] = sec;
+      this.buckets[i] = 0;
+    }
+    this.buckets[i]! += n;
+  }
+
+  sum(nowMs: number): number {
+    const sec = Math.floor(nowMs / 1000);
+    let s = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (this.stamps[i]! > sec - this.buckets.length) s += this.buckets[i]!;
+    }
+    return s;
+  }
+
+  reset(): void {
+    this.stamps.fill(-1);
+  }
+}
+
+export interface BudgetConfig {
+  ratio: number;
+  min_per_second: number;
+  window_s: number;
+}
+
+/**
+ * Retries allowed ≤ ratio × first attempts + min_per_second × window, over the sliding window
+ * (Finagle's RetryBudget idea). With an upstream failing everything, retries / requests stays ≤ ratio
+ * plus a small constant, however many requests come in.
+ */
+export class RetryBudget {
+  private readonly requests: SlidingCounter;
+  private readonly retries: SlidingCounter;
+  requestsTotal = 0;
+  retriesTotal = 0;
+  deniedTotal = 0;
+
+  constructor(private readonly cfg: BudgetConfig) {
+    this.requests = new SlidingCounter(cfg.window_s);
+    this.retries = new SlidingCounter(cfg.window_s);
+  }
+
+  recordRequest(nowMs: number): void {
+    this.requests.add(nowMs);
+    this.requestsTotal++;
+  }
+
+  remaining(nowMs: number): number {
+    const allowed = this.cfg.ratio * this.requests.sum(nowMs) + this.cfg.min_per_second * this.cfg.window_s;
+    return Math.max(0, Math.floor(allowed - this.retries.sum(nowMs)));
+  }
+
+  /** Takes one retry from the budget; false when it is spent. */
+  tryAcquire(nowMs: number): boolean {
+    if (this.remaining(nowMs) < 1) {
+      this.deniedTotal++;
+      return false;
+    }
+    this.retries.add(nowMs);
+    this.retriesTotal++;
+    return true;
+  }
+}
+
+export interface BreakerConfig {
+  enabled: boolean;
+  error_rate: number;
+  min_requests: number;
+  window_s: number;
+  open_ms: number;
+  half_open_probes: number;
+  close_after: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** closed → (error rate ≥ threshold with enough volume) → open → (open_ms) → half_open → probes succeed → closed. */
+export class CircuitBreaker {
+  private state: BreakerState = 'closed';
+  private openedAt = 0;
+  private probesInFlight = 0;
+  private probeSuccesses = 0;
+  private readonly calls: SlidingCounter;
+  private readonly failures: SlidingCounter;
+  opensTotal = 0;
+
+  constructor(private readonly cfg: BreakerConfig) {
+    this.calls = new SlidingCounter(cfg.window_s);
+    this.failures = new SlidingCounter(cfg.window_s);
+  }
+
+  stateAt(nowMs: number): BreakerState {
+    if (this.state === 'open' && nowMs - this.openedAt >= this.cfg.open_ms) {
+      this.state = 'half_open';
+      this.probesInFlight = 0;
+      this.probeSuccesses = 0;
+    }
+    return this.state;
+  }
+
+  /** May a call go through now? A half-open breaker admits a bounded number of probes. */
+  tryPass(nowMs: number): { ok: boolean; probe: boolean } {
+    if (!this.cfg.enabled) return { ok: true, probe: false };
+    const s = this.stateAt(nowMs);
+    if (s === 'closed') return { ok: true, probe: false };
+    if (s === 'open') return { ok: false, probe: false };
+    if (this.probesInFlight >= this.cfg.half_open_probes) return { ok: false, probe: false };
+    this.probesInFlight++;
+    return { ok: true, probe: true };
+  }
+
+  onSuccess(nowMs: number, probe: boolean): void {
+    this.calls.add(nowMs);
+    if (probe && this.state === 'half_open') {
+      this.probesInFlight--;
+      if (++this.probeSuccesses >= this.cfg.close_after) {
+        this.state = 'closed';
+        this.calls.reset();
+        this.failures.reset();
+      }
+    }
+  }
+
+  /** `counts`: whether this error class says something about the upstream's health. */
+  onFailure(nowMs: number, probe: boolean, counts: boolean): void {
+    if (probe && this.state === 'half_open') {
+      this.probesInFlight--;
+      if (counts) this.trip(nowMs);
+      return;
+    }
+    this.calls.add(nowMs);
+    if (!counts) return;
+    this.failures.add(nowMs);
+    if (this.state !== 'closed' || !this.cfg.enabled) return;
+    const calls = this.calls.sum(nowMs);
+    if (calls >= this.cfg.min_requests && this.failures.sum(nowMs) / calls >= this.cfg.error_rate) this.trip(nowMs);
+  }
+
+  /** A probe that ended without a verdict (e.g. the client went away). */
+  release(probe: boolean): void {
+    if (probe && this.state === 'half_open') this.probesInFlight--;
+  }
+
+  errorRate(nowMs: number): number {
+    const calls = this.calls.sum(nowMs);
+    return calls === 0 ? 0 : this.failures.sum(nowMs) / calls;
+  }
+
+  private trip(nowMs: number): void {
+    this.state = 'open';
+    this.openedAt = nowMs;
+    this.opensTotal++;
+  }
+}

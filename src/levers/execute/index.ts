@@ -1,0 +1,227 @@
+// The executor stage: calls the upstream for ctx.target and, when that fails before any byte reached
+// the client, retries (exponential backoff with full jitter, honouring retry-after and
+// x-should-retry, within a per-upstream retry budget) and then moves through ctx.fallbacks, skipping
+// upstreams whose circuit breaker is open. Quota, auth and client errors are never retried. Every
+// attempt is already in ctx.attempts (the terminal pushes it, with its cost); this stage adds a
+// trail entry per retry and fallback, and throws AllAttemptsFailedError with every error at the end.
+
+import type { Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
+import { AllAttemptsFailedError, UpstreamError } from '../../core/errors.js';
+import type { ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
+import type { RetryConfig } from '../router/config.js';
+import { CircuitBreaker, RetryBudget, type BreakerState } from './budget.js';
+import { fallbackPolicyOf } from './hints.js';
+
+export interface ExecuteDeps {
+  /** injectable clock, sleep and randomness (tests); defaults: Date.now, setTimeout, Math.random */
+  now?(): number;
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  random?(): number;
+  /** when given, per-upstream budget and breaker gauges are registered here (for GET /metrics) */
+  metricsRegistry?: Registry;
+}
+
+export interface UpstreamStats {
+  /** first attempts */
+  requests: number;
+  retries: number;
+  /** retries the budget refused */
+  retriesDenied: number;
+  budgetRemaining: number;
+  breaker: BreakerState;
+  breakerOpens: number;
+  errorRate: number;
+}
+
+interface Upstream {
+  budget: RetryBudget;
+  breaker: CircuitBreaker;
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason ?? new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const keyOf = (t: Target): string => `${t.provider}/${t.model}`;
+
+export class ExecuteStage implements Stage {
+  readonly name = 'execute';
+  private readonly upstreams = new Map<string, Upstream>();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly neverRetry: ReadonlySet<string>;
+  private readonly breakerFailures: ReadonlySet<string>;
+  private readonly defaultFallbackOn: ReadonlySet<string>;
+
+  constructor(
+    private readonly cfg: RetryConfig,
+    deps: ExecuteDeps = {},
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? defaultSleep;
+    this.random = deps.random ?? Math.random;
+    this.neverRetry = new Set(cfg.never_retry);
+    this.breakerFailures = new Set(cfg.breaker.failure_classes);
+    this.defaultFallbackOn = new Set(cfg.fallback_on);
+    if (deps.metricsRegistry) this.registerMetrics(deps.metricsRegistry);
+  }
+
+  async handle(ctx: GatewayContext, next: Next): Promise<ChatResult> {
+    const first = ctx.target;
+    if (!first) return next(); // nothing resolved a target: let the terminal raise its own error
+    const targets: Target[] = [first];
+    const seen = new Set([keyOf(first)]);
+    for (const f of ctx.fallbacks ?? []) if (!seen.has(keyOf(f))) (seen.add(keyOf(f)), targets.push(f));
+    const fallbackOn = fallbackPolicyOf(ctx) ?? this.defaultFallbackOn;
+    const errors: UpstreamError[] = [];
+
+    for (let ti = 0; ti < targets.length; ti++) {
+      const target = targets[ti]!;
+      const up = this.upstream(target);
+      const lastErr = errors.at(-1);
+      // out of money at one provider: its other models are out of money too
+      if (lastErr?.errorClass === 'quota' && lastErr.provider === target.provider) continue;
+      if (ti > 0) {
+        const prev = errors.at(-1);
+        const why = prev ? `${prev.errorClass}${prev.status ? ` ${prev.status}` : ''} on ${prev.provider}/${prev.model}` : 'previous target unavailable';
+        ctx.trail.push({ stage: 'execute', decision: 'fallback', reason: `fallback to ${keyOf(target)} after ${why}`, data: { to: keyOf(target), errorClass: prev?.errorClass } });
+        if (keyOf(target) !== keyOf(first)) ctx.rewritten = true;
+      }
+      up.budget.recordRequest(this.now());
+      for (let attempt = 0; ; attempt++) {
+        const gate = up.breaker.tryPass(this.now());
+        if (!gate.ok) {
+          const err = new UpstreamError({ provider: target.provider, model: target.model, status: null, message: `circuit open for ${keyOf(target)}`, errorClass: 'circuit_open', retryable: true });
+          errors.push(err);
+          ctx.trail.push({ stage: 'execute', decision: 'circuit_open', reason: `skipped ${keyOf(target)}: circuit breaker open`, data: { upstream: keyOf(target) } });
+          break;
+        }
+        ctx.target = target;
+        let result: ChatResult;
+        try {
+          result = await next();
+        } catch (err) {
+          if (!(err instanceof UpstreamError)) {
+            up.breaker.release(gate.probe);
+            throw err;
+          }
+          up.breaker.onFailure(this.now(), gate.probe, this.breakerFailures.has(err.errorClass));
+          errors.push(err);
+          const delay = this.retryDelay(err, attempt);
+          if (delay.retry === false) {
+            if (delay.why) ctx.trail.push({ stage: 'execute', decision: 'no_retry', reason: `${keyOf(target)}: ${delay.why}`, data: { errorClass: err.errorClass, status: err.status } });
+            break;
+          }
+          if (!up.budget.tryAcquire(this.now())) {
+            ctx.trail.push({ stage: 'execute', decision: 'retry_budget_exhausted', reason: `${keyOf(target)}: retry budget spent (${this.cfg.budget.ratio * 100}% of requests over ${this.cfg.budget.window_s}s)`, data: { errorClass: err.errorClass } });
+            break;
+          }
+          ctx.trail.push({ stage: 'execute', decision: 'retry', reason: `${err.errorClass}${err.status ? ` ${err.status}` : ''} from ${keyOf(target)}; retry ${attempt + 1} in ${Math.round(delay.ms)} ms (${delay.why})`, data: { attempt: attempt + 1, delayMs: Math.round(delay.ms), errorClass: err.errorClass, status: err.status } });
+          try {
+            await this.sleep(delay.ms, ctx.signal);
+          } catch {
+            throw new AllAttemptsFailedError(errors); // the client went away while we waited
+          }
+          continue;
+        }
+        up.breaker.onSuccess(this.now(), gate.probe);
+        if (ti > 0) ctx.trail.push({ stage: 'execute', decision: 'fallback_ok', reason: `answered by fallback ${keyOf(target)}`, data: { upstream: keyOf(target) } });
+        return result;
+      }
+      const last = errors.at(-1)!;
+      if (!fallbackOn.has(last.errorClass)) break;
+      if (ctx.signal.aborted) break;
+    }
+    // one attempt, no retry, no fallback: keep the provider's own error as it was
+    if (errors.length === 1 && errors[0]!.errorClass !== 'circuit_open') throw errors[0]!;
+    throw new AllAttemptsFailedError(errors);
+  }
+
+  /** Whether and when to retry the same upstream. */
+  private retryDelay(err: UpstreamError, attempt: number): { retry: false; why?: string } | { retry: true; ms: number; why: string } {
+    if (this.neverRetry.has(err.errorClass)) return { retry: false, why: `${err.errorClass} errors are never retried` };
+    if (err.shouldRetry === false) return { retry: false, why: 'x-should-retry: false' };
+    if (!err.retryable && err.shouldRetry !== true) return { retry: false, why: `${err.errorClass} is not retryable` };
+    if (attempt >= this.cfg.max_retries) return { retry: false, why: `max_retries ${this.cfg.max_retries} reached` };
+    if (err.retryAfterMs !== undefined) {
+      if (err.retryAfterMs > this.cfg.max_retry_after_ms) return { retry: false, why: `retry-after ${err.retryAfterMs} ms exceeds max_retry_after_ms ${this.cfg.max_retry_after_ms}` };
+      return { retry: true, ms: err.retryAfterMs, why: 'retry-after' };
+    }
+    const cap = Math.min(this.cfg.max_delay_ms, this.cfg.base_delay_ms * 2 ** attempt);
+    return { retry: true, ms: this.random() * cap, why: 'full-jitter backoff' };
+  }
+
+  private upstream(t: Target): Upstream {
+    const k = keyOf(t);
+    let u = this.upstreams.get(k);
+    if (!u) this.upstreams.set(k, (u = { budget: new RetryBudget(this.cfg.budget), breaker: new CircuitBreaker(this.cfg.breaker) }));
+    return u;
+  }
+
+  /** Per upstream (`provider/model`): traffic, retries, budget and breaker, for /metrics and /admin. */
+  stats(): Record<string, UpstreamStats> {
+    const now = this.now();
+    const out: Record<string, UpstreamStats> = {};
+    for (const [k, u] of this.upstreams) {
+      out[k] = {
+        requests: u.budget.requestsTotal,
+        retries: u.budget.retriesTotal,
+        retriesDenied: u.budget.deniedTotal,
+        budgetRemaining: u.budget.remaining(now),
+        breaker: u.breaker.stateAt(now),
+        breakerOpens: u.breaker.opensTotal,
+        errorRate: u.breaker.errorRate(now),
+      };
+    }
+    return out;
+  }
+
+  get adminRoutes() {
+    return [
+      {
+        method: 'GET' as const,
+        path: '/admin/upstreams',
+        handler: async () => ({ status: 200, body: this.stats() }),
+      },
+    ];
+  }
+
+  private registerMetrics(registry: Registry): void {
+    // label: upstream = provider/model from config (bounded cardinality)
+    const stage = this;
+    const gauge = (name: string, help: string, pick: (s: UpstreamStats) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['upstream'],
+        registers: [registry],
+        collect() {
+          for (const [k, s] of Object.entries(stage.stats())) this.set({ upstream: k }, pick(s));
+        },
+      });
+    };
+    gauge('tollgate_upstream_requests', 'First attempts sent to the upstream (counter semantics)', (s) => s.requests);
+    gauge('tollgate_upstream_retries', 'Retries sent to the upstream (counter semantics)', (s) => s.retries);
+    gauge('tollgate_upstream_retries_denied', 'Retries refused by the retry budget (counter semantics)', (s) => s.retriesDenied);
+    gauge('tollgate_retry_budget_remaining', 'Retries the budget still allows in the current window', (s) => s.budgetRemaining);
+    gauge('tollgate_circuit_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', (s) => (s.breaker === 'closed' ? 0 : s.breaker === 'half_open' ? 1 : 2));
+    gauge('tollgate_upstream_error_rate', 'Failure share over the breaker window', (s) => s.errorRate);
+  }
+}
+
+export function createExecuteStage(cfg: RetryConfig, deps: ExecuteDeps = {}): ExecuteStage {
+  return new ExecuteStage(cfg, deps);
+}

@@ -1,0 +1,103 @@
+// The learned router's weight file and its in-process scorer: logistic regression over the features
+// in ./features.ts. The file also carries the operating points measured on a validation split at
+// training time, so a route can say `target: { quality_ge: 0.95 }` instead of a raw threshold.
+
+import { readFileSync } from 'node:fs';
+import { DENSE_COUNT, featurize, newSparseVec, type FeatureSpec, type SparseVec } from './features.js';
+
+export const WEIGHT_FORMAT = 'tollgate-router-logreg';
+
+/** One point of the validation curve: send to strong when score >= threshold. */
+export interface OperatingPoint {
+  threshold: number;
+  /** share of validation requests sent to the strong model */
+  strongShare: number;
+  /** validation quality as a fraction of the always-strong quality */
+  qualityRatio: number;
+  /** performance gap recovered: (q - q_weak) / (q_strong - q_weak) */
+  pgr: number;
+}
+
+export interface WeightFile {
+  format: typeof WEIGHT_FORMAT;
+  version: 1;
+  createdAt: string;
+  /** where the training data came from, which split, which label */
+  provenance: Record<string, unknown>;
+  /** the positive class: the strong model is needed (it scored better than the weak one) */
+  label: string;
+  features: FeatureSpec;
+  bias: number;
+  /** base64 of a little-endian Float32Array of length dim + DENSE_COUNT */
+  weights: string;
+  operatingPoints: OperatingPoint[];
+}
+
+export class RouterClassifier {
+  private readonly buf: SparseVec = newSparseVec();
+
+  constructor(
+    readonly spec: FeatureSpec,
+    readonly weights: Float32Array,
+    readonly bias: number,
+    readonly operatingPoints: readonly OperatingPoint[],
+    readonly provenance: Record<string, unknown> = {},
+  ) {
+    if (weights.length !== spec.dim + DENSE_COUNT) throw new Error(`weight vector has ${weights.length} entries, expected ${spec.dim + DENSE_COUNT}`);
+  }
+
+  /** P(the strong model is needed) for a prompt. Synchronous, allocation-light: microseconds. */
+  score(text: string, task?: string): number {
+    const v = featurize(text, task, this.spec, this.buf);
+    let z = this.bias;
+    const w = this.weights;
+    for (let k = 0; k < v.n; k++) z += w[v.idx[k]!]! * v.val[k]!;
+    return 1 / (1 + Math.exp(-z));
+  }
+
+  /** Threshold for a target, from the validation operating points. */
+  thresholdFor(target: { quality_ge: number } | { strong_share_le: number }): { threshold: number; point: OperatingPoint } {
+    const pts = [...this.operatingPoints].sort((a, b) => a.strongShare - b.strongShare);
+    if (pts.length === 0) throw new Error('the weight file has no operating points');
+    if ('quality_ge' in target) {
+      const p = pts.find((x) => x.qualityRatio >= target.quality_ge) ?? pts[pts.length - 1]!;
+      return { threshold: p.threshold, point: p };
+    }
+    let best = pts[0]!;
+    for (const p of pts) if (p.strongShare <= target.strong_share_le) best = p;
+    return { threshold: best.threshold, point: best };
+  }
+
+  toFile(createdAt = new Date().toISOString()): WeightFile {
+    return {
+      format: WEIGHT_FORMAT,
+      version: 1,
+      createdAt,
+      provenance: this.provenance,
+      label: 'strong_needed',
+      features: this.spec,
+      bias: this.bias,
+      weights: Buffer.from(this.weights.buffer, this.weights.byteOffset, this.weights.byteLength).toString('base64'),
+      operatingPoints: [...this.operatingPoints],
+    };
+  }
+
+  static fromFile(f: WeightFile): RouterClassifier {
+    if (f.format !== WEIGHT_FORMAT || f.version !== 1) throw new Error(`not a ${WEIGHT_FORMAT} v1 weight file`);
+    const bytes = Buffer.from(f.weights, 'base64');
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
+    const weights = new Float32Array(copy.buffer, 0, copy.length / 4);
+    return new RouterClassifier(f.features, weights, f.bias, f.operatingPoints, f.provenance);
+  }
+
+  static load(path: string): RouterClassifier {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new Error(`cannot read router weights ${path}: ${(err as Error).message}`);
+    }
+    return RouterClassifier.fromFile(parsed as WeightFile);
+  }
+}
