@@ -79,6 +79,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     flushIntervalMs: cfg.flushIntervalMs,
     hnswMinEntries: cfg.semantic.hnswMinEntries,
     hnsw: cfg.semantic.hnsw,
+    now,
   });
   const semanticAnywhere = cfg.semantic.enabled || Object.values(cfg.routes).some((r) => r.semantic?.enabled);
   const embedder = semanticAnywhere ? await createEmbedder(cfg.semantic.embedder, deps.embed) : undefined;

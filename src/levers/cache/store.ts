@@ -36,6 +36,8 @@ export interface StoreOptions {
   flushIntervalMs: number;
   hnswMinEntries: number;
   hnsw: HnswParams;
+  /** clock (tests) */
+  now?: () => number;
 }
 
 type Op = { kind: 'put'; e: CacheEntry } | { kind: 'del'; id: number };
@@ -69,7 +71,7 @@ export class CacheStore {
   }
 
   private load(): void {
-    const now = Date.now();
+    const now = (this.opts.now ?? Date.now)();
     this.db.prepare('DELETE FROM cache_entries WHERE expires_at <= ?').run(now);
     const rows = this.db.prepare('SELECT * FROM cache_entries ORDER BY id').all() as Record<string, unknown>[];
     for (const r of rows.slice(Math.max(0, rows.length - this.opts.maxEntries))) {
