@@ -7,7 +7,7 @@ export type SimWire = 'openai' | 'anthropic';
 export type SimKind = 'chat' | 'embedding';
 
 export interface SimModelSettings {
-  /** fixed queue wait before the model starts (ms, median; jittered) */
+  /** queue wait before the model starts: exponential with this mean (ms) */
   queueMs: number;
   /** time to first token with an empty prompt (ms, median) */
   ttftBaseMs: number;
