@@ -2,13 +2,12 @@
 // GET /v1/models (when asked with anthropic-version). Shapes, SSE events, headers and errors as
 // api.anthropic.com sends them.
 
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultSpecError, parseFaults, pickFault, type FaultRule } from './faults.js';
 import { generate, Pacer, planTiming, type Generation, type ToolChoiceMode, type ToolSpec } from './generate.js';
 import { header, sendJson, startSse } from './http-io.js';
 import type { PromptBlock } from './prompt-cache.js';
-import { hashSeed, Rng, stableStringify } from './random.js';
+import { hashSeed, randomId, Rng, stableStringify } from './random.js';
 import type { SimModelInfo } from './settings.js';
 import type { SimState } from './state.js';
 import { encodeText, FRAME_TOKEN } from './tokens.js';
@@ -22,7 +21,7 @@ interface WireError {
 }
 const err = (status: number, type: string, message: string): WireError => ({ status, type, message });
 const isErr = (x: unknown): x is WireError => !!x && typeof x === 'object' && 'status' in x && 'type' in x && 'message' in x;
-const newRequestId = () => `req_${randomBytes(12).toString('base64url')}`;
+const newRequestId = () => `req_011C${randomId(20)}`;
 
 function sendError(res: ServerResponse, e: WireError, headers: Record<string, string> = {}): void {
   const requestId = headers['request-id'] ?? newRequestId();
@@ -290,9 +289,9 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     output_tokens: gen.outputTokens,
     service_tier: 'standard',
   };
-  const id = `msg_${randomBytes(18).toString('base64url')}`;
+  const id = `msg_01${randomId(22)}`;
   const stopReason = gen.toolCall ? 'tool_use' : gen.truncated ? 'max_tokens' : 'end_turn';
-  const toolId = `toolu_${randomBytes(18).toString('base64url')}`;
+  const toolId = `toolu_01${randomId(22)}`;
 
   if (!plan.stream) {
     await pacer.waitToken(Math.max(0, gen.outputTokens - 1));

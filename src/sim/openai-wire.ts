@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generate, Pacer, planTiming, type Generation, type ToolChoiceMode, type ToolSpec } from './generate.js';
 import { FaultSpecError, parseFaults, pickFault, type FaultRule } from './faults.js';
 import { goDuration, header, sendJson, startSse } from './http-io.js';
-import { hashSeed, stableStringify } from './random.js';
+import { hashSeed, randomId, stableStringify } from './random.js';
 import type { SimModelInfo } from './settings.js';
 import type { SimState } from './state.js';
 import { encodeText, FRAME_TOKEN } from './tokens.js';
@@ -315,7 +315,7 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   });
   const timing = planTiming(model.settings, state.latencyScale, state.rng, promptTokens - cached);
   const pacer = new Pacer(t0, timing);
-  const id = `chatcmpl-${randomBytes(15).toString('base64url')}`;
+  const id = `chatcmpl-${randomId(29)}`;
   const created = Math.floor(t0 / 1000);
   const finish = gen.toolCall ? 'tool_calls' : gen.truncated ? 'length' : 'stop';
   const usage = usageOf(promptTokens, cached, gen.outputTokens);
@@ -324,7 +324,7 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     await pacer.waitToken(Math.max(0, gen.outputTokens - 1));
     if (res.destroyed) return;
     const toolCalls = gen.toolCall
-      ? [{ id: `call_${randomBytes(12).toString('base64url')}`, type: 'function', function: { name: gen.toolCall.name, arguments: gen.toolCall.args } }]
+      ? [{ id: `call_${randomId(24)}`, type: 'function', function: { name: gen.toolCall.name, arguments: gen.toolCall.args } }]
       : undefined;
     const payload = {
       id,
@@ -383,7 +383,7 @@ async function streamChat(
   const deltas: Json[] = [];
   for (const p of gen.text?.pieces ?? []) deltas.push({ content: p });
   if (gen.toolCall) {
-    const callId = `call_${randomBytes(12).toString('base64url')}`;
+    const callId = `call_${randomId(24)}`;
     deltas.push({ tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: gen.toolCall.name, arguments: '' } }] });
     for (const p of gen.toolCall.argPieces) deltas.push({ tool_calls: [{ index: 0, function: { arguments: p } }] });
   }

@@ -1,7 +1,7 @@
 // Seeded randomness: every "random" choice the simulator makes comes from a generator seeded by a
 // hash of (seed, request), so the same request under the same seed gets the same answer.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** 32-bit seeds from any strings, via SHA-256 */
 export function hashSeed(...parts: (string | number)[]): number {
@@ -60,4 +60,13 @@ export class Rng {
   exponential(mean: number): number {
     return -mean * Math.log(1 - this.next());
   }
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** ids in the providers' style (chatcmpl-…, msg_01…, toolu_01…): random, not seeded, alphanumeric */
+export function randomId(length: number): string {
+  const bytes = randomBytes(length);
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALNUM[bytes[i]! % ALNUM.length];
+  return s;
 }

@@ -145,7 +145,7 @@ describe('Anthropic messages through the official SDK', () => {
     expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
     expect(second.usage.cache_creation_input_tokens).toBe(0);
     const count = await ctx.anthropic.messages.countTokens({ model: 'claude-sonnet-4', system: doc, messages: [{ role: 'user', content: 'another question' }] });
-    expect(second.usage.input_tokens + second.usage.cache_read_input_tokens).toBe(count.input_tokens);
+    expect(second.usage.input_tokens + (second.usage.cache_read_input_tokens ?? 0)).toBe(count.input_tokens);
 
     const hour = await ctx.anthropic.messages.create({
       model: 'claude-sonnet-4',
