@@ -115,12 +115,9 @@ export class RouterStage implements Stage {
   ) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
-    let windowMs = 60_000;
-    for (const [name, route] of Object.entries(cfg)) {
-      this.routes.set(name, this.compile(name, route));
-      if (route.slo) windowMs = Math.max(windowMs, route.slo.window_s * 1000);
-    }
-    this.latency = new LatencyTracker(windowMs);
+    // least_latency balancing (no SLO window of its own) looks at the last minute
+    this.latency = new LatencyTracker(60_000);
+    for (const [name, route] of Object.entries(cfg)) this.routes.set(name, this.compile(name, route));
   }
 
   /** Route names (for the model registry and GET /v1/models). */
@@ -328,7 +325,7 @@ export class RouterStage implements Stage {
       pool.push(...inTier);
     }
     const breachOf = (c: Candidate): { ratio: number; detail?: string } => {
-      const snap = this.latency.snapshot(c.target.provider, c.target.model, now);
+      const snap = this.latency.snapshot(c.target.provider, c.target.model, now, slo.window_s * 1000);
       if (!snap || snap.samples < slo.min_samples) return { ratio: 0 };
       let ratio = 0;
       const parts: string[] = [];
@@ -420,6 +417,7 @@ export class RouterStage implements Stage {
       // a cascade step does not fall back to higher tiers itself: escalation is the cascade's job
       if (!last) ctx.fallbacks = pick.fallbacks.filter((c) => this.tierOfModel(route, c) === pick.tier || route.fallbacks.includes(c)).map((c) => ({ ...c.target }));
       let failure: string | undefined;
+      let failedCheck = 'error';
       let result: ChatResult | undefined;
       try {
         result = await next();
@@ -431,16 +429,20 @@ export class RouterStage implements Stage {
         if (result.kind !== 'complete') return result;
         for (const check of cascade.checks) {
           failure = runCheck(check, ctx.request, result.response, cascade.refusal);
+          failedCheck = check;
           if (failure) break;
         }
-        if (!failure && cascade.verifier) failure = await this.verify(ctx, next, cascade.verifier, result.response);
+        if (!failure && cascade.verifier) {
+          failure = await this.verify(ctx, next, cascade.verifier, result.response);
+          failedCheck = 'verifier';
+        }
       }
       if (!failure) {
         if (steps.length) ctx.responseHeaders['x-tollgate-route'] += `;cascade=${steps.join('>')}>${route.tiers[pick.tier]!.name}`;
         return result!;
       }
       const from = route.tiers[pick.tier]!.name;
-      steps.push(`${from}(${failure.split(':')[0]!.replace(/[^\w ]/g, '').replace(/ /g, '_')})`);
+      steps.push(`${from}(${failedCheck})`);
       const nextPick = this.pickInTier(route, pick.tier + 1, estUsage);
       ctx.trail.push({ stage: 'router', decision: 'escalate', reason: `cascade: ${from} answer failed (${failure}); escalating to ${route.tiers[nextPick.tier]!.name}`, data: { from: pick.chosen.name, to: nextPick.chosen.name, check: failure } });
       pick = nextPick;

@@ -27,12 +27,10 @@ function percentile(sorted: readonly number[], p: number): number | undefined {
 class ModelWindow {
   private readonly ring: LatencySample[] = [];
   private head = 0;
-  private cached: { at: number; expiresAt: number; snap: LatencySnapshot } | undefined;
+  /** per window length (routes may use different SLO windows) */
+  private readonly cached = new Map<number, { expiresAt: number; snap: LatencySnapshot }>();
 
-  constructor(
-    private readonly capacity: number,
-    private readonly windowMs: number,
-  ) {}
+  constructor(private readonly capacity: number) {}
 
   add(s: LatencySample): void {
     if (this.ring.length < this.capacity) this.ring.push(s);
@@ -40,13 +38,13 @@ class ModelWindow {
       this.ring[this.head] = s;
       this.head = (this.head + 1) % this.capacity;
     }
-    this.cached = undefined;
+    this.cached.clear();
   }
 
-  snapshot(now: number): LatencySnapshot {
-    const c = this.cached;
+  snapshot(now: number, windowMs: number): LatencySnapshot {
+    const c = this.cached.get(windowMs);
     if (c && now < c.expiresAt) return c.snap;
-    const from = now - this.windowMs;
+    const from = now - windowMs;
     const ttft: number[] = [];
     const e2e: number[] = [];
     let oldest = Infinity;
@@ -66,7 +64,7 @@ class ModelWindow {
       e2e: (p) => percentile(e2e, p),
     };
     // valid until the oldest sample in the window expires (or a new sample arrives)
-    this.cached = { at: now, expiresAt: oldest === Infinity ? Infinity : oldest + this.windowMs, snap };
+    this.cached.set(windowMs, { expiresAt: oldest === Infinity ? Infinity : oldest + windowMs, snap });
     return snap;
   }
 }
@@ -74,8 +72,9 @@ class ModelWindow {
 export class LatencyTracker {
   private readonly models = new Map<string, ModelWindow>();
 
+  /** samples older than maxWindowMs are never asked for; capacity bounds memory per model */
   constructor(
-    private readonly windowMs: number,
+    readonly defaultWindowMs: number,
     private readonly capacity = 512,
   ) {}
 
@@ -86,11 +85,11 @@ export class LatencyTracker {
   add(provider: string, model: string, sample: LatencySample): void {
     const k = LatencyTracker.key(provider, model);
     let w = this.models.get(k);
-    if (!w) this.models.set(k, (w = new ModelWindow(this.capacity, this.windowMs)));
+    if (!w) this.models.set(k, (w = new ModelWindow(this.capacity)));
     w.add(sample);
   }
 
-  snapshot(provider: string, model: string, now: number): LatencySnapshot | undefined {
-    return this.models.get(LatencyTracker.key(provider, model))?.snapshot(now);
+  snapshot(provider: string, model: string, now: number, windowMs = this.defaultWindowMs): LatencySnapshot | undefined {
+    return this.models.get(LatencyTracker.key(provider, model))?.snapshot(now, windowMs);
   }
 }

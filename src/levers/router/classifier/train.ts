@@ -1,0 +1,79 @@
+// Training the learned router: logistic regression with soft labels, fitted by AdaGrad SGD with L2,
+// over the hashed features of ./features.ts. Deterministic for a given seed. Plain TypeScript and
+// typed arrays: 10k prompts train in seconds on one core.
+
+import { DENSE_COUNT, featurize, newSparseVec, type FeatureSpec } from './features.js';
+
+export interface TrainExample {
+  text: string;
+  task?: string;
+  /** target in [0, 1]: how much the strong model is needed (0.5 = makes no difference) */
+  y: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN: TrainOptions = { epochs: 6, learningRate: 0.2, l2: 1e-6, seed: 7 };
+
+/** mulberry32: a tiny seeded PRNG so splits and shuffles are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffleInPlace<T>(xs: T[], rand: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+export function trainLogReg(examples: readonly TrainExample[], spec: FeatureSpec, opts: TrainOptions = DEFAULT_TRAIN): { weights: Float32Array; bias: number } {
+  const d = spec.dim + DENSE_COUNT;
+  const w = new Float32Array(d);
+  const g2 = new Float32Array(d).fill(1e-8);
+  let b = 0;
+  let gb = 1e-8;
+  // featurize once
+  const buf = newSparseVec();
+  const feats = examples.map((e) => {
+    const v = featurize(e.text, e.task, spec, buf);
+    return { idx: v.idx.slice(0, v.n), val: v.val.slice(0, v.n), y: e.y };
+  });
+  // start the bias at the label mean: fewer epochs to converge
+  const mean = examples.reduce((s, e) => s + e.y, 0) / Math.max(1, examples.length);
+  b = Math.log(Math.max(1e-6, mean) / Math.max(1e-6, 1 - mean));
+  const rand = seededRandom(opts.seed);
+  const order = feats.map((_, i) => i);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    shuffleInPlace(order, rand);
+    for (const i of order) {
+      const f = feats[i]!;
+      let z = b;
+      for (let k = 0; k < f.idx.length; k++) z += w[f.idx[k]!]! * f.val[k]!;
+      const p = 1 / (1 + Math.exp(-z));
+      const err = p - f.y;
+      for (let k = 0; k < f.idx.length; k++) {
+        const j = f.idx[k]!;
+        const g = err * f.val[k]! + opts.l2 * w[j]!;
+        g2[j]! += g * g;
+        w[j]! -= (opts.learningRate * g) / Math.sqrt(g2[j]!);
+      }
+      gb += err * err;
+      b -= (opts.learningRate * err) / Math.sqrt(gb);
+    }
+  }
+  return { weights: w, bias: b };
+}
