@@ -21,6 +21,7 @@ export function registerSimCommand(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--seed <n>', 'seed for output text, lengths, latency jitter and fault draws', num('--seed', 0, true), 42)
     .option('--latency-scale <x>', 'multiplier on every simulated delay (1 = realistic, 0 = instant)', num('--latency-scale', 0, false), 1)
+    .option('--enforce-rate-limits', "answer 429 when a model's per-minute request/token limits are exceeded", false)
     .addHelpText(
       'after',
       `
@@ -31,7 +32,7 @@ Endpoints:
   GET  /v1/models
 Admin (change latency and faults while it runs):
   GET/PUT /_sim/models/:model   e.g. {"ttftBaseMs":2000,"tokensPerSec":20,"faults":"429;p=0.3"}
-  GET/PUT /_sim/config          {"latencyScale":0}
+  GET/PUT /_sim/config          {"latencyScale":0,"enforceRateLimits":true}
   GET /_sim/stats, POST /_sim/reset
 Per-request faults: header x-sim-fault: 429 | quota | 500 | 503 | 529 | timeout | reset | cut | error-event
   with optional ;p=<prob> ;retry-after=<s> ;at=<fraction>, several separated by commas.
@@ -41,8 +42,8 @@ Example:
   curl -s localhost:8788/v1/chat/completions -H 'authorization: Bearer x' \\
     -H 'content-type: application/json' -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}'`,
     )
-    .action(async (opts: { port: number; host: string; seed: number; latencyScale: number }) => {
-      const sim = await startSimulator({ port: opts.port, host: opts.host, seed: opts.seed, latencyScale: opts.latencyScale });
+    .action(async (opts: { port: number; host: string; seed: number; latencyScale: number; enforceRateLimits: boolean }) => {
+      const sim = await startSimulator({ port: opts.port, host: opts.host, seed: opts.seed, latencyScale: opts.latencyScale, enforceRateLimits: opts.enforceRateLimits });
       console.log(`tollgate sim: simulated providers on ${sim.url} (seed ${opts.seed}, latency scale ${opts.latencyScale})`);
       console.log(`  OpenAI:    baseURL ${sim.url}/v1`);
       console.log(`  Anthropic: baseURL ${sim.url}`);

@@ -4,7 +4,7 @@
 //   PUT  /_sim/models/:model     merge {ttftBaseMs, prefillMsPerToken, tokensPerSec, jitterSigma, queueMs,
 //                                outputMeanTokens, outputSigma, toolCallProbability, requestsPerMin,
 //                                tokensPerMin, faults} into the model's settings
-//   GET  /_sim/config, PUT /_sim/config   {latencyScale}
+//   GET  /_sim/config, PUT /_sim/config   {latencyScale, enforceRateLimits}
 //   GET  /_sim/stats             requests and injected faults per model / kind
 //   POST /_sim/reset             back to start-up settings; caches, rate windows and counters emptied
 
@@ -37,7 +37,7 @@ export const settingsPatch = z.strictObject({
   faults: z.union([z.string(), z.array(faultRule)]).optional(),
 });
 
-const configPatch = z.strictObject({ latencyScale: z.number().min(0).max(1000).optional() });
+const configPatch = z.strictObject({ latencyScale: z.number().min(0).max(1000).optional(), enforceRateLimits: z.boolean().optional() });
 
 function view(m: SimModelInfo) {
   return {
@@ -73,12 +73,13 @@ export function handleAdmin(req: IncomingMessage, res: ServerResponse, raw: stri
   }
   if (path === '/_sim/stats' && method === 'GET') return sendJson(res, 200, state.stats);
   if (path === '/_sim/config') {
-    if (method === 'GET') return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale });
+    if (method === 'GET') return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits });
     if (method === 'PUT') {
       const p = configPatch.safeParse(body ?? {});
       if (!p.success) return bad(400, issues(p.error));
       if (p.data.latencyScale !== undefined) state.latencyScale = p.data.latencyScale;
-      return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale });
+      if (p.data.enforceRateLimits !== undefined) state.enforceRateLimits = p.data.enforceRateLimits;
+      return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits });
     }
   }
   if (path === '/_sim/models' && method === 'GET') {

@@ -255,7 +255,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
 
   const win = state.window(model.id).take(plan.totalTokens + plan.maxTokens, model.settings);
   const base = { 'request-id': newRequestId(), 'anthropic-organization-id': '00000000-0000-4000-8000-000000000000', ...rateHeaders(model, win) };
-  if (win.over) {
+  if (win.over && state.enforceRateLimits) {
     return sendError(res, err(429, 'rate_limit_error', 'This request would exceed the rate limit for your organization of requests per minute.'), { ...base, 'retry-after': String(Math.max(1, Math.ceil(win.resetMs / 1000))) });
   }
   if (immediateFault(rule, plan.stream, res, base)) return;

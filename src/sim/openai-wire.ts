@@ -290,7 +290,7 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   const win = state.window(model.id).take(promptTokens + (plan.maxTokens ?? 0), model.settings);
   const requestId = `req_${randomBytes(16).toString('hex')}`;
   const base = { 'x-request-id': requestId, 'openai-version': '2020-10-01', 'openai-organization': 'org-sim', ...rateHeaders(model, win) };
-  if (win.over) {
+  if (win.over && state.enforceRateLimits) {
     const wait = Math.max(1, Math.ceil(win.resetMs / 1000));
     return sendError(res, openaiError(429, `Rate limit reached for ${model.id} in organization org-sim on requests per min (RPM). Please try again in ${wait}s.`, 'requests', 'requests', 'rate_limit_exceeded'), {
       ...base,

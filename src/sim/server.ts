@@ -20,6 +20,11 @@ export interface SimulatorOptions {
   latencyScale?: number;
   /** per-model overrides of the default settings, by model id */
   models?: Record<string, Partial<SimModelSettings>>;
+  /**
+   * answer a real 429 when a model's requestsPerMin / tokensPerMin are exceeded (default false:
+   * the rate-limit headers count down but load tests are never throttled; 429s come from faults)
+   */
+  enforceRateLimits?: boolean;
 }
 
 export interface SimulatorHandle {
@@ -59,7 +64,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const latencyScale = opts.latencyScale ?? 1;
   if (!Number.isFinite(latencyScale) || latencyScale < 0) throw new Error(`simulator: latencyScale must be a number >= 0 (got ${String(opts.latencyScale)})`);
-  const state = new SimState(opts.seed ?? 42, latencyScale, opts.models);
+  const state = new SimState(opts.seed ?? 42, latencyScale, opts.models, opts.enforceRateLimits ?? false);
   const server = createServer((req, res) => {
     route(req, res, state).catch((e: unknown) => {
       if (res.headersSent) {

@@ -18,14 +18,17 @@ export class SimState {
   readonly windows = new Map<string, RateWindow>();
   rng: Rng;
   latencyScale: number;
+  enforceRateLimits: boolean;
   stats: SimStats = { requests: {}, faults: {} };
 
   constructor(
     readonly seed: number,
     private readonly initialLatencyScale: number,
     private readonly overrides: Record<string, Partial<SimModelSettings>> = {},
+    private readonly initialEnforce = false,
   ) {
     this.latencyScale = initialLatencyScale;
+    this.enforceRateLimits = initialEnforce;
     this.rng = new Rng(seed ^ 0x5eed);
     this.load();
   }
@@ -66,6 +69,7 @@ export class SimState {
     this.windows.clear();
     this.rng = new Rng(this.seed ^ 0x5eed);
     this.latencyScale = this.initialLatencyScale;
+    this.enforceRateLimits = this.initialEnforce;
     this.stats = { requests: {}, faults: {} };
   }
 }

@@ -8,7 +8,7 @@ describe('tollgate sim command', () => {
     registerSimCommand(program);
     const sim = program.commands.find((c) => c.name() === 'sim')!;
     expect(sim).toBeDefined();
-    expect(sim.options.map((o) => o.long)).toEqual(['--port', '--host', '--seed', '--latency-scale']);
+    expect(sim.options.map((o) => o.long)).toEqual(['--port', '--host', '--seed', '--latency-scale', '--enforce-rate-limits']);
     let help = '';
     sim.configureOutput({ writeOut: (s) => (help += s) });
     sim.outputHelp();

@@ -243,3 +243,22 @@ describe('latency model, changed at run time', () => {
     }
   });
 });
+
+describe('rate limits', () => {
+  it('count down in headers; exceeding them is a real 429 only when enforced', async () => {
+    const sim = await withSim({ models: { 'gpt-4o': { requestsPerMin: 2 } } });
+    try {
+      const req = { ...oaReq, model: 'gpt-4o', max_tokens: 1 };
+      const a = await sim.openai.chat.completions.create(req).withResponse();
+      expect(a.response.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+      await sim.openai.chat.completions.create(req);
+      await expect(sim.openai.chat.completions.create(req)).resolves.toBeTruthy();
+      await fetch(`${sim.sim.url}/_sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enforceRateLimits: true }) });
+      const e = await sim.openai.chat.completions.create(req).catch((x) => x);
+      expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(Number(e.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await sim.sim.close();
+    }
+  });
+});
