@@ -33,12 +33,12 @@ export function formatMs(ms: number | undefined): string {
 }
 
 function modelCell(r: RequestRecord): string {
-  const served = r.model ?? '-';
-  return served === r.requestedModel ? served : `${r.requestedModel}→${served}`;
+  // no served model: the request failed before any upstream answered
+  return !r.model || r.model === r.requestedModel ? r.requestedModel : `${r.requestedModel}→${r.model}`;
 }
 
 function statusCell(r: RequestRecord): string {
-  const base = `${r.status} ${r.httpStatus}`;
+  const base = r.httpStatus ? `${r.status} ${r.httpStatus}` : r.status;
   return r.errorClass ? `${base} ${r.errorClass}` : base;
 }
 

@@ -226,8 +226,11 @@ class WorkerLedger implements Ledger {
  * file, which a Worker cannot load by itself: boot it through tsx's loader API instead.
  */
 function spawnIngestWorker(workerData: IngestWorkerData): Worker {
+  // The worker needs no flags of the process (tsx is loaded explicitly below), and some refuse
+  // to start a worker when inherited (--input-type of `node -e` scripts).
+  const execArgv: string[] = [];
   const js = new URL('./ingest-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData, execArgv });
   const ts = new URL('./ingest-worker.ts', import.meta.url);
   // tsx's ESM entry; require.resolve() finds the CommonJS twin next to it
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
@@ -235,5 +238,5 @@ function spawnIngestWorker(workerData: IngestWorkerData): Worker {
   const boot =
     `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(` +
     `${JSON.stringify(ts.href)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, execArgv });
 }
