@@ -3,6 +3,7 @@
 // is stored. Streams pass through chunk by chunk, untouched; they are stored only when they ended
 // with a finish and no error, and were not abandoned by the client.
 
+import { createHash } from 'node:crypto';
 import { GatewayError } from '../../core/errors.js';
 import { StreamAccumulator, responseToEvents } from '../../core/stream-accumulator.js';
 import type { ChatResponse, Usage } from '../../core/canonical.js';
@@ -68,6 +69,9 @@ interface Policy {
   semantic: boolean;
   threshold: number;
 }
+
+/** raw-body -> key memo entries (bounded; oldest forgotten first) */
+const KEY_MEMO_SIZE = 10_000;
 
 const emptyStats = (): RouteStats => ({ lookups: 0, hits: 0, semanticHits: 0, staleHits: 0, misses: 0, bypasses: 0, vetoes: 0, stores: 0, superseded: 0, savedCostUsd: 0 });
 
@@ -250,6 +254,21 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       }
     })();
 
+  // Hot-path shortcut: the same client bytes always normalise to the same key, and hashing the raw
+  // body (native) is far cheaper than normalising the parsed request. Only for unrewritten requests.
+  const keyMemo = new Map<string, string>();
+  const keyOf = (ctx: GatewayContext, name: string, scope: string): string => {
+    if (ctx.rewritten || ctx.rawBody.length === 0) return exactKey(ctx.request, name, scope);
+    const raw = createHash('sha256').update(ctx.rawBody).update('\u0000' + name + '\u0000' + scope).digest('base64');
+    let k = keyMemo.get(raw);
+    if (k === undefined) {
+      k = exactKey(ctx.request, name, scope);
+      if (keyMemo.size >= KEY_MEMO_SIZE) keyMemo.delete(keyMemo.keys().next().value as string);
+      keyMemo.set(raw, k);
+    }
+    return k;
+  };
+
   const handle = async (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
     const p = policyOf(ctx);
     const s = statsOf(p.name);
@@ -264,7 +283,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       return next();
     }
     const scope = scopeOf(ctx);
-    const key = exactKey(ctx.request, p.name, scope);
+    const key = keyOf(ctx, p.name, scope);
     const query = p.semantic ? lastUserText(ctx.request) : undefined;
     const vec: { v?: Float32Array } = {};
     if (c.read) {
