@@ -10,6 +10,8 @@ export interface RuleFacts {
   readonly request: ChatRequest;
   readonly headers: Readonly<Record<string, string | undefined>>;
   inputTokens(): number;
+  /** a cheap upper bound on the input tokens (a BPE token is at least one UTF-8 byte) */
+  maxInputTokens(): number;
   lastUserText(): string;
   allText(): string;
   rawJson(): unknown;
@@ -33,6 +35,17 @@ export function makeFacts(
     request,
     headers,
     inputTokens: () => (tokens ??= estimateInputTokens(request)),
+    maxInputTokens: () => {
+      if (tokens !== undefined) return tokens;
+      let bytes = 0;
+      for (const t of request.system) bytes += Buffer.byteLength(t.text);
+      for (const m of request.messages) {
+        bytes += 8; // role and message framing
+        for (const p of m.content) bytes += p.type === 'text' || p.type === 'thinking' ? Buffer.byteLength(p.text) : Buffer.byteLength(JSON.stringify(p));
+      }
+      if (request.tools) bytes += Buffer.byteLength(JSON.stringify(request.tools));
+      return bytes + 16;
+    },
     lastUserText: () => (last ??= lastUserTextOf(request)),
     allText: () => (all ??= allTextOf(request)),
     rawJson: () => {
@@ -118,8 +131,9 @@ export function compileCondition(c: Condition): Predicate {
   const scope = c.text_scope ?? 'last_user';
   const text = scope === 'all' ? (f: RuleFacts) => f.allText() : (f: RuleFacts) => f.lastUserText();
 
-  if (c.input_tokens_gt !== undefined) preds.push((f) => f.inputTokens() > c.input_tokens_gt!);
-  if (c.input_tokens_lt !== undefined) preds.push((f) => f.inputTokens() < c.input_tokens_lt!);
+  // the byte bound settles most requests without running the tokenizer
+  if (c.input_tokens_gt !== undefined) preds.push((f) => f.maxInputTokens() > c.input_tokens_gt! && f.inputTokens() > c.input_tokens_gt!);
+  if (c.input_tokens_lt !== undefined) preds.push((f) => f.maxInputTokens() < c.input_tokens_lt! || f.inputTokens() < c.input_tokens_lt!);
   if (c.message_count_gt !== undefined) preds.push((f) => f.request.messages.length > c.message_count_gt!);
   if (c.regex !== undefined) {
     const res = (Array.isArray(c.regex) ? c.regex : [c.regex]).map(compileRegex);

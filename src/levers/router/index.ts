@@ -138,7 +138,7 @@ export class RouterStage implements Stage {
     ctx.record.baselineModel = route.baseline;
     setFallbackPolicy(ctx, route.fallbackOn);
 
-    const estInput = facts.inputTokens();
+    const estInput = route.slo || route.cascade ? facts.inputTokens() : 0;
     const estUsage: Usage = { input: estInput, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: ctx.request.maxTokens ?? 256, reasoning: 0 };
 
     const first = decision.model
