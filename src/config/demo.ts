@@ -1,6 +1,12 @@
 // The embedded defaults `tollgate demo` (and `npm start`) runs with: simulated providers under the
 // real model names and list prices, demo auth (any key), data under ./.tollgate.
 
+/** the simulator's per-request controls (fault injection, forced output length) reach it through the gateway */
+const SIM_HEADERS = ['x-sim-fault', 'x-sim-output-tokens'];
+
+/** the simulator wants a key like the real APIs do, but accepts any: this one is no secret */
+const SIM_BEARER = { authorization: 'Bearer sim' };
+
 export interface DemoConfigOptions {
   simUrl: string;
   port?: number;
@@ -13,9 +19,9 @@ export function demoConfig(opts: DemoConfigOptions): Record<string, unknown> {
     dataDir: opts.dataDir ?? './.tollgate',
     auth: { mode: 'demo' },
     providers: [
-      { name: 'sim-openai', kind: 'openai', baseUrl: `${opts.simUrl}/v1` },
-      { name: 'sim-anthropic', kind: 'anthropic', baseUrl: opts.simUrl },
-      { name: 'sim-gemini', kind: 'openai-compatible', baseUrl: `${opts.simUrl}/v1beta/openai`, otelProviderName: 'gcp.gemini' },
+      { name: 'sim-openai', kind: 'openai', baseUrl: `${opts.simUrl}/v1`, headers: SIM_BEARER, forwardHeaders: SIM_HEADERS },
+      { name: 'sim-anthropic', kind: 'anthropic', baseUrl: opts.simUrl, headers: { 'x-api-key': 'sim' }, forwardHeaders: SIM_HEADERS },
+      { name: 'sim-gemini', kind: 'openai-compatible', baseUrl: `${opts.simUrl}/v1beta/openai`, otelProviderName: 'gcp.gemini', headers: SIM_BEARER, forwardHeaders: SIM_HEADERS },
     ],
     models: [
       { name: 'gpt-4o', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o' } },

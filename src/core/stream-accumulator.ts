@@ -11,6 +11,8 @@ export class StreamAccumulator {
   usage: Usage = { ...ZERO_USAGE };
   /** true once any usage figure arrived from the provider */
   sawUsage = false;
+  /** only the usage fields the provider actually reported (a reported zero is not a missing field) */
+  reportedUsage: Partial<Usage> = {};
   finishReason?: FinishReason;
   rawFinishReason?: string;
   error?: { type: string; message: string; status?: number };
@@ -62,6 +64,7 @@ export class StreamAccumulator {
 
   private applyUsage(u: Partial<Usage>): void {
     this.usage = mergeUsage(this.usage, u);
+    this.reportedUsage = { ...this.reportedUsage, ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) };
     this.sawUsage = true;
   }
 

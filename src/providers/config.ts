@@ -22,6 +22,11 @@ export const providerConfigSchema = z
       .optional(),
     /** extra headers sent on every upstream call */
     headers: z.record(z.string(), z.string()).optional(),
+    /**
+     * client request headers passed through to this upstream (lower-case names), e.g.
+     * ['x-sim-fault'] for the simulator. Nothing is passed through unless listed here.
+     */
+    forwardHeaders: z.array(z.string().regex(/^[a-z0-9-]+$/, 'must be a lower-case header name')).optional(),
     /** whole-call timeout, ms */
     timeoutMs: z.number().int().positive().optional(),
     /** connections in the undici pool for this upstream origin */

@@ -27,9 +27,6 @@ export interface ChatDeps {
   timeoutMs: number;
 }
 
-/** Headers of the client's that an Anthropic upstream needs to see. */
-const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'];
-
 export function newRequestId(): string {
   return `tg-${randomUUID()}`;
 }
@@ -98,11 +95,22 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, form
       }
     }
   } finally {
-    finalizeRecord(ctx, outcome, deps);
+    if (!outcome.recorded) finalizeRecord(ctx, outcome, deps);
   }
 }
 
+/**
+ * Records the request before its last bytes go out: once a client holds a complete answer, its
+ * ledger record is already in the journal, so a `kill -9` right after cannot lose it.
+ */
+function recordNow(ctx: GatewayContext, outcome: Outcome, deps: ChatDeps): void {
+  finalizeRecord(ctx, outcome, deps);
+  outcome.recorded = true;
+}
+
 export interface Outcome {
+  /** the ledger record was written */
+  recorded?: boolean;
   httpStatus: number;
   error?: unknown;
   aborted?: boolean;
@@ -126,8 +134,6 @@ async function callUpstream(ctx: GatewayContext, deps: ChatDeps): Promise<ChatRe
   // when the client did not ask), so every streamed request is billed from real usage.
   const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && adapter.wireFormat === 'openai';
   const fastPath = sameFormat && !ctx.rewritten && !usageRewrite && target.model === ctx.request.model;
-  const forwarded: Record<string, string> = {};
-  for (const h of FORWARDED_HEADERS) if (ctx.headers[h]) forwarded[h] = ctx.headers[h]!;
   const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;
   const startedAt = now();
   try {
@@ -136,7 +142,8 @@ async function callUpstream(ctx: GatewayContext, deps: ChatDeps): Promise<ChatRe
       signal: ctx.signal,
       timeoutMs,
       rawBody: fastPath ? ctx.rawBody : undefined,
-      headers: forwarded,
+      // adapters pick what they need (anthropic-version/beta, the provider's forwardHeaders)
+      headers: ctx.headers as Record<string, string>,
       timings: ctx.timings,
     });
     if (r.kind === 'complete') {
@@ -188,6 +195,7 @@ async function writeComplete(ctx: GatewayContext, res: ServerResponse, result: C
   outcome.costUsd = sumAttemptCost(ctx, deps);
   const body = raw ?? Buffer.from(JSON.stringify(codec.renderChatResponse(response, { model: response.model || ctx.target?.model || ctx.request.model })));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, ...costHeaders(ctx, outcome) });
+  recordNow(ctx, outcome, deps);
   res.end(body);
 }
 
@@ -213,6 +221,8 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
     if (data.length === 0 || res.writableEnded) return;
     if (!res.write(data) && !ctx.signal.aborted) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
+  // the upstream's terminal event is held back until the request is recorded (see recordNow)
+  let heldBack: Buffer | undefined;
   try {
     for await (const chunk of chunks) {
       for (const ev of chunk.events) {
@@ -220,7 +230,13 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
         if (ctx.timings.firstTokenAt === undefined && isContentEvent(ev)) ctx.timings.firstTokenAt = now();
       }
       if (renderer) await write(chunk.events.map((ev) => renderer.render(ev)).join(''));
-      else await write(dropUsage ? stripOpenAIUsageEvents(chunk.raw) : chunk.raw);
+      else {
+        const raw = dropUsage ? stripOpenAIUsageEvents(chunk.raw) : chunk.raw;
+        if (isTerminal(raw)) heldBack = heldBack ? Buffer.concat([heldBack, raw]) : raw;
+        else if (heldBack) {
+          heldBack = Buffer.concat([heldBack, raw]);
+        } else await write(raw);
+      }
       if (ctx.signal.aborted) break;
     }
   } catch (err) {
@@ -240,7 +256,8 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
   // usage: the provider's when it arrived, else an estimate from what was streamed
   let usage = acc.usage;
   const servedByUpstream = result.source === 'upstream';
-  if (servedByUpstream && (!acc.sawUsage || (outcome.cut && acc.usage.output === 0))) usage = estimateUsage(ctx.request, acc.text(), acc.sawUsage ? acc.usage : undefined);
+  // (a stream cut before its final usage: keep what the provider did report, estimate the rest)
+  if (servedByUpstream && (!acc.sawUsage || outcome.cut)) usage = estimateUsage(ctx.request, acc.text(), acc.reportedUsage);
   outcome.usage = usage;
   if (servedByUpstream) {
     const served = ctx.attempts.at(-1);
@@ -252,8 +269,9 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
     }
   }
   outcome.costUsd = sumAttemptCost(ctx, deps);
+  recordNow(ctx, outcome, deps);
+  if (heldBack) await write(heldBack);
   if (renderer && acc.complete && !ctx.signal.aborted) {
-    // a synthesized stream never saw provider usage chunks for the client: render the final usage
     await write(renderer.end());
   } else if (renderer && !ctx.signal.aborted && !acc.error) {
     await write(renderer.render({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the answer was complete.' } }));
@@ -268,6 +286,11 @@ function sumAttemptCost(ctx: GatewayContext, _deps: ChatDeps): number {
   let sum = 0;
   for (const a of ctx.attempts) sum += a.costUsd;
   return sum;
+}
+
+/** an SSE event that tells the client the answer is complete */
+function isTerminal(raw: Buffer): boolean {
+  return raw.indexOf('data: [DONE]') !== -1 || raw.indexOf('event: message_stop') !== -1;
 }
 
 function isContentEvent(ev: StreamEvent): boolean {

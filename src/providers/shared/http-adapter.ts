@@ -85,6 +85,14 @@ function callControl(signal: AbortSignal, timeoutMs: number | undefined) {
   };
 }
 
+/** the client headers this provider is configured to pass through */
+function passThrough(names: readonly string[] | undefined, from: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!names || !from) return out;
+  for (const n of names) if (from[n] !== undefined) out[n] = from[n];
+  return out;
+}
+
 export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): ProviderAdapter {
   const { origin, basePath } = splitBaseUrl(cfg.baseUrl);
   const pool = createUpstreamPool(origin, cfg.connections ?? DEFAULT_CONNECTIONS);
@@ -93,7 +101,8 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
   async function send(path: string, body: Buffer, model: string, opts: CallOptions) {
     if (opts.signal.aborted) throw upstreamErrorFromException(opts.signal.reason, { provider, model, aborted: true });
     const ctl = callControl(opts.signal, opts.timeoutMs ?? cfg.timeoutMs);
-    const headers = {
+    const headers: Record<string, string> = {
+      ...passThrough(cfg.forwardHeaders, opts.headers),
       ...cfg.headers,
       ...spec.headers(cfg.apiKey, opts.headers),
       'content-type': 'application/json',
