@@ -13,7 +13,7 @@
 // - once a later segment exists, an earlier one is final (the writer only ever moves forward);
 // - the newest segment is never deleted, so numbering never goes backwards.
 
-import { closeSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const JOURNAL_DIR = 'ledger';
@@ -46,6 +46,55 @@ export function listSegments(dataDir: string): number[] {
     if (m) out.push(Number(m[1]));
   }
   return out.sort((a, b) => a - b);
+}
+
+const LOCK_FILE = 'writer.lock';
+/** data directories this process is writing, so a second ledger on one of them is refused too */
+const heldHere = new Set<string>();
+
+/**
+ * One writer per data directory: two would make each other's live segment look final to the
+ * ingester, which then deletes it under the other's feet. The lock file holds the writer's pid;
+ * a lock whose process is gone (kill -9) is taken over.
+ */
+export function acquireWriterLock(dataDir: string): () => void {
+  const dir = journalDir(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}/${LOCK_FILE}`;
+  if (heldHere.has(path)) throw new Error(`the ledger in ${dataDir} is already open in this process`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`another Tollgate process (pid ${pid}) is writing the ledger in ${dataDir}; give each gateway its own data directory (--data-dir or TOLLGATE_DATA_DIR)`);
+      }
+      unlinkSync(path); // stale: its writer is gone
+    }
+  }
+  heldHere.add(path);
+  return () => {
+    heldHere.delete(path);
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface JournalPosition {

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RequestRecord } from './record.js';
-import { JournalWriter, type JournalPosition } from './journal.js';
+import { JournalWriter, acquireWriterLock, type JournalPosition } from './journal.js';
 import type { FromWorker, IngestWorkerData, ToWorker } from './ingest-worker.js';
 
 export interface LedgerOptions {
@@ -60,21 +60,29 @@ const RESPAWN_DELAY_MS = 1000;
 export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
   mkdirSync(opts.dataDir, { recursive: true });
   const onError = opts.onError ?? ((m: string) => console.error(`tollgate: ${m}`));
-  const writer = new JournalWriter({
-    dataDir: opts.dataDir,
-    segmentBytes: opts.segmentBytes ?? LEDGER_DEFAULTS.segmentBytes,
-    onError,
-  });
+  const release = acquireWriterLock(opts.dataDir);
+  let writer: JournalWriter;
+  try {
+    writer = new JournalWriter({
+      dataDir: opts.dataDir,
+      segmentBytes: opts.segmentBytes ?? LEDGER_DEFAULTS.segmentBytes,
+      onError,
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
   const data: IngestWorkerData = {
     dataDir: opts.dataDir,
     pollMs: opts.pollMs ?? LEDGER_DEFAULTS.pollMs,
     chunkBytes: opts.chunkBytes ?? LEDGER_DEFAULTS.chunkBytes,
   };
-  const ledger = new WorkerLedger(writer, data, onError);
+  const ledger = new WorkerLedger(writer, data, onError, release);
   try {
     await ledger.start();
   } catch (err) {
     writer.close();
+    release();
     throw err;
   }
   return ledger;
@@ -88,15 +96,25 @@ class WorkerLedger implements Ledger {
   private nextFlushId = 1;
   private readonly flushes = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private closing: Promise<void> | null = null;
+  private closed = false;
+  private warnedClosed = false;
   private onClosed: (() => void) | null = null;
 
   constructor(
     private readonly writer: JournalWriter,
     private readonly data: IngestWorkerData,
     private readonly onError: (message: string) => void,
+    private readonly releaseLock: () => void,
   ) {}
 
   append(record: RequestRecord): void {
+    if (this.closed) {
+      // the data directory may already belong to another process: keep nothing, count it
+      this.writer.dropped++;
+      if (!this.warnedClosed) this.onError('ledger record appended after close(); counted as dropped');
+      this.warnedClosed = true;
+      return;
+    }
     let line: string;
     try {
       line = JSON.stringify(record) + '\n';
@@ -130,7 +148,9 @@ class WorkerLedger implements Ledger {
       worker.ref();
       worker.postMessage({ type: 'close' } satisfies ToWorker);
     }).then(() => {
+      this.closed = true;
       this.writer.close();
+      this.releaseLock();
       this.worker = null;
     });
     return this.closing;

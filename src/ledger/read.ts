@@ -29,7 +29,7 @@ export function readLedger(dataDir: string, q: LedgerQuery): RequestRecord[] {
     if (db) {
       db.transaction(() => {
         p2 = readIngestState(db);
-        stored = queryLedgerDb(db, q);
+        stored = hasRequestsTable(db) ? queryLedgerDb(db, q) : []; // created but not migrated yet
       })();
     }
     const storedIds = new Set(stored.map((r) => r.requestId));
@@ -43,6 +43,10 @@ export function readLedger(dataDir: string, q: LedgerQuery): RequestRecord[] {
   } finally {
     db?.close();
   }
+}
+
+function hasRequestsTable(db: NonNullable<ReturnType<typeof openLedgerDbReadOnly>>): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'").get() !== undefined;
 }
 
 export function matches(rec: RequestRecord, q: LedgerQuery): boolean {

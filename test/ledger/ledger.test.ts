@@ -198,3 +198,37 @@ describe('store: schema versions', () => {
     db.close();
   });
 });
+
+describe('ledger: one writer per data directory', () => {
+  it('refuses a second open ledger on the same directory, takes over a dead writer\'s lock, drops appends after close', async () => {
+    const dir = tempDataDir();
+    const first = await ledgerAt(dir);
+    await expect(openLedger({ dataDir: dir, onError: () => {} })).rejects.toThrow(/already open in this process/);
+    first.append(makeRecord(1));
+    await first.close();
+    first.append(makeRecord(2)); // after close: counted, not written
+    expect(first.stats()).toMatchObject({ appended: 1, dropped: 1 });
+
+    // a lock left by a process that no longer exists (kill -9) is stale
+    writeFileSync(join(dir, 'ledger', 'writer.lock'), '2147483646');
+    const second = await ledgerAt(dir);
+    second.append(makeRecord(3));
+    await second.flush();
+    expect(readLedger(dir, {}).map((r) => r.requestId)).toEqual([makeRecord(3).requestId, makeRecord(1).requestId]);
+
+    // a live writer elsewhere: refused with a message that says what to do
+    await second.close();
+    writeFileSync(join(dir, 'ledger', 'writer.lock'), String(process.ppid));
+    await expect(openLedger({ dataDir: dir, onError: () => {} })).rejects.toThrow(/another Tollgate process \(pid \d+\).*own data directory/);
+  });
+});
+
+describe('readLedger: a store created but not migrated yet', () => {
+  it('reads the journal alone', () => {
+    const dir = tempDataDir();
+    new Database(ledgerDbPath(dir)).exec('CREATE TABLE unrelated (x)');
+    mkdirSync(join(dir, 'ledger'));
+    writeFileSync(segmentPath(dir, 1), JSON.stringify(makeRecord(7)) + '\n');
+    expect(readLedger(dir, {}).map((r) => r.requestId)).toEqual([makeRecord(7).requestId]);
+  });
+});
