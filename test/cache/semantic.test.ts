@@ -96,3 +96,19 @@ describe('semantic cache', () => {
     await s2.close!();
   });
 });
+
+describe('vector partitions', () => {
+  it('switches to an HNSW graph past hnswMinEntries and still finds the nearest entries, also after removals', async () => {
+    const { VectorPartition } = await import('../../src/levers/cache/vector-index.js');
+    const e = builtinEmbedder();
+    const texts = Array.from({ length: 60 }, (_, i) => `question number ${i} about topic ${i * 7919 % 97} and item ${i % 13}`);
+    const p = new VectorPartition(e.embedSync('x').length, 16, { m: 8, efConstruction: 100, efSearch: 64 });
+    texts.forEach((t, i) => p.add(i, e.embedSync(t)));
+    expect(p.usesGraph).toBe(true);
+    expect(p.search(e.embedSync(texts[42]!), 1)[0]).toMatchObject({ id: 42 });
+    expect(p.search(e.embedSync(texts[42]!), 1)[0]!.similarity).toBeCloseTo(1, 4);
+    p.remove(42);
+    expect(p.search(e.embedSync(texts[42]!), 3).map((n) => n.id)).not.toContain(42);
+    expect(p.size).toBe(59);
+  });
+});

@@ -43,7 +43,7 @@ export const semanticSchema = z
     /** below this many entries a partition is scanned exactly; above it an HNSW index is built */
     hnswMinEntries: z.number().int().positive().default(2048),
     hnsw: z
-      .object({ m: z.number().int().min(4).max(64).default(16), efConstruction: z.number().int().positive().default(200), efSearch: z.number().int().positive().default(64) })
+      .object({ m: z.number().int().min(4).max(64).default(16), efConstruction: z.number().int().positive().default(200), efSearch: z.number().int().positive().default(128) })
       .strict()
       .prefault({}),
   })

@@ -97,7 +97,8 @@ export class VectorPartition {
   private graphAdd(id: number, v: Float32Array): void {
     const g = this.graph!;
     if (g.getCurrentCount() + 1 > g.getMaxElements()) g.resizeIndex(Math.ceil(g.getMaxElements() * 1.5) + 16);
-    g.addPoint(v, id, true);
+    // hnswlib-node accepts only plain arrays
+    g.addPoint(Array.from(v), id, true);
   }
 
   private buildGraph(): void {
@@ -114,7 +115,7 @@ export class VectorPartition {
   search(q: Float32Array, k: number): Neighbour[] {
     if (this.ids.length === 0) return [];
     if (this.graph) {
-      const r = this.graph.searchKnn(q, Math.min(k, this.ids.length));
+      const r = this.graph.searchKnn(Array.from(q), Math.min(k, this.ids.length));
       // hnswlib's 'ip' distance is 1 - inner product
       return r.neighbors.map((id, j) => ({ id, similarity: 1 - r.distances[j]! }));
     }
