@@ -36,7 +36,7 @@ export const semanticSchema = z
     threshold: z.number().min(-1).max(1).default(0.9),
     guards: guardsSchema,
     /**
-     * Similarities in [verifyBelow.from, threshold) are sent to the optional verifier dep (a cheap
+     * Similarities in [verifyFrom, threshold) are sent to the optional verifier dep (a cheap
      * model asked whether both requests want the same answer); without a verifier they miss.
      */
     verifyFrom: z.number().min(-1).max(1).optional(),
@@ -109,9 +109,11 @@ export const cacheConfigSchema = z
       .object({
         /** highest temperature still cached; an absent temperature counts as the provider default 1 */
         maxTemperature: z.number().min(0).nullable().default(0),
-        /** requests asking for several choices (n > 1) are never cached: the canonical response has one */
+        /** streaming requests may use the cache (hits are served as synthesized streams) */
         streaming: z.boolean().default(true),
+        /** requests carrying tools may use the cache */
         tools: z.boolean().default(true),
+        // (requests asking for several choices, n > 1, are never cached: the canonical response holds one)
       })
       .strict()
       .prefault({}),
