@@ -65,7 +65,7 @@ export const configSchema = z
     routes: routesConfigSchema,
     retry: retryConfigSchema,
     /** the order of the levers in the request pipeline */
-    pipeline: z.array(z.enum(['cache', 'router', 'execute'])).default(['cache', 'router', 'execute']),
+    pipeline: z.array(z.enum(['cache', 'router', 'prompt-cache', 'execute'])).default(['cache', 'router', 'prompt-cache', 'execute']),
   })
   .strict();
 
