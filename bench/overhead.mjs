@@ -1,0 +1,558 @@
+// `npm run bench:overhead`: what the gateway costs over a bare proxy and over Portkey, in one run.
+//
+// One zero-delay mock upstream (its own process) serves every system. The systems under test run
+// ONE AT A TIME, each in its own process, under the same load: on a 2-core box the load generator,
+// the mock and the system already need three cores' worth of work, so running two systems at once
+// would make each steal CPU from the other and the comparison would measure the scheduler.
+//
+// Per system: closed-loop throughput (autocannon, 32 connections, non-streaming), then open-loop
+// latency at a fixed rate, non-streaming and streaming (own driver: bench/lib/open-loop.mjs).
+// "direct" (the mock itself, no proxy) is measured the same way; added latency = system − direct.
+// See bench/README.md for the method and what each number means.
+
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { installCleanup, makeTempDir, removeTempDir, startNode, stopChild, cleanupSync } from './lib/children.mjs';
+import { runOpenLoop } from './lib/open-loop.mjs';
+import { median, summarize } from './lib/stats.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const require_ = (await import('node:module')).createRequire(import.meta.url);
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' }, // seconds per measured phase
+    warmup: { type: 'string', default: '2' }, // seconds of warm-up before each phase
+    rate: { type: 'string', default: '500' }, // requests/s for the open-loop latency phases
+    connections: { type: 'string', default: '32' }, // closed-loop throughput connections
+    rounds: { type: 'string', default: '1' }, // repeat the whole sequence; medians / pooled samples
+    systems: { type: 'string', default: 'floor,gateway,portkey' },
+    profile: { type: 'boolean', default: false }, // --cpu-prof the gateway; top frames printed
+    strict: { type: 'boolean', default: false }, // exit 1 when a target is missed
+    'dry-run': { type: 'boolean', default: false }, // do not append a line to bench/RESULTS.md
+    out: { type: 'string', default: join(here, 'results', 'overhead.json') },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
+                         [--rounds n] [--systems floor,gateway,portkey] [--profile] [--strict] [--dry-run] [--out file]`);
+  process.exit(0);
+}
+const num = (name, min) => {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v) || v < min) {
+    console.error(`bench: --${name} must be a number >= ${min} (got ${args[name]})`);
+    process.exit(2);
+  }
+  return v;
+};
+const DURATION = num('duration', 1);
+const WARMUP = num('warmup', 0);
+const RATE = num('rate', 1);
+const CONNECTIONS = Math.round(num('connections', 1));
+const ROUNDS = Math.round(num('rounds', 1));
+const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of SYSTEMS) {
+  if (!['floor', 'gateway', 'portkey'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey)`);
+    process.exit(2);
+  }
+}
+
+// Targets from issue 2; the bench reports them, --strict turns a miss into exit 1.
+const TARGETS = { gatewayOverFloor: 0.9, gatewayOverPortkey: 10, addedP99Ms: 1 };
+
+// A whole run is bounded: phases × (warm-up + duration) plus start/stop allowances, doubled.
+const perSystemS = 3 * (WARMUP + DURATION) + 1 + 30;
+const deadlineMs = 2 * ROUNDS * (SYSTEMS.length + 1) * perSystemS * 1000 + 120_000;
+const deadline = setTimeout(() => {
+  console.error(`bench: overall deadline (${Math.round(deadlineMs / 1000)} s) passed; cleaning up`);
+  cleanupSync();
+  process.exit(3);
+}, deadlineMs);
+deadline.unref();
+installCleanup();
+
+const REQUEST = {
+  model: 'gpt-4o-mini',
+  messages: [
+    { role: 'system', content: 'You are a concise assistant for an online bookshop. Answer in two sentences at most.' },
+    { role: 'user', content: 'Do you ship to Canada, and how long does delivery usually take for a paperback?' },
+  ],
+  temperature: 0.2,
+  max_tokens: 64,
+};
+const BODY = JSON.stringify(REQUEST);
+const STREAM_BODY = JSON.stringify({ ...REQUEST, stream: true, stream_options: { include_usage: true } });
+const PATH = '/v1/chat/completions';
+const UPSTREAM_KEY = 'sk-bench-upstream-key';
+
+const log = (...a) => console.log(...a);
+
+async function waitForHttp(url, timeoutMs, ok = (s) => s === 200) {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    try {
+      const r = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
+      await r.body.dump();
+      if (ok(r.statusCode)) return;
+      last = `HTTP ${r.statusCode}`;
+    } catch (e) {
+      last = e.code ?? e.message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
+}
+
+// ---- systems under test ------------------------------------------------------------------------
+
+async function startMock() {
+  const p = await startNode('mock', [join(here, 'lib', 'mock-upstream.mjs')], { ready: /LISTENING (\d+)/ });
+  return { ...p, origin: `http://127.0.0.1:${p.match}` };
+}
+
+function directSystem(mock) {
+  return {
+    name: 'direct',
+    async start() {
+      return { origin: mock.origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` }, async stop() {} };
+    },
+  };
+}
+
+function floorSystem(mock) {
+  return {
+    name: 'floor',
+    async start() {
+      const p = await startNode('floor', [join(here, 'lib', 'floor-proxy.mjs'), mock.origin], { ready: /LISTENING (\d+)/ });
+      return {
+        origin: `http://127.0.0.1:${p.match}`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` },
+        stop: () => stopChild(p.child),
+      };
+    },
+  };
+}
+
+function gatewaySystem(mock, profileDir) {
+  return {
+    name: 'gateway',
+    dataDirs: [],
+    async start() {
+      const dataDir = makeTempDir('tollgate-bench-data-');
+      this.dataDirs.push(dataDir);
+      const cfgDir = makeTempDir('tollgate-bench-cfg-');
+      const cfg = join(cfgDir, 'tollgate.yaml');
+      writeFileSync(
+        cfg,
+        [
+          'server: { host: 127.0.0.1, port: 0 }',
+          `dataDir: ${JSON.stringify(dataDir)}`,
+          'auth: { mode: demo }',
+          `providers: [ { name: mock, kind: openai, baseUrl: ${JSON.stringify(mock.origin + '/v1')}, apiKeyEnv: BENCH_UPSTREAM_KEY } ]`,
+          'models: [ { name: gpt-4o-mini, provider: mock } ]',
+          '',
+        ].join('\n'),
+      );
+      const env = { ...process.env, BENCH_UPSTREAM_KEY: UPSTREAM_KEY };
+      delete env.TOLLGATE_DATA_DIR;
+      const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const p = await startNode('gateway', [...nodeArgs, join(root, 'bin', 'tollgate.mjs'), 'serve', '--config', cfg, '--port', '0'], {
+        ready: /gateway listening on (http:\/\/\S+)/,
+        env,
+        cwd: root,
+      });
+      const origin = p.match.replace(/\/+$/, '');
+      await waitForHttp(`${origin}/health`, 10_000);
+      return {
+        origin,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer tg-bench-demo-key' },
+        dataDir,
+        stop: async () => {
+          await stopChild(p.child, 15_000);
+          removeTempDir(cfgDir);
+        },
+        stderr: p.stderr,
+      };
+    },
+  };
+}
+
+function portkeySystem(mock) {
+  return {
+    name: 'portkey',
+    async start() {
+      const pkg = require_.resolve('@portkey-ai/gateway/package.json');
+      const entry = join(dirname(pkg), 'build', 'start-server.js');
+      const port = await freePort();
+      // --headless: no UI routes, no log-stream. It prints its banner after a 1 s spinner.
+      const p = await startNode('portkey', [entry, `--port=${port}`, '--headless'], { ready: /Ready for connections/, timeoutMs: 30_000 });
+      const origin = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${origin}/`, 10_000, (s) => s < 500);
+      return {
+        origin,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${UPSTREAM_KEY}`,
+          'x-portkey-provider': 'openai',
+          'x-portkey-custom-host': `${mock.origin}/v1`,
+        },
+        stop: () => stopChild(p.child),
+      };
+    },
+  };
+}
+
+async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+// ---- phases ------------------------------------------------------------------------------------
+
+function closedLoop(target, seconds) {
+  return autocannon({
+    url: target.origin + PATH,
+    method: 'POST',
+    headers: target.headers,
+    body: BODY,
+    connections: CONNECTIONS,
+    duration: seconds,
+    timeout: 10,
+  });
+}
+
+async function measureSystem(system, round) {
+  const tag = `[round ${round}] ${system.name}`;
+  log(`${tag}: starting`);
+  const target = await system.start();
+  try {
+    await waitForOk(target);
+    if (WARMUP) await closedLoop(target, WARMUP);
+    log(`${tag}: throughput, ${CONNECTIONS} connections, ${DURATION} s`);
+    const ac = await closedLoop(target, DURATION);
+    const ok2xx = ac['2xx'];
+    const throughput = {
+      rps: ac.duration > 0 ? ok2xx / ac.duration : 0,
+      ok_2xx: ok2xx,
+      non2xx: ac.non2xx,
+      errors: ac.errors,
+      timeouts: ac.timeouts,
+      duration_s: ac.duration,
+      autocannon_latency_p50_ms: ac.latency.p50,
+      autocannon_latency_p99_ms: ac.latency.p99,
+    };
+    log(`${tag}:   ${throughput.rps.toFixed(0)} req/s (2xx ${ok2xx}, non-2xx ${ac.non2xx}, errors ${ac.errors}, timeouts ${ac.timeouts})`);
+
+    const open = (stream, seconds) =>
+      runOpenLoop({ origin: target.origin, path: PATH, headers: target.headers, body: stream ? STREAM_BODY : BODY, rate: RATE, durationMs: seconds * 1000, stream });
+    if (WARMUP) await open(false, WARMUP);
+    log(`${tag}: latency, open loop ${RATE} req/s, non-streaming, ${DURATION} s`);
+    const lat = await open(false, DURATION);
+    log(`${tag}:   p50 ${fmt(summarize(lat.latency).p50_ms)} p99 ${fmt(summarize(lat.latency).p99_ms)} ms (ok ${lat.ok}/${lat.sent})`);
+    if (WARMUP) await open(true, WARMUP);
+    log(`${tag}: latency, open loop ${RATE} req/s, streaming, ${DURATION} s`);
+    const str = await open(true, DURATION);
+    log(`${tag}:   TTFT p50 ${fmt(summarize(str.ttft).p50_ms)} p99 ${fmt(summarize(str.ttft).p99_ms)} ms (ok ${str.ok}/${str.sent})`);
+    return { throughput, latency: lat, stream: str, target };
+  } finally {
+    await target.stop();
+  }
+}
+
+// One request must succeed before we time anything: a system that cannot answer is reported as
+// broken, not measured.
+async function waitForOk(target) {
+  const r = await request(target.origin + PATH, { method: 'POST', headers: target.headers, body: BODY, headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const text = await r.body.text();
+  if (r.statusCode !== 200) throw new Error(`first request answered HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
+  const json = JSON.parse(text);
+  if (!json.choices?.[0]?.message?.content) throw new Error(`first request: no completion in ${text.slice(0, 300)}`);
+}
+
+const fmt = (x) => (x == null ? 'n/a' : x.toFixed(3));
+
+// ---- ledger check ------------------------------------------------------------------------------
+
+function ledgerCheck(dataDir) {
+  const check = { data_dir_exists: existsSync(dataDir), cli: null, journal_lines: null };
+  try {
+    const out = execFileSync(process.execPath, [join(root, 'bin', 'tollgate.mjs'), 'ledger', '--last', '1', '--json', '--data-dir', dataDir], {
+      cwd: root,
+      timeout: 60_000,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    check.cli = { ok: true, output: out.trim().slice(0, 2000) };
+  } catch (e) {
+    check.cli = { ok: false, error: String(e.stderr || e.message).trim().split('\n').slice(0, 3).join(' | ') };
+  }
+  // Best effort: journal lines still on disk (the ingester may already have moved older segments).
+  try {
+    const dir = join(dataDir, 'ledger');
+    let n = 0;
+    for (const f of readdirSync(dir)) if (f.endsWith('.jsonl')) n += readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length;
+    check.journal_lines = n;
+  } catch {
+    check.journal_lines = null;
+  }
+  check.recorded = (check.cli?.ok && check.cli.output.length > 2) || (check.journal_lines ?? 0) > 0;
+  return check;
+}
+
+// ---- profile summary ---------------------------------------------------------------------------
+
+function topFrames(profileDir, n = 25) {
+  const files = existsSync(profileDir) ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+  if (!files.length) return null;
+  const prof = JSON.parse(readFileSync(join(profileDir, files[files.length - 1]), 'utf8'));
+  const byId = new Map(prof.nodes.map((nd) => [nd.id, nd]));
+  const self = new Map();
+  const dt = prof.timeDeltas;
+  let total = 0;
+  prof.samples.forEach((id, i) => {
+    const nd = byId.get(id);
+    const f = nd.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\//, '').replace(root + '/', '')}:${f.lineNumber + 1}`;
+    const d = dt[i] ?? 0;
+    total += d;
+    self.set(key, (self.get(key) ?? 0) + d);
+  });
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return { file: join(profileDir, files[files.length - 1]), total_ms: total / 1000, top_self: rows.map(([k, v]) => ({ frame: k, self_ms: v / 1000, pct: (100 * v) / total })) };
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+function git(...a) {
+  try {
+    return execFileSync('git', a, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  log(`bench:overhead  duration ${DURATION} s, warm-up ${WARMUP} s, rate ${RATE} req/s, ${CONNECTIONS} connections, rounds ${ROUNDS}`);
+  log(`machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  const mock = await startMock();
+  const profileDir = args.profile ? makeTempDir('tollgate-bench-prof-') : null;
+  const builders = { floor: floorSystem(mock), gateway: gatewaySystem(mock, profileDir), portkey: portkeySystem(mock) };
+  const order = [directSystem(mock), ...SYSTEMS.map((s) => builders[s])];
+
+  const rounds = {}; // name -> [{throughput, latency, stream}]
+  const failures = {};
+  const ledger = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const sys of order) {
+      try {
+        const res = await measureSystem(sys, r);
+        (rounds[sys.name] ??= []).push(res);
+        if (sys.name === 'gateway') ledger.push(ledgerCheck(res.target.dataDir));
+      } catch (e) {
+        failures[sys.name] = String(e.message ?? e);
+        log(`[round ${r}] ${sys.name}: FAILED: ${failures[sys.name].split('\n')[0]}`);
+      }
+    }
+  }
+  await stopChild(mock.child);
+  const profile = profileDir ? topFrames(profileDir) : null;
+  for (const d of builders.gateway.dataDirs) removeTempDir(d);
+  if (profileDir) {
+    // keep the raw profile next to the results for a closer look in DevTools
+    if (profile) {
+      const keep = join(here, 'results', 'gateway.cpuprofile');
+      writeFileSync(keep, readFileSync(profile.file));
+      profile.file = 'bench/results/gateway.cpuprofile';
+    }
+    removeTempDir(profileDir);
+  }
+
+  const systems = {};
+  for (const [name, list] of Object.entries(rounds)) {
+    const pool = (k, f) => list.flatMap((x) => x[k][f]);
+    const sum = (k, f) => list.reduce((a, x) => a + (x[k][f] ?? 0), 0);
+    systems[name] = {
+      rps: median(list.map((x) => x.throughput.rps)),
+      rps_per_round: list.map((x) => Math.round(x.throughput.rps)),
+      throughput: {
+        ok_2xx: sum('throughput', 'ok_2xx'),
+        non2xx: sum('throughput', 'non2xx'),
+        errors: sum('throughput', 'errors'),
+        timeouts: sum('throughput', 'timeouts'),
+        autocannon_latency_p50_ms: median(list.map((x) => x.throughput.autocannon_latency_p50_ms)),
+        autocannon_latency_p99_ms: median(list.map((x) => x.throughput.autocannon_latency_p99_ms)),
+      },
+      latency: {
+        sent: sum('latency', 'sent'),
+        ok: sum('latency', 'ok'),
+        non2xx: sum('latency', 'non2xx'),
+        errors: sum('latency', 'errors'),
+        bad_body: sum('latency', 'bad_body'),
+        first_error: list.map((x) => x.latency.firstError).find(Boolean) ?? null,
+        ...summarize(pool('latency', 'latency')),
+        driver_lag_p99_ms: summarize(pool('latency', 'lag')).p99_ms,
+      },
+      stream: {
+        sent: sum('stream', 'sent'),
+        ok: sum('stream', 'ok'),
+        non2xx: sum('stream', 'non2xx'),
+        errors: sum('stream', 'errors'),
+        bad_body: sum('stream', 'bad_body'),
+        first_error: list.map((x) => x.stream.firstError).find(Boolean) ?? null,
+        ttft: summarize(pool('stream', 'ttft')),
+        total: summarize(pool('stream', 'latency')),
+        driver_lag_p99_ms: summarize(pool('stream', 'lag')).p99_ms,
+      },
+    };
+    const s = systems[name];
+    s.clean = s.throughput.non2xx + s.throughput.errors + s.throughput.timeouts + s.latency.non2xx + s.latency.errors + s.latency.bad_body + s.stream.non2xx + s.stream.errors + s.stream.bad_body === 0;
+  }
+
+  const d = systems.direct;
+  const added = (name) => {
+    const s = systems[name];
+    if (!s || !d) return null;
+    const r3 = (x) => (x == null ? null : Math.round(x * 1000) / 1000);
+    const diff = (a, b) => (a == null || b == null ? null : r3(a - b));
+    return {
+      p50_ms: diff(s.latency.p50_ms, d.latency.p50_ms),
+      p99_ms: diff(s.latency.p99_ms, d.latency.p99_ms),
+      ttft_p50_ms: diff(s.stream.ttft.p50_ms, d.stream.ttft.p50_ms),
+      ttft_p99_ms: diff(s.stream.ttft.p99_ms, d.stream.ttft.p99_ms),
+    };
+  };
+  for (const name of Object.keys(systems)) if (name !== 'direct') systems[name].added = added(name);
+
+  const rps = (n) => (systems[n] ? Math.round(systems[n].rps) : null);
+  const ratio = (a, b) => (a != null && b ? Math.round((a / b) * 1000) / 1000 : null);
+  const g = systems.gateway;
+  const result = {
+    date: started.toISOString(),
+    commit: git('rev-parse', '--short', 'HEAD'),
+    dirty: git('status', '--porcelain', '--', 'src', 'bin', 'bench') ? true : false,
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, os: `${os.type()} ${os.release()}`, load_average_before: loadBefore.map((x) => Math.round(x * 100) / 100) },
+    node: process.version,
+    settings: { duration_s: DURATION, warmup_s: WARMUP, rate_rps: RATE, connections: CONNECTIONS, rounds: ROUNDS, systems: SYSTEMS, one_system_at_a_time: true },
+    direct_rps: rps('direct'),
+    floor_rps: rps('floor'),
+    gateway_rps: rps('gateway'),
+    portkey_rps: rps('portkey'),
+    gateway_floor_ratio: ratio(g?.rps, systems.floor?.rps),
+    gateway_portkey_ratio: ratio(g?.rps, systems.portkey?.rps),
+    direct_p50_ms: d?.latency.p50_ms ?? null,
+    direct_p99_ms: d?.latency.p99_ms ?? null,
+    direct_ttft_p50_ms: d?.stream.ttft.p50_ms ?? null,
+    direct_ttft_p99_ms: d?.stream.ttft.p99_ms ?? null,
+    added_p50_ms: g?.added?.p50_ms ?? null,
+    added_p99_ms: g?.added?.p99_ms ?? null,
+    added_ttft_p50_ms: g?.added?.ttft_p50_ms ?? null,
+    added_ttft_p99_ms: g?.added?.ttft_p99_ms ?? null,
+    floor_added: systems.floor?.added ?? null,
+    portkey_added: systems.portkey?.added ?? null,
+    gateway_ledger: ledger.length ? ledger[ledger.length - 1] : null,
+    failures,
+    systems,
+    profile,
+  };
+  const targets = [
+    { name: 'gateway throughput ≥ 90% of floor', value: result.gateway_floor_ratio, want: `≥ ${TARGETS.gatewayOverFloor}`, pass: result.gateway_floor_ratio != null && result.gateway_floor_ratio >= TARGETS.gatewayOverFloor },
+    { name: 'gateway throughput ≥ 10× Portkey', value: result.gateway_portkey_ratio, want: `≥ ${TARGETS.gatewayOverPortkey}`, pass: result.gateway_portkey_ratio != null && result.gateway_portkey_ratio >= TARGETS.gatewayOverPortkey },
+    { name: `added latency p99 ≤ 1 ms at ${RATE} req/s`, value: result.added_p99_ms, want: `≤ ${TARGETS.addedP99Ms} ms`, pass: result.added_p99_ms != null && result.added_p99_ms <= TARGETS.addedP99Ms },
+    { name: 'gateway answered only 2xx, complete bodies', value: g ? g.clean : null, want: 'true', pass: !!g?.clean },
+    { name: 'gateway ledger recorded the requests', value: result.gateway_ledger?.recorded ?? null, want: 'true', pass: !!result.gateway_ledger?.recorded },
+  ];
+  result.targets = targets;
+
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
+  if (!args['dry-run']) appendResultsLine(result);
+
+  log('\n=== summary ===');
+  for (const [name, s] of Object.entries(systems)) {
+    log(
+      `${name.padEnd(8)} ${String(Math.round(s.rps)).padStart(6)} req/s | p50 ${fmt(s.latency.p50_ms)} p99 ${fmt(s.latency.p99_ms)} ms | TTFT p50 ${fmt(s.stream.ttft.p50_ms)} p99 ${fmt(s.stream.ttft.p99_ms)} ms | ` +
+        `non-2xx ${s.throughput.non2xx + s.latency.non2xx + s.stream.non2xx}, errors ${s.throughput.errors + s.throughput.timeouts + s.latency.errors + s.stream.errors}, bad bodies ${s.latency.bad_body + s.stream.bad_body}` +
+        (s.added ? ` | added p50 ${fmt(s.added.p50_ms)} p99 ${fmt(s.added.p99_ms)} TTFT p50 ${fmt(s.added.ttft_p50_ms)} ms` : ''),
+    );
+  }
+  for (const [name, msg] of Object.entries(failures)) log(`${name.padEnd(8)} FAILED: ${msg.split('\n').slice(0, 6).join('\n         ')}`);
+  if (result.gateway_ledger) log(`gateway ledger: cli ${result.gateway_ledger.cli?.ok ? 'ok' : `unavailable (${result.gateway_ledger.cli?.error})`}, journal lines on disk ${result.gateway_ledger.journal_lines}`);
+  log('');
+  for (const t of targets) log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value ?? 'n/a'} (want ${t.want})`);
+  if (profile) {
+    log(`\ngateway CPU profile (${profile.file}), top self time:`);
+    for (const r of profile.top_self.slice(0, 15)) log(`  ${r.pct.toFixed(1).padStart(5)}%  ${r.frame}`);
+  }
+  log(`\nwrote ${args.out}${args['dry-run'] ? '' : ' and a line in bench/RESULTS.md'}`);
+  return targets.every((t) => t.pass);
+}
+
+function appendResultsLine(r) {
+  const file = join(here, 'RESULTS.md');
+  if (!existsSync(file)) {
+    writeFileSync(
+      file,
+      [
+        '# Overhead bench results',
+        '',
+        'One line per `npm run bench:overhead` run (appended by bench/overhead.mjs; method in bench/README.md).',
+        'rps = closed-loop 2xx requests/s at 32 connections; added = system − direct (mock) latency at the',
+        'fixed open-loop rate; TTFT = first content chunk of a stream. "!" marks a system that returned',
+        'non-2xx, errors or incomplete bodies during the run.',
+        '',
+        '| date | commit | machine | floor rps | gateway rps | gw/floor | portkey rps | gw/portkey | added p50 / p99 ms | added TTFT p50 ms | rate | load avg |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        '',
+      ].join('\n'),
+    );
+  }
+  const mark = (n) => (r.systems[n] && !r.systems[n].clean ? '!' : '');
+  const v = (x) => (x == null ? 'n/a' : String(x));
+  const row = [
+    r.date.slice(0, 16).replace('T', ' '),
+    `${v(r.commit)}${r.dirty ? '+dirty' : ''}`,
+    `${r.machine.cpus}× ${r.machine.cpu}, node ${r.node}`,
+    v(r.floor_rps) + mark('floor'),
+    v(r.gateway_rps) + mark('gateway'),
+    v(r.gateway_floor_ratio),
+    v(r.portkey_rps) + mark('portkey'),
+    v(r.gateway_portkey_ratio),
+    `${v(r.added_p50_ms)} / ${v(r.added_p99_ms)}`,
+    v(r.added_ttft_p50_ms),
+    `${r.settings.rate_rps}/s`,
+    r.machine.load_average_before[0].toFixed(2),
+  ];
+  appendFileSync(file, `| ${row.join(' | ')} |\n`);
+}
+
+main().then(
+  (allPass) => {
+    cleanupSync();
+    process.exit(args.strict && !allPass ? 1 : 0);
+  },
+  (err) => {
+    console.error(`bench: ${err.stack ?? err}`);
+    cleanupSync();
+    process.exit(1);
+  },
+);
