@@ -4,6 +4,7 @@
 // caches have something to hit. OpenAI- and Anthropic-format calls, streaming and not, some with
 // system prompts and tools, across the demo models. Deterministic for a seed.
 
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -209,6 +210,8 @@ export function startTrafficGenerator(opts: TrafficOptions): TrafficGenerator {
   const counts = { sent: 0, ok: 0, failed: 0 };
   const inFlight = new Set<Promise<void>>();
   const abort = new AbortController();
+  // one signal is shared by every call in flight (up to maxInFlight listeners, by design)
+  setMaxListeners(0, abort.signal);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
