@@ -1,0 +1,64 @@
+// Config mistakes stop start-up with a message naming the field; the CLI's commands answer --help.
+
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfigFile, resolveConfig } from '../../src/config/load.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [join(root, 'bin/tollgate.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+
+describe('config validation', () => {
+  it('the example config is valid once its keys are in the environment', () => {
+    const cfg = loadConfigFile(join(root, 'tollgate.example.yaml'), { OPENAI_API_KEY: 'a', ANTHROPIC_API_KEY: 'b', GEMINI_API_KEY: 'c' });
+    expect(cfg.providers.map((p) => p.name)).toEqual(['openai', 'anthropic', 'gemini']);
+    expect(Object.isFrozen(cfg)).toBe(true);
+  });
+
+  it('names the missing environment variable', () => {
+    expect(() => loadConfigFile(join(root, 'tollgate.example.yaml'), {})).toThrow(/providers\[0\]\.apiKeyEnv: environment variable OPENAI_API_KEY is not set/);
+  });
+
+  it('names unknown fields, wrong types and dangling references', () => {
+    const base = { providers: [{ name: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }] };
+    expect(() => resolveConfig({ ...base, sever: {} })).toThrow(/unknown field sever/);
+    expect(() => resolveConfig({ ...base, server: { port: 'eighty' } })).toThrow(/server\.port/);
+    expect(() => resolveConfig({ ...base, models: [{ name: 'm', provider: 'nope' }] })).toThrow(/models\[0\]\.provider: unknown provider "nope"/);
+    expect(() => resolveConfig({ providers: [{ name: 'p', kind: 'openai', baseUrl: 'not a url' }] })).toThrow(/providers\[0\]\.baseUrl/);
+    expect(() => resolveConfig({ ...base, auth: { keys: [{ id: 'k', sha256: 'short' }] } })).toThrow(ConfigError);
+  });
+
+  it('`tollgate serve` with a broken config exits 2 and says which field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-cfg-'));
+    try {
+      const file = join(dir, 'bad.yaml');
+      writeFileSync(file, 'providers:\n  - { name: p, kind: openai, baseUrl: "http://127.0.0.1:1/v1", timeoutMS: 5 }\n');
+      const r = cli(['serve', '--config', file]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/providers\[0\].*timeoutMS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CLI', () => {
+  it('has --help everywhere', () => {
+    for (const args of [['--help'], ['serve', '--help'], ['demo', '--help'], ['sim', '--help'], ['ledger', '--help'], ['cache', 'eval', '--help'], ['router', 'train', '--help'], ['router', 'eval', '--help'], ['keys', '--help']]) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: tollgate/);
+    }
+  });
+
+  it('keys create prints a key whose hash is in the printed entry', () => {
+    const r = cli(['keys', 'create', '--id', 'bob', '--team', 'ml']);
+    const key = /key \(shown once\): (\S+)/.exec(r.stdout)![1]!;
+    const hash = cli(['keys', 'hash', key]).stdout.trim();
+    expect(r.stdout).toContain(`sha256: ${hash}`);
+    expect(r.stdout).toContain('team: ml');
+  });
+});
