@@ -1,7 +1,7 @@
 // A record of a completed request survives `kill -9` of the gateway, under load.
 // Runs the built CLI (`npm test` builds first) as a child process so it can really be killed.
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,10 @@ it('every request whose response completed is in the ledger after kill -9', asyn
     ].join('\n'),
   );
   const { child, url } = await startGatewayProcess(configPath);
+  // whatever happens below, the child must not outlive the test
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
   const completed: string[] = [];
   const failures: number[] = [];
   let stop = false;
