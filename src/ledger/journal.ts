@@ -140,7 +140,8 @@ export class JournalWriter {
     return { segment: this.segment, offset: this.size };
   }
 
-  append(line: string): boolean {
+  /** writes `lines` (one or more complete JSON lines holding `count` records) with one write(2) */
+  append(line: string, count = 1): boolean {
     const buf = Buffer.from(line, 'utf8');
     try {
       if (this.fd === null || (this.size > 0 && this.size + buf.length > this.opts.segmentBytes)) {
@@ -156,7 +157,7 @@ export class JournalWriter {
       }
       this.size += buf.length;
       this.sizes.set(this.segment, this.size);
-      this.appended++;
+      this.appended += count;
       if (this.failing) {
         this.opts.onError(`ledger journal writable again after ${this.droppedInBurst} dropped record(s)`);
         this.failing = false;
@@ -164,8 +165,8 @@ export class JournalWriter {
       }
       return true;
     } catch (err) {
-      this.dropped++;
-      this.droppedInBurst++;
+      this.dropped += count;
+      this.droppedInBurst += count;
       if (!this.failing) {
         this.failing = true;
         const e = err as NodeJS.ErrnoException;

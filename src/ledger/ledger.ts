@@ -47,7 +47,15 @@ export interface LedgerStats {
 }
 
 export interface Ledger {
+  /** writes the record to the journal now: durable (against a process kill) when it returns */
   append(record: RequestRecord): void;
+  /**
+   * Group commit: the record joins the records appended in this turn of the event loop, all of
+   * them go to the journal in one write(2) at the end of the turn, then `onDurable` runs. The
+   * gateway ends a response in `onDurable`, so a client never holds an answer whose record could
+   * be lost to a kill, and the write cost is shared by every request completing in that turn.
+   */
+  appendThen(record: RequestRecord, onDurable: () => void): void;
   /** resolves when everything appended so far is in SQLite */
   flush(): Promise<void>;
   /** ingests what is left, stops the worker and closes the journal */
@@ -107,13 +115,56 @@ class WorkerLedger implements Ledger {
     private readonly releaseLock: () => void,
   ) {}
 
+  private batch = '';
+  private batchCount = 0;
+  private batchWaiters: Array<() => void> = [];
+  private batchScheduled = false;
+
+  appendThen(record: RequestRecord, onDurable: () => void): void {
+    const line = this.serialise(record);
+    if (line !== undefined) {
+      this.batch += line;
+      this.batchCount++;
+    }
+    this.batchWaiters.push(onDurable);
+    if (!this.batchScheduled) {
+      this.batchScheduled = true;
+      setImmediate(this.commitBatch);
+    }
+  }
+
+  /** writes the pending group; waiters run whatever the outcome (a failed write is counted as dropped) */
+  private readonly commitBatch = (): void => {
+    this.batchScheduled = false;
+    const lines = this.batch;
+    const count = this.batchCount;
+    const waiters = this.batchWaiters;
+    this.batch = '';
+    this.batchCount = 0;
+    this.batchWaiters = [];
+    if (count > 0) this.writer.append(lines, count);
+    for (const w of waiters) {
+      try {
+        w();
+      } catch (err) {
+        this.onError(`ledger: a group-commit callback failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
   append(record: RequestRecord): void {
+    const line = this.serialise(record);
+    if (line !== undefined) this.writer.append(line);
+  }
+
+  /** one JSON line, or undefined (counted as dropped) when the record cannot be kept */
+  private serialise(record: RequestRecord): string | undefined {
     if (this.closed) {
       // the data directory may already belong to another process: keep nothing, count it
       this.writer.dropped++;
       if (!this.warnedClosed) this.onError('ledger record appended after close(); counted as dropped');
       this.warnedClosed = true;
-      return;
+      return undefined;
     }
     let line: string;
     try {
@@ -122,12 +173,13 @@ class WorkerLedger implements Ledger {
       // not serialisable (a cycle, a BigInt): count it like any other record we could not keep
       this.writer.dropped++;
       this.onError(`ledger record not serialisable (${(err as Error).message}); counted as dropped`);
-      return;
+      return undefined;
     }
-    this.writer.append(line);
+    return line;
   }
 
   flush(): Promise<void> {
+    if (this.batchScheduled) this.commitBatch();
     if (this.closing) return this.closing;
     const worker = this.worker;
     if (!worker) return Promise.reject(new Error('ledger ingest worker is restarting; records are safe in the journal'));
@@ -140,6 +192,7 @@ class WorkerLedger implements Ledger {
   }
 
   close(): Promise<void> {
+    if (this.batchScheduled) this.commitBatch();
     if (this.closing) return this.closing;
     const worker = this.worker;
     this.closing = new Promise<void>((resolve) => {

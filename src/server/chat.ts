@@ -103,9 +103,9 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, form
  * Records the request before its last bytes go out: once a client holds a complete answer, its
  * ledger record is already in the journal, so a `kill -9` right after cannot lose it.
  */
-function recordNow(ctx: GatewayContext, outcome: Outcome, deps: ChatDeps): void {
-  finalizeRecord(ctx, outcome, deps);
+function recordThen(ctx: GatewayContext, outcome: Outcome, deps: ChatDeps, onDurable: () => void): void {
   outcome.recorded = true;
+  finalizeRecord(ctx, outcome, deps, onDurable);
 }
 
 export interface Outcome {
@@ -195,8 +195,7 @@ async function writeComplete(ctx: GatewayContext, res: ServerResponse, result: C
   outcome.costUsd = sumAttemptCost(ctx, deps);
   const body = raw ?? Buffer.from(JSON.stringify(codec.renderChatResponse(response, { model: response.model || ctx.target?.model || ctx.request.model })));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, ...costHeaders(ctx, outcome) });
-  recordNow(ctx, outcome, deps);
-  res.end(body);
+  recordThen(ctx, outcome, deps, () => res.end(body));
 }
 
 async function writeStream(ctx: GatewayContext, res: ServerResponse, result: ChatResult, outcome: Outcome, deps: ChatDeps): Promise<void> {
@@ -221,7 +220,7 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
     if (data.length === 0 || res.writableEnded) return;
     if (!res.write(data) && !ctx.signal.aborted) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
-  // the upstream's terminal event is held back until the request is recorded (see recordNow)
+  // the upstream's terminal event is held back until the request is recorded (see recordThen)
   let heldBack: Buffer | undefined;
   try {
     for await (const chunk of chunks) {
@@ -269,7 +268,7 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
     }
   }
   outcome.costUsd = sumAttemptCost(ctx, deps);
-  recordNow(ctx, outcome, deps);
+  await new Promise<void>((resolve) => recordThen(ctx, outcome, deps, resolve));
   if (heldBack) await write(heldBack);
   if (renderer && acc.complete && !ctx.signal.aborted) {
     await write(renderer.end());

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Usage, WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
-import { PriceCatalog } from '../core/prices/catalog.js';
+import { PriceCatalog, type ModelPrice } from '../core/prices/catalog.js';
 import { costOf as priceUsage } from '../core/cost.js';
 import type { LoadedConfig } from '../config/load.js';
 import { createProvider, codecFor } from '../providers/registry.js';
@@ -46,9 +46,20 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   for (const p of config.providers) providers.set(p.name, createProvider({ ...p, apiKey: config.providerKeys[p.name] }));
   const prices = PriceCatalog.load(config.prices);
   const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
-  const costOf = (target: Target, usage: Usage): number => {
+  // price lookups resolve aliases and effective dates: remember each target's price for a minute
+  const priceMemo = new Map<string, { price: ModelPrice | undefined; until: number }>();
+  const priceOf = (target: Target): ModelPrice | undefined => {
+    const memoKey = `${target.provider}\u0000${target.model}`;
+    const t = Date.now();
+    const hit = priceMemo.get(memoKey);
+    if (hit && hit.until > t) return hit.price;
     const key = registry.priceKeyOf(target);
     const price = key.provider ? prices.lookup(key.provider, key.model) : prices.lookupModel(key.model);
+    priceMemo.set(memoKey, { price, until: t + 60_000 });
+    return price;
+  };
+  const costOf = (target: Target, usage: Usage): number => {
+    const price = priceOf(target);
     return price ? priceUsage(usage, price).totalUsd : 0;
   };
   const ledger = await openLedger({ dataDir: config.dataDir });
@@ -57,9 +68,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const providerOf = (name: string | undefined) => (name ? providers.get(name)?.otelProviderName : undefined);
   const sink: RecordSink = {
-    write(record: RequestRecord, ctx: GatewayContext) {
+    write(record: RequestRecord, ctx: GatewayContext, onDurable?: () => void) {
       fillBaseline(record, costOf, registry);
-      ledger.append(record);
+      if (onDurable) ledger.appendThen(record, onDurable);
+      else ledger.append(record);
       metrics.observe(record, { provider: providerOf(record.provider), operation: record.endpoint === '/v1/embeddings' ? 'embeddings' : 'chat' });
       for (const s of stages) {
         try {

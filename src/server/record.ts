@@ -9,10 +9,11 @@ import type { Outcome } from './chat.js';
 import { now } from './http-util.js';
 
 export interface RecordSink {
-  write(record: RequestRecord, ctx: GatewayContext): void;
+  /** records the request; `onDurable` runs once the record is in the journal (group commit) */
+  write(record: RequestRecord, ctx: GatewayContext, onDurable?: () => void): void;
 }
 
-export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { sink: RecordSink }): void {
+export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { sink: RecordSink }, onDurable?: () => void): void {
   const completedAt = now();
   const t = ctx.timings;
   const latencyMs = completedAt - ctx.receivedAt;
@@ -63,7 +64,7 @@ export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { si
     ...ctx.record,
   };
   if (outcome.source === 'cache') record.costUsd = 0;
-  deps.sink.write(record, ctx);
+  deps.sink.write(record, ctx, onDurable);
 }
 
 function classifyError(outcome: Outcome, ctx: GatewayContext): { errorClass: string; message: string } | undefined {
