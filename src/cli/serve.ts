@@ -7,7 +7,7 @@ import { demoConfig } from '../config/demo.js';
 import { startGateway, type RunningGateway } from '../server/gateway.js';
 import { hashKey } from '../server/auth.js';
 import { startSimulator } from '../sim/index.js';
-import { startTrafficGenerator } from '../demo/traffic.js';
+import { DEMO_MODELS, startTrafficGenerator } from '../demo/traffic.js';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -80,13 +80,14 @@ export function registerDemoCommand(program: Command): void {
         }
         failConfig(err);
       }
-      const traffic = opts.rate > 0 ? startTrafficGenerator({ gatewayUrl: gw.url, ratePerSec: opts.rate }) : undefined;
+      // a share of the traffic asks for the `auto` route, so the router's choices show in the ledger
+      const traffic = opts.rate > 0 ? startTrafficGenerator({ gatewayUrl: gw.url, ratePerSec: opts.rate, models: [...DEMO_MODELS, 'auto', 'auto'] }) : undefined;
       console.log(
         [
           `tollgate demo: gateway on ${gw.url}, simulated providers on ${sim.url}`,
           `  OpenAI SDK:    new OpenAI({ baseURL: '${gw.url}/v1', apiKey: 'any' })`,
           `  Anthropic SDK: new Anthropic({ baseURL: '${gw.url}', apiKey: 'any' })`,
-          `  models: gpt-4o, gpt-4o-mini, claude-sonnet-4, claude-3-5-haiku, gemini-2.0-flash, text-embedding-3-small`,
+          `  models: gpt-4o, gpt-4o-mini, claude-sonnet-4, claude-3-5-haiku, gemini-2.0-flash, text-embedding-3-small; route: auto`,
           `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20`,
           traffic ? `  background traffic: ${opts.rate} req/s (--rate 0 to turn off)` : '  background traffic: off',
         ].join('\n'),

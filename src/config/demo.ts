@@ -1,6 +1,8 @@
 // The embedded defaults `tollgate demo` (and `npm start`) runs with: simulated providers under the
 // real model names and list prices, demo auth (any key), data under ./.tollgate.
 
+import { fileURLToPath } from 'node:url';
+
 /** the simulator's per-request controls (fault injection, forced output length) reach it through the gateway */
 const SIM_HEADERS = ['x-sim-fault', 'x-sim-output-tokens'];
 
@@ -11,6 +13,34 @@ export interface DemoConfigOptions {
   simUrl: string;
   port?: number;
   dataDir?: string;
+  /** turn the levers on as the demo shows them (caching at any temperature, the `auto` route); default true */
+  levers?: boolean;
+}
+
+/** the learned router's weights shipped with the package (dist/config/demo.js → data/router/) */
+const MMLU_ROUTER_WEIGHTS = fileURLToPath(new URL('../../data/router/mmlu.json', import.meta.url));
+
+/** The demo's levers: every answer is cacheable (exact and semantic), and `auto` picks a tier per request. */
+function demoLevers(): Record<string, unknown> {
+  return {
+    cache: {
+      eligible: { maxTemperature: null },
+      semantic: { enabled: true },
+      promptCache: { enabled: true },
+    },
+    routes: {
+      auto: {
+        tiers: [
+          { name: 'cheap', models: ['gpt-4o-mini', 'claude-3-5-haiku'] },
+          { name: 'strong', models: ['gpt-4o', 'claude-sonnet-4'] },
+        ],
+        rules: [{ name: 'long-prompts', when: { input_tokens_gt: 2000 }, tier: 'strong' }],
+        classifier: { weights: MMLU_ROUTER_WEIGHTS, target: { quality_ge: 0.95 } },
+        fallbacks: ['gemini-2.0-flash'],
+        baseline: 'gpt-4o',
+      },
+    },
+  };
 }
 
 export function demoConfig(opts: DemoConfigOptions): Record<string, unknown> {
@@ -23,6 +53,7 @@ export function demoConfig(opts: DemoConfigOptions): Record<string, unknown> {
       { name: 'sim-anthropic', kind: 'anthropic', baseUrl: opts.simUrl, headers: { 'x-api-key': 'sim' }, forwardHeaders: SIM_HEADERS },
       { name: 'sim-gemini', kind: 'openai-compatible', baseUrl: `${opts.simUrl}/v1beta/openai`, otelProviderName: 'gcp.gemini', headers: SIM_BEARER, forwardHeaders: SIM_HEADERS },
     ],
+    ...(opts.levers === false ? {} : demoLevers()),
     models: [
       { name: 'gpt-4o', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o' } },
       { name: 'gpt-4o-mini', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o-mini' } },

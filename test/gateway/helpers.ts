@@ -15,10 +15,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(extra: Record<string, unknown> = {}, simOpts: Record<string, unknown> = {}): Promise<Harness> {
+export async function startHarness(extra: Record<string, unknown> = {}, simOpts: Record<string, unknown> = {}, opts: { levers?: boolean } = {}): Promise<Harness> {
   const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 7, ...simOpts });
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
-  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir });
+  // tests turn levers on explicitly (extra config), unless they ask for the demo's own
+  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: opts.levers ?? false });
   const config = resolveConfig({ ...base, ...extra }, '(test)', {});
   const gw = await startGateway({ config, port: 0 });
   return {
