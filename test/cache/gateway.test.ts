@@ -1,0 +1,141 @@
+// The cache lever inside the real gateway, in front of the simulator, driven by the official SDKs:
+// exact hits (streamed and not, both wire formats), semantic hits with the guards, tenant isolation,
+// per-request controls, and what the ledger says a hit saved.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { hashKey } from '../../src/server/auth.js';
+import { readLedger } from '../../src/ledger/read.js';
+import type { RequestRecord } from '../../src/ledger/record.js';
+import { startHarness, type Harness } from '../gateway/helpers.js';
+
+const KEY_A = 'tg_team_a_key';
+const KEY_B = 'tg_team_b_key';
+let h: Harness;
+let a: OpenAI;
+let b: OpenAI;
+let anthropic: Anthropic;
+
+beforeAll(async () => {
+  h = await startHarness({
+    auth: {
+      mode: 'keys',
+      keys: [
+        { id: 'key-a', sha256: hashKey(KEY_A), team: 'team-a' },
+        { id: 'key-b', sha256: hashKey(KEY_B), team: 'team-b' },
+      ],
+    },
+    cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.85 } },
+  });
+  a = new OpenAI({ baseURL: `${h.gw.url}/v1`, apiKey: KEY_A, maxRetries: 0 });
+  b = new OpenAI({ baseURL: `${h.gw.url}/v1`, apiKey: KEY_B, maxRetries: 0 });
+  anthropic = new Anthropic({ baseURL: h.gw.url, apiKey: KEY_A, maxRetries: 0 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function record(id: string | null): Promise<RequestRecord> {
+  await h.gw.ledger.flush();
+  const rec = readLedger(h.dataDir, { last: 1000 }).find((r) => r.requestId === id);
+  if (!rec) throw new Error(`no record ${id}`);
+  return rec;
+}
+
+const ask = (client: OpenAI, content: string, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}, headers: Record<string, string> = {}) =>
+  client.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content }], ...extra }, { headers }).withResponse();
+
+describe('exact cache through the gateway', () => {
+  it('the second identical request is a hit: same answer, no upstream cost, savings in the ledger', async () => {
+    const first = await ask(a, 'What is the capital of Australia?');
+    expect(first.response.headers.get('x-tollgate-cache')).toBe('miss');
+    const second = await ask(a, 'What is the capital of Australia?');
+    expect(second.response.headers.get('x-tollgate-cache')).toBe('hit');
+    expect(second.data.choices[0]!.message.content).toBe(first.data.choices[0]!.message.content);
+    expect(Number(second.response.headers.get('x-tollgate-cost-usd'))).toBe(0);
+    const miss = await record(first.response.headers.get('x-tollgate-request-id'));
+    const hit = await record(second.response.headers.get('x-tollgate-request-id'));
+    expect(hit.cacheStatus).toBe('hit');
+    expect(hit.costUsd).toBe(0);
+    expect(hit.attempts ?? []).toHaveLength(0);
+    expect(hit.savedCostUsd).toBeCloseTo(miss.costUsd, 12);
+    expect(hit.baselineCostUsd).toBeCloseTo(miss.costUsd, 12);
+  });
+
+  it('a hit on a streaming request is a proper stream the SDK accepts', async () => {
+    const q = 'List three rivers in Europe.';
+    await ask(a, q);
+    const stream = await a.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content: q }], stream: true, stream_options: { include_usage: true } }).withResponse();
+    expect(stream.response.headers.get('x-tollgate-cache')).toBe('hit');
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of stream.data) {
+      text += c.choices[0]?.delta?.content ?? '';
+      if (c.usage) usage = c.usage;
+    }
+    const again = await ask(a, q);
+    expect(text).toBe(again.data.choices[0]!.message.content);
+    expect(usage!.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('Anthropic clients get hits too, streamed and not', async () => {
+    const params = { model: 'claude-3-5-haiku', max_tokens: 200, temperature: 0, messages: [{ role: 'user' as const, content: 'Name a prime number.' }] };
+    const first = await anthropic.messages.create(params).withResponse();
+    expect(first.response.headers.get('x-tollgate-cache')).toBe('miss');
+    const second = anthropic.messages.stream(params);
+    const final = await second.finalMessage();
+    expect(final.content).toEqual(first.data.content);
+  });
+
+  it('entries are isolated per team: no cross-tenant hit', async () => {
+    await ask(a, 'What is our internal refund policy?');
+    const other = await ask(b, 'What is our internal refund policy?');
+    expect(other.response.headers.get('x-tollgate-cache')).toBe('miss');
+  });
+
+  it('honours per-request controls', async () => {
+    const q = 'Spell the word gateway backwards.';
+    expect((await ask(a, q, {}, { 'x-tollgate-cache': 'off' })).response.headers.get('x-tollgate-cache')).toBe('bypass');
+    await expect(ask(a, q, {}, { 'x-tollgate-cache': 'only-if-cached' })).rejects.toMatchObject({ status: 504 });
+    await ask(a, q);
+    expect((await ask(a, q, {}, { 'cache-control': 'no-cache' })).response.headers.get('x-tollgate-cache')).not.toBe('hit');
+    expect((await ask(a, q, {}, { 'x-tollgate-cache': 'only-if-cached' })).response.headers.get('x-tollgate-cache')).toBe('hit');
+  });
+
+  it('is not used above the temperature policy, and never stores errors', async () => {
+    const hot = await ask(a, 'Write a poem about caches.', { temperature: 0.9 });
+    expect(hot.response.headers.get('x-tollgate-cache')).toBe('bypass');
+    await expect(ask(a, 'Fail please.', {}, { 'x-sim-fault': 'quota' })).rejects.toMatchObject({ status: 429 });
+    const after = await ask(a, 'Fail please.');
+    expect(after.response.headers.get('x-tollgate-cache')).toBe('miss');
+  });
+});
+
+describe('semantic cache through the gateway', () => {
+  it('a paraphrase hits; a negation or a changed number does not', async () => {
+    await ask(a, 'How do I reset my password?');
+    const para = await ask(a, 'How can I reset my password?');
+    expect(para.response.headers.get('x-tollgate-cache')).toBe('hit');
+    expect(Number(para.response.headers.get('x-tollgate-cache-similarity'))).toBeGreaterThan(0.85);
+    const rec = await record(para.response.headers.get('x-tollgate-request-id'));
+    expect(rec.cacheStatus).toBe('semantic_hit');
+    expect(rec.trail.some((t) => t.stage === 'cache' && typeof t.data?.similarity === 'number')).toBe(true);
+
+    await ask(a, 'How do I enable two-factor authentication?');
+    expect((await ask(a, 'How do I disable two-factor authentication?')).response.headers.get('x-tollgate-cache')).toBe('miss');
+    await ask(a, 'Is the order shipped within 3 days?');
+    expect((await ask(a, 'Is the order shipped within 5 days?')).response.headers.get('x-tollgate-cache')).toBe('miss');
+  });
+
+  it('multi-turn: the same last question after a different conversation does not hit', async () => {
+    const turns = (topic: string) => [
+      { role: 'user' as const, content: `Tell me about ${topic}.` },
+      { role: 'assistant' as const, content: `${topic} is a large topic.` },
+      { role: 'user' as const, content: 'How big is it?' },
+    ];
+    await a.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: turns('the Pacific Ocean') });
+    const other = await a.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: turns('the Sahara') }).withResponse();
+    expect(other.response.headers.get('x-tollgate-cache')).toBe('miss');
+  });
+});
