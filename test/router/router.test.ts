@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { routesConfigSchema } from '../../src/levers/router/config.js';
 import { createRouterStage } from '../../src/levers/router/index.js';
 import { RouterClassifier } from '../../src/levers/router/classifier/model.js';
+import { HASH_VERSION } from '../../src/levers/router/classifier/features.js';
 import { trainLogReg } from '../../src/levers/router/classifier/train.js';
 import { curve, summarize } from '../../src/levers/router/classifier/metrics.js';
 import { MODELS, makeCtx, record, request, response, routerDeps, scriptedTerminal } from './helpers.js';
@@ -109,7 +110,7 @@ describe('learned classifier', () => {
   const hard = ['prove the theorem about primes', 'derive the integral of x squared', 'prove that the series converges', 'derive a closed form for the recurrence'];
   const easy = ['hello how are you', 'what time is it', 'thanks a lot friend', 'tell me a joke please'];
   const examples = [...hard.map((text) => ({ text, y: 1 })), ...easy.map((text) => ({ text, y: 0 }))];
-  const spec = { dim: 1 << 12, wordNgrams: 2, charNgrams: [3, 4] as [number, number], maxChars: 500, useTask: false };
+  const spec = { dim: 1 << 12, wordNgrams: 2, charNgrams: [3, 4] as [number, number], maxChars: 500, useTask: false, hashVersion: HASH_VERSION };
   const { weights, bias } = trainLogReg([...examples, ...examples, ...examples], spec, { epochs: 30, learningRate: 0.5, l2: 0, seed: 1 });
   const clf = new RouterClassifier(spec, weights, bias, [
     { threshold: 0.9, strongShare: 0.1, qualityRatio: 0.9, pgr: 0.3 },

@@ -3,12 +3,14 @@
 // test split only (MT-Bench, with 160 items, uses k-fold out-of-fold scores instead).
 
 import { curve, oracleItems, randomSummary, summarize, type EvalItem, type RouterSummary } from './metrics.js';
-import type { FeatureSpec } from './features.js';
+import { HASH_VERSION, type FeatureSpec } from './features.js';
 import { RouterClassifier, type OperatingPoint } from './model.js';
 import { DEFAULT_TRAIN, seededRandom, shuffleInPlace, trainLogReg, type TrainExample, type TrainOptions } from './train.js';
 import { itemCost, type OutcomeItem, type OutcomeSet } from './datasets.js';
 
-export const DEFAULT_SPEC: FeatureSpec = { dim: 1 << 16, wordNgrams: 2, charNgrams: [3, 4], maxChars: 1500, useTask: false };
+// char n-grams over the first 600 characters only: they are most of the featurization time, and the
+// prompt tail past that moved no evaluation number (see bench/RESULTS-router.md)
+export const DEFAULT_SPEC: FeatureSpec = { dim: 1 << 16, wordNgrams: 2, charNgrams: [3, 4], maxChars: 1500, charMaxChars: 600, useTask: false, hashVersion: HASH_VERSION };
 
 export interface Split {
   train: OutcomeItem[];
@@ -74,7 +76,7 @@ export function fitOnSplit(set: OutcomeSet, split: Split, spec: FeatureSpec, opt
     validationItems: split.val.length,
     seed: opts.seed,
     label: 'soft: 0.5 + (strong - weak) / (2 * scale)',
-    features: spec.useTask ? 'hashed word 1-2-grams, char 3-4-grams, length/structure, task tag' : 'hashed word 1-2-grams, char 3-4-grams, length/structure (prompt text only)',
+    features: `hashed word 1-${spec.wordNgrams}-grams, char ${spec.charNgrams.join('-')}-grams (first ${spec.charMaxChars ?? spec.maxChars} chars), length/structure${spec.useTask ? ', task tag' : ' (prompt text only)'}; hashing v${spec.hashVersion ?? 1}`,
   });
 }
 

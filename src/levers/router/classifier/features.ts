@@ -1,20 +1,33 @@
 // Features of a prompt for the learned router: hashed word 1..n-grams and character n-grams (the
 // "hashing trick": no vocabulary to ship, a fixed-size weight vector), an optional task tag (the
-// x-tollgate-task header), and a few length/structure numbers. Sparse output into reusable
-// buffers so scoring allocates nothing beyond the lower-cased text.
+// x-tollgate-task header), and a few length/structure numbers.
+//
+// Decision time is the budget here (rules + classifier p99 ≤ 50 µs), so the hashing core writes only
+// slot indices into a reusable buffer (every hashed feature has the same value, 1/sqrt(count)),
+// char n-grams of all sizes come from one pass (one running hash per position), character n-grams
+// stop at `charMaxChars` (the long tail of prompts was the p99), and the structure features are one
+// scan with no regexes. The scorer (model.ts) sums weights straight from the index buffer; training
+// goes through `featurize`, which builds the same vector explicitly, so both see identical features.
 
 export interface FeatureSpec {
   /** hashed feature slots, a power of two */
   dim: number;
-  /** word n-grams from 1 to this */
+  /** word n-grams from 1 to this (at most 4) */
   wordNgrams: number;
   /** character n-gram sizes (inclusive range), [0, 0] = none */
   charNgrams: [number, number];
   /** only the first maxChars characters are featurized (bounds decision time) */
   maxChars: number;
+  /** character n-grams only over the first charMaxChars characters (default: maxChars) */
+  charMaxChars?: number;
   /** a `task=<tag>` feature from the task header */
   useTask: boolean;
+  /** hashing scheme; a weight file from another scheme must be retrained (`tollgate router train`) */
+  hashVersion?: number;
 }
+
+/** The hashing scheme this code implements (1 = the first release: per-size char n-gram hashes). */
+export const HASH_VERSION = 2;
 
 /** Dense features appended after the hashed slots. */
 export const DENSE_FEATURES = [
@@ -41,41 +54,53 @@ export function newSparseVec(capacity = 8192): SparseVec {
   return { idx: new Int32Array(capacity), val: new Float32Array(capacity), n: 0 };
 }
 
+/** Reusable scratch space for one featurization: hashed slot indices and the dense values. */
+export interface FeatureScratch {
+  idx: Int32Array;
+  /** hashed text features written to idx[0..n) */
+  n: number;
+  /** slot of the task tag, -1 when none */
+  task: number;
+  dense: Float64Array;
+}
+
+export function newScratch(capacity = 4096): FeatureScratch {
+  return { idx: new Int32Array(capacity), n: 0, task: -1, dense: new Float64Array(DENSE_COUNT) };
+}
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
-
-function push(v: SparseVec, i: number, x: number): void {
-  if (v.n >= v.idx.length) {
-    const idx = new Int32Array(v.idx.length * 2);
-    const val = new Float32Array(v.val.length * 2);
-    idx.set(v.idx);
-    val.set(v.val);
-    v.idx = idx;
-    v.val = val;
-  }
-  v.idx[v.n] = i;
-  v.val[v.n] = x;
-  v.n++;
-}
+const GOLDEN = 0x9e3779b1;
 
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c > 127;
 }
 
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
+}
+
 /**
- * Featurizes `text` into `out` (reset first). Hashed features are scaled by 1/sqrt(count) so long
- * and short prompts have comparable norms; dense features are roughly in [0, 1].
+ * Hashes `text` into `sc` (indices only) and fills its dense features. Upper bound on the number of
+ * indices: words × wordNgrams + chars × (char sizes), so the buffer is sized once per call.
  */
-export function featurize(text: string, task: string | undefined, spec: FeatureSpec, out: SparseVec): SparseVec {
-  out.n = 0;
+export function hashFeatures(text: string, task: string | undefined, spec: FeatureSpec, sc: FeatureScratch): FeatureScratch {
   const raw = text.length > spec.maxChars ? text.slice(0, spec.maxChars) : text;
   const s = raw.toLowerCase();
   const mask = spec.dim - 1;
   const L = s.length;
+  const [cmin, cmax] = spec.charNgrams;
+  const charL = Math.min(L, spec.charMaxChars ?? L);
+  const need = L * Math.max(1, spec.wordNgrams) + (cmin > 0 ? charL * (cmax - cmin + 1) : 0) + 8;
+  if (sc.idx.length < need) sc.idx = new Int32Array(Math.max(need, sc.idx.length * 2));
+  const idx = sc.idx;
+  let n = 0;
 
   // word n-grams: hash each word, combine consecutive word hashes for n > 1
-  const maxN = spec.wordNgrams;
-  const recent = [0, 0, 0, 0];
+  const maxN = Math.min(spec.wordNgrams, 4);
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
   let words = 0;
   let i = 0;
   while (i < L) {
@@ -87,70 +112,128 @@ export function featurize(text: string, task: string | undefined, spec: FeatureS
       i++;
     }
     h >>>= 0;
-    for (let k = Math.min(maxN, 4) - 1; k > 0; k--) recent[k] = recent[k - 1]!;
-    recent[0] = h;
     words++;
-    push(out, h & mask, 1);
-    let g = h;
-    for (let n = 2; n <= maxN && n <= words && n <= 4; n++) {
-      g = Math.imul(g ^ recent[n - 1]!, 0x9e3779b1) ^ n;
-      push(out, (g >>> 0) & mask, 1);
+    idx[n++] = h & mask;
+    if (maxN >= 2 && words >= 2) {
+      let g = (Math.imul(h ^ r0, GOLDEN) ^ 2) >>> 0;
+      idx[n++] = g & mask;
+      if (maxN >= 3 && words >= 3) {
+        g = (Math.imul(g ^ r1, GOLDEN) ^ 3) >>> 0;
+        idx[n++] = g & mask;
+        if (maxN >= 4 && words >= 4) idx[n++] = ((Math.imul(g ^ r2, GOLDEN) ^ 4) >>> 0) & mask;
+      }
     }
+    r2 = r1;
+    r1 = r0;
+    r0 = h;
   }
 
-  // character n-grams over the lower-cased text
-  const [cmin, cmax] = spec.charNgrams;
+  // character n-grams, every size from one running hash per start position
   if (cmin > 0) {
-    for (let n = cmin; n <= cmax; n++) {
-      for (let p = 0; p + n <= L; p++) {
-        let h = Math.imul(FNV_OFFSET ^ n, FNV_PRIME);
-        for (let q = p; q < p + n; q++) h = Math.imul(h ^ s.charCodeAt(q), FNV_PRIME);
-        push(out, (h >>> 0) & mask, 1);
+    for (let p = 0; p + cmin <= charL; p++) {
+      let h = FNV_OFFSET;
+      const end = Math.min(charL, p + cmax);
+      for (let q = p; q < end; q++) {
+        h = Math.imul(h ^ s.charCodeAt(q), FNV_PRIME);
+        const len = q - p + 1;
+        // the size is mixed in so "abc" and the 3-char prefix of "abcd" stay separate slots
+        if (len >= cmin) idx[n++] = (Math.imul(h ^ (len << 24), GOLDEN) >>> 0) & mask;
       }
     }
   }
+  sc.n = n;
 
+  sc.task = -1;
   if (spec.useTask && task) {
     let h = FNV_OFFSET;
     const t = `task=${task.toLowerCase()}`;
     for (let q = 0; q < t.length; q++) h = Math.imul(h ^ t.charCodeAt(q), FNV_PRIME);
-    // the task tag is strong and rare: give it full weight, unaffected by the length scaling
-    const scale = out.n > 0 ? 1 / Math.sqrt(out.n) : 1;
-    for (let k = 0; k < out.n; k++) out.val[k] = out.val[k]! * scale;
-    push(out, (h >>> 0) & mask, 1);
-  } else if (out.n > 0) {
-    const scale = 1 / Math.sqrt(out.n);
-    for (let k = 0; k < out.n; k++) out.val[k] = out.val[k]! * scale;
+    sc.task = (h >>> 0) & mask;
   }
 
-  // dense structure features on the original text
+  // dense structure features on the original text, one scan
   let digits = 0;
   let upper = 0;
   let symbols = 0;
   let lines = 1;
   let qmarks = 0;
   let math = 0;
-  for (let k = 0; k < raw.length; k++) {
+  let options = 0;
+  let codeLineEnd = false;
+  let lastNonBlank = 0;
+  const R = raw.length;
+  for (let k = 0; k < R; k++) {
     const c = raw.charCodeAt(k);
+    if (k === 0 || raw.charCodeAt(k - 1) === 10) {
+      // an answer option line: optional blanks, optional "(", A-D, then "." or ")"
+      let q = k;
+      while (q < R && isBlank(raw.charCodeAt(q))) q++;
+      if (q < R && raw.charCodeAt(q) === 40) q++;
+      const a = raw.charCodeAt(q);
+      const d = raw.charCodeAt(q + 1);
+      if (a >= 65 && a <= 68 && (d === 46 || d === 41)) options++;
+    }
     if (c >= 48 && c <= 57) digits++;
     else if (c >= 65 && c <= 90) upper++;
-    else if (c === 10) lines++;
-    else if (c === 63) qmarks++;
+    else if (c === 10) {
+      lines++;
+      if (lastNonBlank === 59 || lastNonBlank === 123 || lastNonBlank === 125) codeLineEnd = true;
+    } else if (c === 63) qmarks++;
     else if (c === 61 || c === 43 || c === 94 || c === 42 || c === 47 || c === 92 || c === 36) math++;
     else if (c < 128 && !(c >= 97 && c <= 122) && c !== 32) symbols++;
+    if (c !== 10 && !isBlank(c)) lastNonBlank = c;
+    else if (c === 10) lastNonBlank = 0;
   }
-  const n = Math.max(1, raw.length);
-  const options = (raw.match(/^\s*\(?[A-D][.)]/gm) ?? []).length;
-  const base = spec.dim;
-  push(out, base + 0, Math.log1p(text.length) / 10);
-  push(out, base + 1, Math.log1p(words) / 8);
-  push(out, base + 2, digits / n);
-  push(out, base + 3, upper / n);
-  push(out, base + 4, symbols / n);
-  push(out, base + 5, Math.log1p(lines) / 5);
-  push(out, base + 6, raw.includes('```') || /\bdef |\bfunction\b|[;{}]\s*$/m.test(raw) ? 1 : 0);
-  push(out, base + 7, Math.min(qmarks, 5) / 5);
-  push(out, base + 8, Math.min(options, 8) / 8);
-  push(out, base + 9, math / n);
+  if (lastNonBlank === 59 || lastNonBlank === 123 || lastNonBlank === 125) codeLineEnd = true;
+  const hasCode = codeLineEnd || raw.includes('```') || raw.includes('def ') || raw.includes('function');
+  const len = Math.max(1, R);
+  const dense = sc.dense;
+  dense[0] = Math.log1p(text.length) / 10;
+  dense[1] = Math.log1p(words) / 8;
+  dense[2] = digits / len;
+  dense[3] = upper / len;
+  dense[4] = symbols / len;
+  dense[5] = Math.log1p(lines) / 5;
+  dense[6] = hasCode ? 1 : 0;
+  dense[7] = Math.min(qmarks, 5) / 5;
+  dense[8] = Math.min(options, 8) / 8;
+  dense[9] = math / len;
+  return sc;
+}
+
+/** The hashed features' common value: 1/sqrt(count), so long and short prompts have comparable norms. */
+export function hashedValue(sc: FeatureScratch): number {
+  return sc.n > 0 ? 1 / Math.sqrt(sc.n) : 0;
+}
+
+const sharedScratch = newScratch();
+
+/**
+ * Featurizes `text` into `out` (reset first) as an explicit sparse vector, for training. Hashed
+ * features are 1/sqrt(count) each; the task tag (strong and rare) has full weight; dense features
+ * are roughly in [0, 1].
+ */
+export function featurize(text: string, task: string | undefined, spec: FeatureSpec, out: SparseVec, scratch: FeatureScratch = sharedScratch): SparseVec {
+  const sc = hashFeatures(text, task, spec, scratch);
+  const total = sc.n + 1 + DENSE_COUNT;
+  if (out.idx.length < total) {
+    out.idx = new Int32Array(total * 2);
+    out.val = new Float32Array(total * 2);
+  }
+  const v = hashedValue(sc);
+  for (let k = 0; k < sc.n; k++) {
+    out.idx[k] = sc.idx[k]!;
+    out.val[k] = v;
+  }
+  let n = sc.n;
+  if (sc.task >= 0) {
+    out.idx[n] = sc.task;
+    out.val[n++] = 1;
+  }
+  for (let k = 0; k < DENSE_COUNT; k++) {
+    out.idx[n] = spec.dim + k;
+    out.val[n++] = sc.dense[k]!;
+  }
+  out.n = n;
   return out;
 }

@@ -3,7 +3,7 @@
 // training time, so a route can say `target: { quality_ge: 0.95 }` instead of a raw threshold.
 
 import { readFileSync } from 'node:fs';
-import { DENSE_COUNT, featurize, newSparseVec, type FeatureSpec, type SparseVec } from './features.js';
+import { DENSE_COUNT, HASH_VERSION, hashFeatures, hashedValue, newScratch, type FeatureScratch, type FeatureSpec } from './features.js';
 
 export const WEIGHT_FORMAT = 'tollgate-router-logreg';
 
@@ -34,7 +34,7 @@ export interface WeightFile {
 }
 
 export class RouterClassifier {
-  private readonly buf: SparseVec = newSparseVec();
+  private readonly scratch: FeatureScratch = newScratch();
 
   constructor(
     readonly spec: FeatureSpec,
@@ -44,14 +44,24 @@ export class RouterClassifier {
     readonly provenance: Record<string, unknown> = {},
   ) {
     if (weights.length !== spec.dim + DENSE_COUNT) throw new Error(`weight vector has ${weights.length} entries, expected ${spec.dim + DENSE_COUNT}`);
+    if ((spec.hashVersion ?? 1) !== HASH_VERSION)
+      throw new Error(`weights use feature hashing v${spec.hashVersion ?? 1}, this build hashes v${HASH_VERSION}: retrain with \`tollgate router train\``);
   }
 
-  /** P(the strong model is needed) for a prompt. Synchronous, allocation-light: microseconds. */
+  /**
+   * P(the strong model is needed) for a prompt. Synchronous, allocation-light: microseconds. Every
+   * hashed feature has the same value, so the dot product is (Σ weights at the slots) × that value.
+   */
   score(text: string, task?: string): number {
-    const v = featurize(text, task, this.spec, this.buf);
-    let z = this.bias;
+    const sc = hashFeatures(text, task, this.spec, this.scratch);
     const w = this.weights;
-    for (let k = 0; k < v.n; k++) z += w[v.idx[k]!]! * v.val[k]!;
+    const idx = sc.idx;
+    let sum = 0;
+    for (let k = 0; k < sc.n; k++) sum += w[idx[k]!]!;
+    let z = this.bias + sum * hashedValue(sc);
+    if (sc.task >= 0) z += w[sc.task]!;
+    const base = this.spec.dim;
+    for (let k = 0; k < DENSE_COUNT; k++) z += w[base + k]! * sc.dense[k]!;
     return 1 / (1 + Math.exp(-z));
   }
 
