@@ -18,6 +18,8 @@ export interface TrailEntry {
 
 /** One upstream attempt (a request can make several: retries, fallbacks, cascades). */
 export interface AttemptRecord {
+  /** why the call was made when it was not the request itself (e.g. 'cache-verifier') */
+  purpose?: string;
   provider: string;
   model: string;
   status: number | null;

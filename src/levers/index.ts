@@ -2,11 +2,11 @@
 // (default: cache → router → prompt-cache → execute).
 
 import type { LoadedConfig } from '../config/load.js';
-import type { Usage } from '../core/canonical.js';
+import type { ChatRequest, Usage } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
 import { estimateInputTokens } from '../core/tokens.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
-import type { Stage, Target } from '../pipeline/stage.js';
+import type { GatewayContext, Stage, Target } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { createCacheStage, createPromptCacheStage } from './cache/index.js';
@@ -26,7 +26,14 @@ export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promis
   for (const name of config.pipeline) {
     switch (name) {
       case 'cache':
-        stages.push(await createCacheStage(config.cache, { dataDir: deps.dataDir, costOf: deps.costOf, embed: embedThroughProviders(deps) }));
+        stages.push(
+          await createCacheStage(config.cache, {
+            dataDir: deps.dataDir,
+            costOf: deps.costOf,
+            embed: embedThroughProviders(deps),
+            verify: config.cache.semantic.verifierModel ? verifyThroughProviders(deps, config.cache.semantic.verifierModel) : undefined,
+          }),
+        );
         break;
       case 'prompt-cache':
         stages.push(createPromptCacheStage(config.cache));
@@ -47,6 +54,38 @@ export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promis
     }
   }
   return stages;
+}
+
+const VERIFIER_PROMPT =
+  'You decide whether two requests to an assistant ask for the same answer. Reply with exactly YES or NO.';
+
+/**
+ * The semantic cache's verifier: a cheap model asked whether two requests want the same answer.
+ * Its call is an attempt of the request (purpose 'cache-verifier'), so its cost is in the ledger.
+ */
+function verifyThroughProviders(deps: LeverDeps, model: string) {
+  return async (query: string, candidate: string, ctx: GatewayContext): Promise<{ same: boolean; costUsd: number }> => {
+    const resolved = deps.registry.resolve(model);
+    const adapter = resolved && deps.providers.get(resolved.target.provider);
+    if (!resolved || !adapter) throw new GatewayError('model_not_found', `verifier model '${model}' is not served by this gateway`);
+    const req: ChatRequest = {
+      model,
+      system: [{ type: 'text', text: VERIFIER_PROMPT }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: `Request A:\n${query}\n\nRequest B:\n${candidate}` }] }],
+      maxTokens: 3,
+      temperature: 0,
+      stream: false,
+      includeUsage: false,
+      extra: {},
+    };
+    const startedAt = Date.now();
+    const r = await adapter.chat(req, { model: resolved.target.model, signal: ctx.signal, timeoutMs: resolved.timeoutMs ?? 10_000, timings: {} });
+    if (r.kind !== 'complete') throw new GatewayError('internal', 'verifier answered with a stream');
+    const costUsd = deps.costOf(resolved.target, r.response.usage);
+    ctx.attempts.push({ purpose: 'cache-verifier', provider: resolved.target.provider, model: resolved.target.model, status: r.status, startedAt, endedAt: Date.now(), usage: r.response.usage, costUsd });
+    const text = r.response.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+    return { same: /^\s*yes\b/i.test(text), costUsd };
+  };
 }
 
 /** The semantic cache's openai-compatible embedder calls an embeddings model this gateway serves. */

@@ -63,7 +63,8 @@ export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { si
     finishReason: outcome.response?.finishReason,
     ...ctx.record,
   };
-  if (outcome.source === 'cache') record.costUsd = 0;
+  // a cache hit made no upstream call for the answer; what it did pay for (a verifier) is in attempts
+  if (outcome.source === 'cache') record.costUsd = ctx.attempts.reduce((s, a) => s + a.costUsd, 0);
   deps.sink.write(record, ctx, onDurable);
 }
 

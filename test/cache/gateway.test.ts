@@ -9,6 +9,15 @@ import { hashKey } from '../../src/server/auth.js';
 import { readLedger } from '../../src/ledger/read.js';
 import type { RequestRecord } from '../../src/ledger/record.js';
 import { startHarness, type Harness } from '../gateway/helpers.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator } from '../../src/sim/index.js';
+import { demoConfig } from '../../src/config/demo.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { startGateway } from '../../src/server/gateway.js';
 
 const KEY_A = 'tg_team_a_key';
 const KEY_B = 'tg_team_b_key';
@@ -137,5 +146,60 @@ describe('semantic cache through the gateway', () => {
     await a.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: turns('the Pacific Ocean') });
     const other = await a.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: turns('the Sahara') }).withResponse();
     expect(other.response.headers.get('x-tollgate-cache')).toBe('miss');
+  });
+});
+
+describe('semantic cache verifier', () => {
+  it('borderline similarities go to the verifier model; its verdict decides and its cost is in the ledger', async () => {
+    // a judge that says YES only when both requests are about passwords
+    const judge = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        const verdict = (body.match(/password/gi) ?? []).length >= 2 ? 'YES' : 'NO';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'chatcmpl-j', object: 'chat.completion', created: 1, model: 'judge', choices: [{ index: 0, message: { role: 'assistant', content: verdict }, finish_reason: 'stop' }], usage: { prompt_tokens: 60, completion_tokens: 1, total_tokens: 61 } }));
+      });
+    });
+    await new Promise<void>((r) => judge.listen(0, '127.0.0.1', r));
+    const sim = await startSimulator({ port: 0, latencyScale: 0 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-verifier-'));
+    const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false }) as { providers: unknown[]; models: unknown[] };
+    const config = resolveConfig(
+      {
+        ...base,
+        providers: [...base.providers, { name: 'judge-p', kind: 'openai', baseUrl: `http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1` }],
+        models: [...base.models, { name: 'judge', provider: 'judge-p', price: { provider: 'openai', model: 'gpt-4o-mini' } }],
+        cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.999, verifyFrom: 0.3, verifierModel: 'judge' } },
+      },
+      '(test)',
+      {},
+    );
+    const gw = await startGateway({ config, port: 0 });
+    try {
+      const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const q = (content: string) => client.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content }] }).withResponse();
+      await q('How do I reset my password?');
+      const yes = await q('How can I reset my password?');
+      expect(yes.response.headers.get('x-tollgate-cache')).toBe('hit');
+      await q('How do I change my shipping address?');
+      const no = await q('How can I change my shipping address?');
+      expect(no.response.headers.get('x-tollgate-cache')).toBe('miss');
+      await gw.ledger.flush();
+      const recs = readLedger(dataDir, { last: 10 });
+      const hit = recs.find((r) => r.requestId === yes.response.headers.get('x-tollgate-request-id'))!;
+      expect(hit.attempts?.map((a) => a.purpose)).toEqual(['cache-verifier']);
+      // 60 input + 1 output tokens at gpt-4o-mini's list price
+      expect(hit.costUsd).toBeCloseTo((60 * 0.15 + 1 * 0.6) / 1e6, 12);
+      expect(hit.trail.some((t) => t.decision === 'verified')).toBe(true);
+      const miss = recs.find((r) => r.requestId === no.response.headers.get('x-tollgate-request-id'))!;
+      expect(miss.attempts?.map((a) => a.purpose ?? 'answer')).toEqual(['cache-verifier', 'answer']);
+      expect(miss.trail.some((t) => t.decision === 'verify_rejected')).toBe(true);
+    } finally {
+      await gw.close();
+      await sim.close();
+      judge.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -40,6 +40,8 @@ export const semanticSchema = z
      * model asked whether both requests want the same answer); without a verifier they miss.
      */
     verifyFrom: z.number().min(-1).max(1).optional(),
+    /** the model (a name from `models:`) asked to verify borderline similarities; its cost is in the ledger */
+    verifierModel: z.string().min(1).optional(),
     /** below this many entries a partition is scanned exactly; above it an HNSW index is built */
     hnswMinEntries: z.number().int().positive().default(2048),
     hnsw: z
