@@ -1,6 +1,7 @@
 // Builds the lever pipeline in the order config.pipeline gives
 // (default: cache → router → prompt-cache → execute).
 
+import { createHash } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
 import type { ChatRequest, Usage } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
@@ -27,7 +28,7 @@ export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promis
     switch (name) {
       case 'cache':
         stages.push(
-          await createCacheStage(config.cache, {
+          await createCacheStage(withRoutePolicyVersions(config), {
             dataDir: deps.dataDir,
             costOf: deps.costOf,
             embed: embedThroughProviders(deps),
@@ -54,6 +55,22 @@ export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promis
     }
   }
   return stages;
+}
+
+/**
+ * A route's cache entries belong to its policy: unless the config pins `cache.routes.<r>.policyVersion`,
+ * the version is a hash of the route's definition, so changing its models, rules or classifier
+ * retires the answers the old policy produced.
+ */
+function withRoutePolicyVersions(config: LoadedConfig): LoadedConfig['cache'] {
+  const routes: Record<string, object> = { ...config.cache.routes };
+  for (const [name, def] of Object.entries(config.routes ?? {})) {
+    const own = config.cache.routes[name] as { policyVersion?: string } | undefined;
+    if (own?.policyVersion) continue;
+    const version = `auto-${createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 12)}`;
+    routes[name] = { ...(own ?? {}), policyVersion: version };
+  }
+  return { ...config.cache, routes } as LoadedConfig['cache'];
 }
 
 const VERIFIER_PROMPT =

@@ -203,3 +203,35 @@ describe('semantic cache verifier', () => {
     }
   });
 });
+
+describe('cache invalidation by policy', () => {
+  it('changing a route\'s models retires the answers its old policy produced (across a restart)', async () => {
+    const sim = await startSimulator({ port: 0, latencyScale: 0 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-policy-'));
+    const boot = async (model: string) => {
+      const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false });
+      const config = resolveConfig({ ...base, cache: { eligible: { maxTemperature: 0 } }, routes: { faq: { tiers: [{ name: 'only', models: [model] }] } } }, '(test)', {});
+      return startGateway({ config, port: 0 });
+    };
+    const ask = async (url: string) => {
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const r = await client.chat.completions.create({ model: 'faq', temperature: 0, messages: [{ role: 'user', content: 'What are your opening hours?' }] }).withResponse();
+      return r.response.headers.get('x-tollgate-cache');
+    };
+    try {
+      let gw = await boot('gpt-4o-mini');
+      expect(await ask(gw.url)).toBe('miss');
+      expect(await ask(gw.url)).toBe('hit');
+      await gw.close();
+      gw = await boot('gpt-4o-mini');
+      expect(await ask(gw.url)).toBe('hit'); // same policy: the persisted entry still serves
+      await gw.close();
+      gw = await boot('gpt-4o');
+      expect(await ask(gw.url)).toBe('miss'); // new policy: the old answer is not served
+      await gw.close();
+    } finally {
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
