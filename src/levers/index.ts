@@ -10,7 +10,7 @@ import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { GatewayContext, Stage, Target } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
-import { createCacheStage, createPromptCacheStage } from './cache/index.js';
+import { createCacheStage, createPromptCacheStage, type CacheStage, type PromptCacheStage } from './cache/index.js';
 import { createRouterStage } from './router/index.js';
 import { createExecuteStage } from './execute/index.js';
 
@@ -26,19 +26,23 @@ export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promis
   const stages: Stage[] = [];
   for (const name of config.pipeline) {
     switch (name) {
-      case 'cache':
-        stages.push(
-          await createCacheStage(withRoutePolicyVersions(config), {
+      case 'cache': {
+        const cache = await createCacheStage(withRoutePolicyVersions(config), {
             dataDir: deps.dataDir,
             costOf: deps.costOf,
             embed: embedThroughProviders(deps),
             verify: config.cache.semantic.verifierModel ? verifyThroughProviders(deps, config.cache.semantic.verifierModel) : undefined,
-          }),
-        );
+        });
+        exportCacheMetrics(deps.metrics, cache);
+        stages.push(cache);
         break;
-      case 'prompt-cache':
-        stages.push(createPromptCacheStage(config.cache));
+      }
+      case 'prompt-cache': {
+        const promptCache = createPromptCacheStage(config.cache);
+        exportPromptCacheMetrics(deps.metrics, promptCache);
+        stages.push(promptCache);
         break;
+      }
       case 'router':
         stages.push(
           createRouterStage(config.routes, {
@@ -55,6 +59,36 @@ export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promis
     }
   }
   return stages;
+}
+
+/** per-route cache effectiveness on /metrics, read from the stage at each scrape */
+function exportCacheMetrics(metrics: GatewayMetrics, cache: CacheStage): void {
+  metrics.gauge('tollgate_cache_lookups', 'cache lookups by route and outcome since start', ['route', 'outcome'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(cache.stats())) {
+      g.set({ route, outcome: 'hit' }, st.hits);
+      g.set({ route, outcome: 'semantic_hit' }, st.semanticHits);
+      g.set({ route, outcome: 'miss' }, st.misses);
+      g.set({ route, outcome: 'bypass' }, st.bypasses);
+      g.set({ route, outcome: 'veto' }, st.vetoes);
+    }
+  });
+  metrics.gauge('tollgate_cache_stale_ratio', 'share of hits served from entries older than the route\'s freshness target or a superseded version', ['route'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(cache.stats())) g.set({ route }, st.staleRatio);
+  });
+}
+
+/** the provider prompt-cache picture per route: how much of the input repeats a recent prefix */
+function exportPromptCacheMetrics(metrics: GatewayMetrics, stage: PromptCacheStage): void {
+  metrics.gauge('tollgate_cacheable_prefix_share', 'share of input tokens that repeat a prefix seen recently, by route', ['route'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(stage.stats())) g.set({ route }, st.cacheablePrefixShare);
+  });
+  metrics.gauge('tollgate_prompt_variable_content_warnings', 'requests whose variable content came before static content, by route', ['route'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(stage.stats())) g.set({ route }, st.variableContentWarnings);
+  });
 }
 
 /**

@@ -147,6 +147,15 @@ describe('semantic cache through the gateway', () => {
     const other = await a.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: turns('the Sahara') }).withResponse();
     expect(other.response.headers.get('x-tollgate-cache')).toBe('miss');
   });
+
+  it('exports per-route cache effectiveness on /metrics', async () => {
+    const text = await (await fetch(`${h.gw.url}/metrics`)).text();
+    const hits = /tollgate_cache_lookups\{route="gpt-4o",outcome="hit"\} (\d+)/.exec(text);
+    expect(Number(hits?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/tollgate_cache_stale_ratio\{route="gpt-4o"\} 0/);
+    expect(text).toMatch(/tollgate_cacheable_prefix_share\{route="gpt-4o"\} [0-9.]+/);
+    expect(Number(/tollgate_saved_cost_usd_total\{[^}]*\} ([0-9.e-]+)/.exec(text)?.[1])).toBeGreaterThan(0);
+  });
 });
 
 describe('semantic cache verifier', () => {
