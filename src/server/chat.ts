@@ -32,44 +32,11 @@ export function newRequestId(): string {
 }
 
 export async function handleChat(req: IncomingMessage, res: ServerResponse, format: WireFormat, endpoint: string, deps: ChatDeps): Promise<void> {
-  const receivedAt = now();
-  const requestId = newRequestId();
   const codec = codecFor(format);
-  const abort = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
-  const headers = lowerCaseHeaders(req);
-  const ctx: GatewayContext = {
-    requestId,
-    format,
-    endpoint,
-    caller: { keyId: 'anonymous' },
-    headers,
-    request: undefined as unknown as ChatRequest,
-    rawBody: Buffer.alloc(0),
-    rewritten: false,
-    trail: [],
-    record: {},
-    attempts: [],
-    responseHeaders: { 'x-tollgate-request-id': requestId },
-    timings: {},
-    signal: abort.signal,
-    receivedAt,
-  };
+  const ctx = newContext(req, res, format, endpoint);
   const outcome: Outcome = { httpStatus: 200 };
   try {
-    const caller = deps.authenticate(req.headers);
-    if (!caller) throw new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.');
-    (ctx as { caller: typeof caller }).caller = caller;
-    const body = await readBody(req, deps.bodyLimitBytes);
-    (ctx as { rawBody: Buffer }).rawBody = body;
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
-    }
+    const json = await authenticateAndRead(req, ctx, deps);
     ctx.request = codec.parseChatRequest(json);
     const resolved = deps.registry.resolve(ctx.request.model);
     if (resolved) ctx.target = resolved.target;
@@ -81,7 +48,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, form
     else await writeComplete(ctx, res, result, outcome, deps);
   } catch (err) {
     outcome.error = err;
-    if (abort.signal.aborted) {
+    if (ctx.signal.aborted) {
       outcome.aborted = true;
     } else {
       const rendered = codec.renderError(err);
@@ -96,6 +63,50 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, form
     }
   } finally {
     if (!outcome.recorded) finalizeRecord(ctx, outcome, deps);
+  }
+}
+
+/**
+ * A fresh context for one request; its signal aborts when the client goes away before the
+ * response is complete (that aborts the upstream call too).
+ */
+export function newContext(req: IncomingMessage, res: ServerResponse, format: WireFormat, endpoint: string): GatewayContext {
+  const receivedAt = now();
+  const requestId = newRequestId();
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  return {
+    requestId,
+    format,
+    endpoint,
+    caller: { keyId: 'anonymous' },
+    headers: lowerCaseHeaders(req),
+    request: undefined as unknown as ChatRequest,
+    rawBody: Buffer.alloc(0),
+    rewritten: false,
+    trail: [],
+    record: {},
+    attempts: [],
+    responseHeaders: { 'x-tollgate-request-id': requestId },
+    timings: {},
+    signal: abort.signal,
+    receivedAt,
+  };
+}
+
+/** Checks the key, reads the body (within the size limit) and parses it as JSON. */
+export async function authenticateAndRead(req: IncomingMessage, ctx: GatewayContext, deps: Pick<ChatDeps, 'authenticate' | 'bodyLimitBytes'>): Promise<unknown> {
+  const caller = deps.authenticate(req.headers);
+  if (!caller) throw new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.');
+  (ctx as { caller: typeof caller }).caller = caller;
+  const body = await readBody(req, deps.bodyLimitBytes);
+  (ctx as { rawBody: Buffer }).rawBody = body;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
   }
 }
 

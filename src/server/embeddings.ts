@@ -6,48 +6,16 @@ import { ZERO_USAGE, type Usage } from '../core/canonical.js';
 import { GatewayError, UpstreamError } from '../core/errors.js';
 import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from '../providers/openai/embeddings.js';
 import { renderOpenAIError } from '../providers/openai/error.js';
-import type { GatewayContext } from '../pipeline/stage.js';
 import type { ChatDeps, Outcome } from './chat.js';
-import { formatUsd, newRequestId } from './chat.js';
-import { lowerCaseHeaders, now, readBody } from './http-util.js';
+import { authenticateAndRead, formatUsd, newContext } from './chat.js';
+import { now } from './http-util.js';
 import { finalizeRecord } from './record.js';
 
 export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, deps: ChatDeps): Promise<void> {
-  const receivedAt = now();
-  const requestId = newRequestId();
-  const abort = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
-  const ctx: GatewayContext = {
-    requestId,
-    format: 'openai',
-    endpoint: '/v1/embeddings',
-    caller: { keyId: 'anonymous' },
-    headers: lowerCaseHeaders(req),
-    request: undefined as unknown as GatewayContext['request'],
-    rawBody: Buffer.alloc(0),
-    rewritten: false,
-    trail: [],
-    record: {},
-    attempts: [],
-    responseHeaders: { 'x-tollgate-request-id': requestId },
-    timings: {},
-    signal: abort.signal,
-    receivedAt,
-  };
+  const ctx = newContext(req, res, 'openai', '/v1/embeddings');
   const outcome: Outcome = { httpStatus: 200 };
   try {
-    const caller = deps.authenticate(req.headers);
-    if (!caller) throw new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token.');
-    (ctx as { caller: typeof caller }).caller = caller;
-    const body = await readBody(req, deps.bodyLimitBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
-    }
+    const json = await authenticateAndRead(req, ctx, deps);
     const embReq = parseOpenAIEmbeddingsRequest(json);
     // the ledger's record wants a request; embeddings have no messages
     ctx.request = { model: embReq.model, system: [], messages: [], stream: false, includeUsage: false, extra: {} };
@@ -59,7 +27,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     const startedAt = now();
     let usage: Usage;
     try {
-      const r = await adapter.embeddings(embReq, { model: resolved.target.model, signal: abort.signal, timeoutMs: resolved.timeoutMs ?? deps.timeoutMs, timings: ctx.timings });
+      const r = await adapter.embeddings(embReq, { model: resolved.target.model, signal: ctx.signal, timeoutMs: resolved.timeoutMs ?? deps.timeoutMs, timings: ctx.timings });
       usage = r.usage;
       const cost = deps.costOf(resolved.target, usage);
       ctx.attempts.push({ provider: resolved.target.provider, model: resolved.target.model, status: 200, startedAt, endedAt: now(), usage, costUsd: cost });
@@ -75,7 +43,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   } catch (err) {
     outcome.error = err;
     outcome.usage ??= { ...ZERO_USAGE };
-    if (abort.signal.aborted) outcome.aborted = true;
+    if (ctx.signal.aborted) outcome.aborted = true;
     else {
       const rendered = renderOpenAIError(err);
       outcome.httpStatus = rendered.status;
