@@ -70,8 +70,8 @@ for (let i = 0; i < N; i++) {
 samples.sort();
 const q = (p) => samples[Math.min(N - 1, Math.floor((p / 100) * N))];
 const chars = prompts.reduce((s, p) => s + p.length, 0) / prompts.length;
-const result = { date: new Date().toISOString(), n: N, prompts: prompts.length, mean_prompt_chars: Math.round(chars), rules: 8, classifier: 'data/router/mmlu.json', p50_us: +q(50).toFixed(2), p90_us: +q(90).toFixed(2), p99_us: +q(99).toFixed(2), max_us: +samples[N - 1].toFixed(2), target_p99_us: 50, node: process.version };
+const result = { date: new Date().toISOString(), n: N, prompts: prompts.length, mean_prompt_chars: Math.round(chars), rules: 8, classifier: 'data/router/mmlu.json', p50_us: +q(50).toFixed(2), p90_us: +q(90).toFixed(2), p99_us: +q(99).toFixed(2), max_us: +samples[N - 1].toFixed(2), target_p99_us: 50, node: process.version, code: process.argv.includes('--dist') ? 'dist/' : 'src/ via tsx' };
 console.log(JSON.stringify(result, null, 2));
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/router-decision.json'), JSON.stringify(result, null, 2) + '\n');
-appendFileSync(join(root, 'bench/RESULTS-router.md'), `- ${result.date.slice(0, 10)} router decision (8 rules + classifier, MMLU prompts, mean ${result.mean_prompt_chars} chars, n=${N}, ${process.version}): p50 ${result.p50_us} µs, p99 ${result.p99_us} µs, max ${result.max_us} µs (target p99 ≤ 50 µs)\n`);
+appendFileSync(join(root, 'bench/RESULTS-router.md'), `- ${result.date.slice(0, 10)} router decision (8 rules + classifier, MMLU prompts, mean ${result.mean_prompt_chars} chars, n=${N}, ${process.version}, ${result.code}): p50 ${result.p50_us} µs, p99 ${result.p99_us} µs, max ${result.max_us} µs (target p99 ≤ 50 µs)\n`);

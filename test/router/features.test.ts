@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DENSE_COUNT, HASH_VERSION, featurize, newSparseVec, type FeatureSpec } from '../../src/levers/router/classifier/features.js';
 import { RouterClassifier } from '../../src/levers/router/classifier/model.js';
 import { seededRandom } from '../../src/levers/router/classifier/train.js';
-import { compileRegex } from '../../src/levers/router/conditions.js';
+import { compileKeywords, compileRegex } from '../../src/levers/router/conditions.js';
 
 const spec: FeatureSpec = { dim: 1 << 12, wordNgrams: 3, charNgrams: [3, 5], maxChars: 400, charMaxChars: 120, useTask: true, hashVersion: HASH_VERSION };
 
@@ -78,5 +78,34 @@ describe('rule regexes', () => {
     expect(compileRegex('\\p{Lu}{3}').test('the NATO alliance')).toBe(true);
     expect(compileRegex('(?i)café').test('CAFÉ au lait')).toBe(true);
     expect(() => compileRegex('(')).toThrow(/bad regex/);
+  });
+});
+
+describe('keyword matching', () => {
+  it('agrees with the whole-word lookbehind regex it replaces, Unicode included', () => {
+    const keywords = ['indemnify', 'force majeure', 'café', 'c++', 'x'];
+    const alt = keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    const reference = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alt})(?![\\p{L}\\p{N}_])`, 'iu');
+    const match = compileKeywords(keywords);
+    const texts = [
+      'We will INDEMNIFY you.',
+      'reindemnify is not a word',
+      'indemnifying',
+      'éindemnify',
+      '𝐀indemnify', // an astral letter before the keyword
+      '😀indemnify', // an astral non-letter before it
+      'Force Majeure applies',
+      'force  majeure',
+      'un CAFÉ noir',
+      'cafés',
+      'learn c++ today',
+      'x',
+      'xx x',
+      'xx',
+      '_x',
+      '1x',
+      '',
+    ];
+    for (const t of texts) expect(match(t), t).toBe(reference.test(t));
   });
 });

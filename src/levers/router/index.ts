@@ -73,6 +73,8 @@ interface CompiledRoute {
   fallbackOn: ReadonlySet<string>;
   acrossTiers: boolean;
   baseline: string;
+  /** fallback lists by `tier|chosen` (they only depend on those unless balancing is least_latency) */
+  fallbackMemo: Map<string, Candidate[]>;
 }
 
 interface CompiledVerifier {
@@ -249,6 +251,7 @@ export class RouterStage implements Stage {
       fallbackOn: new Set(r.fallback_on),
       acrossTiers: r.fallback_across_tiers,
       baseline,
+      fallbackMemo: new Map(),
     };
   }
 
@@ -365,10 +368,17 @@ export class RouterStage implements Stage {
   }
 
   private fallbacksFor(route: CompiledRoute, tierIdx: number, chosen: Candidate, order?: Candidate[]): Candidate[] {
+    // with first/weighted balancing the order is the tier with the chosen model moved to the front,
+    // so the list is a function of (tier, chosen): computed once, not per request
+    const memoKey = route.balance === 'least_latency' && order ? undefined : `${tierIdx}|${chosen.name}`;
+    const memo = memoKey !== undefined ? route.fallbackMemo.get(memoKey) : undefined;
+    if (memo) return memo;
     const list: Candidate[] = [...(order ?? route.tiers[tierIdx]!.candidates)];
     if (route.acrossTiers) for (let t = tierIdx + 1; t < route.tiers.length; t++) list.push(...route.tiers[t]!.candidates);
     list.push(...route.fallbacks);
-    return dedupe(list, chosen);
+    const out = dedupe(list, chosen);
+    if (memoKey !== undefined) route.fallbackMemo.set(memoKey, out);
+    return out;
   }
 
   /** Points the context at a pick and explains it. */
@@ -438,7 +448,7 @@ export class RouterStage implements Stage {
         }
       }
       if (!failure) {
-        if (steps.length) ctx.responseHeaders['x-tollgate-route'] += `;cascade=${steps.join('>')}>${route.tiers[pick.tier]!.name}`;
+        if (steps.length) ctx.responseHeaders['x-tollgate-route'] += `;cascade=${ascii(steps.join('>'))}>${ascii(route.tiers[pick.tier]!.name)}`;
         return result!;
       }
       const from = route.tiers[pick.tier]!.name;
@@ -492,16 +502,27 @@ function round4(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
+/** Header-safe (printable ASCII) form of a config name; names are few, so each is cleaned once. */
+const asciiMemo = new Map<string, string>();
+function ascii(name: string): string {
+  let v = asciiMemo.get(name);
+  if (v === undefined) {
+    v = name.replace(/[^\x20-\x7e]/g, '?');
+    if (asciiMemo.size < 10_000) asciiMemo.set(name, v);
+  }
+  return v;
+}
+
 /** `route=support-chat;tier=cheap;model=gpt-4o-mini;by=rule:long-input;slo=moved` (ASCII, compact). */
 function routeHeader(route: string, tier: string, model: string, reason: TierReason, slo: SloVerdict, mode?: string): string {
   let by: string;
-  if (reason.by === 'rule') by = `rule:${reason.rule}`;
+  if (reason.by === 'rule') by = `rule:${ascii(reason.rule)}`;
   else if (reason.by === 'classifier') by = `classifier:${round4(reason.score)}${reason.score >= reason.threshold ? '>=' : '<'}${round4(reason.threshold)}`;
   else by = 'default';
-  let h = `route=${route};tier=${tier};model=${model};by=${by}`;
+  let h = `route=${ascii(route)};tier=${ascii(tier)};model=${ascii(model)};by=${by}`;
   if (slo.state !== 'off') h += `;slo=${slo.state}`;
   if (mode) h += `;mode=${mode}`;
-  return h.replace(/[^\x20-\x7e]/g, '?');
+  return h;
 }
 
 export function createRouterStage(cfg: RoutesConfig, deps: RouterDeps): RouterStage {

@@ -62,10 +62,12 @@ export interface FeatureScratch {
   /** slot of the task tag, -1 when none */
   task: number;
   dense: Float64Array;
+  /** the lower-cased text's UTF-16 code units (the loops read typed arrays, not strings) */
+  lower: Uint16Array;
 }
 
 export function newScratch(capacity = 4096): FeatureScratch {
-  return { idx: new Int32Array(capacity), n: 0, task: -1, dense: new Float64Array(DENSE_COUNT) };
+  return { idx: new Int32Array(capacity), n: 0, task: -1, dense: new Float64Array(DENSE_COUNT), lower: new Uint16Array(1024) };
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -86,9 +88,13 @@ function isBlank(c: number): boolean {
  */
 export function hashFeatures(text: string, task: string | undefined, spec: FeatureSpec, sc: FeatureScratch): FeatureScratch {
   const raw = text.length > spec.maxChars ? text.slice(0, spec.maxChars) : text;
-  const s = raw.toLowerCase();
+  const lowered = raw.toLowerCase();
   const mask = spec.dim - 1;
-  const L = s.length;
+  const L = lowered.length;
+  // one charCodeAt pass into a typed array: every later loop (words, each n-gram size) reads it
+  if (sc.lower.length < L) sc.lower = new Uint16Array(Math.max(L, sc.lower.length * 2));
+  const s = sc.lower;
+  for (let k = 0; k < L; k++) s[k] = lowered.charCodeAt(k);
   const [cmin, cmax] = spec.charNgrams;
   const charL = Math.min(L, spec.charMaxChars ?? L);
   const need = L * Math.max(1, spec.wordNgrams) + (cmin > 0 ? charL * (cmax - cmin + 1) : 0) + 8;
@@ -104,11 +110,11 @@ export function hashFeatures(text: string, task: string | undefined, spec: Featu
   let words = 0;
   let i = 0;
   while (i < L) {
-    while (i < L && !isWordChar(s.charCodeAt(i))) i++;
+    while (i < L && !isWordChar(s[i]!)) i++;
     if (i >= L) break;
     let h = FNV_OFFSET;
-    while (i < L && isWordChar(s.charCodeAt(i))) {
-      h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+    while (i < L && isWordChar(s[i]!)) {
+      h = Math.imul(h ^ s[i]!, FNV_PRIME);
       i++;
     }
     h >>>= 0;
@@ -134,7 +140,7 @@ export function hashFeatures(text: string, task: string | undefined, spec: Featu
       let h = FNV_OFFSET;
       const end = Math.min(charL, p + cmax);
       for (let q = p; q < end; q++) {
-        h = Math.imul(h ^ s.charCodeAt(q), FNV_PRIME);
+        h = Math.imul(h ^ s[q]!, FNV_PRIME);
         const len = q - p + 1;
         // the size is mixed in so "abc" and the 3-char prefix of "abcd" stay separate slots
         if (len >= cmin) idx[n++] = (Math.imul(h ^ (len << 24), GOLDEN) >>> 0) & mask;
@@ -162,16 +168,19 @@ export function hashFeatures(text: string, task: string | undefined, spec: Featu
   let codeLineEnd = false;
   let lastNonBlank = 0;
   const R = raw.length;
+  let prev = 10;
   for (let k = 0; k < R; k++) {
     const c = raw.charCodeAt(k);
-    if (k === 0 || raw.charCodeAt(k - 1) === 10) {
+    if (prev === 10) {
       // an answer option line: optional blanks, optional "(", A-D, then "." or ")"
       let q = k;
       while (q < R && isBlank(raw.charCodeAt(q))) q++;
       if (q < R && raw.charCodeAt(q) === 40) q++;
-      const a = raw.charCodeAt(q);
-      const d = raw.charCodeAt(q + 1);
-      if (a >= 65 && a <= 68 && (d === 46 || d === 41)) options++;
+      if (q + 1 < R) {
+        const a = raw.charCodeAt(q);
+        const d = raw.charCodeAt(q + 1);
+        if (a >= 65 && a <= 68 && (d === 46 || d === 41)) options++;
+      }
     }
     if (c >= 48 && c <= 57) digits++;
     else if (c >= 65 && c <= 90) upper++;
@@ -183,6 +192,7 @@ export function hashFeatures(text: string, task: string | undefined, spec: Featu
     else if (c < 128 && !(c >= 97 && c <= 122) && c !== 32) symbols++;
     if (c !== 10 && !isBlank(c)) lastNonBlank = c;
     else if (c === 10) lastNonBlank = 0;
+    prev = c;
   }
   if (lastNonBlank === 59 || lastNonBlank === 123 || lastNonBlank === 125) codeLineEnd = true;
   const hasCode = codeLineEnd || raw.includes('```') || raw.includes('def ') || raw.includes('function');
