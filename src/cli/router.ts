@@ -24,6 +24,20 @@ function datasetArg(v: string): DatasetName {
   return v as DatasetName;
 }
 
+/** Bad input (unknown data set, missing data directory, bad seed) is a message and exit code 1, not a stack trace. */
+function reportingErrors<A extends unknown[]>(action: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      action(...args);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const msg = e.code === 'ENOENT' ? `${e.message} (is --data pointing at the shared data directory?)` : e.message;
+      console.error(`tollgate router: ${msg}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 
 function printReport(r: DatasetReport): void {
@@ -57,27 +71,29 @@ export function registerRouterCommand(program: Command): void {
     .option('--task', 'also use the x-tollgate-task header as a feature (the data set task/subject at training time)')
     .option('--seed <n>', 'split and shuffle seed', '7')
     .option('--json', 'print the result as JSON')
-    .action((o: { dataset: string; data: string; out?: string; task?: boolean; seed: string; json?: boolean }) => {
-      const name = datasetArg(o.dataset);
-      const seed = Number(o.seed);
-      if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
-      const set = load(name, resolve(o.data));
-      const split = splitByGroup(set.items, seed);
-      const spec = { ...DEFAULT_SPEC, useTask: Boolean(o.task) };
-      const t0 = performance.now();
-      const clf = fitOnSplit(set, split, spec, { ...DEFAULT_TRAIN, seed });
-      const ms = performance.now() - t0;
-      const out = resolve(o.out ?? `data/router/${name}${o.task ? '-task' : ''}.json`);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(clf.toFile()) + '\n');
-      const at95 = clf.thresholdFor({ quality_ge: 0.95 });
-      const result = { weights: out, dataset: name, train: split.train.length, validation: split.val.length, held_out_test: split.test.length, trainMs: Math.round(ms), thresholdForQuality95: at95.threshold, validationAt95: at95.point };
-      if (o.json) console.log(JSON.stringify(result, null, 2));
-      else {
-        console.log(`wrote ${out} (${split.train.length} train, ${split.val.length} validation items; ${split.test.length} test items untouched) in ${(ms / 1000).toFixed(1)} s`);
-        console.log(`operating point for quality >= 95% of ${set.strongModel} on validation: threshold ${at95.threshold.toFixed(4)}, ${pct(at95.point.strongShare)} to strong`);
-      }
-    });
+    .action(
+      reportingErrors((o: { dataset: string; data: string; out?: string; task?: boolean; seed: string; json?: boolean }) => {
+        const name = datasetArg(o.dataset);
+        const seed = Number(o.seed);
+        if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
+        const set = load(name, resolve(o.data));
+        const split = splitByGroup(set.items, seed);
+        const spec = { ...DEFAULT_SPEC, useTask: Boolean(o.task) };
+        const t0 = performance.now();
+        const clf = fitOnSplit(set, split, spec, { ...DEFAULT_TRAIN, seed });
+        const ms = performance.now() - t0;
+        const out = resolve(o.out ?? `data/router/${name}${o.task ? '-task' : ''}.json`);
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, JSON.stringify(clf.toFile()) + '\n');
+        const at95 = clf.thresholdFor({ quality_ge: 0.95 });
+        const result = { weights: out, dataset: name, train: split.train.length, validation: split.val.length, held_out_test: split.test.length, trainMs: Math.round(ms), thresholdForQuality95: at95.threshold, validationAt95: at95.point };
+        if (o.json) console.log(JSON.stringify(result, null, 2));
+        else {
+          console.log(`wrote ${out} (${split.train.length} train, ${split.val.length} validation items; ${split.test.length} test items untouched) in ${(ms / 1000).toFixed(1)} s`);
+          console.log(`operating point for quality >= 95% of ${set.strongModel} on validation: threshold ${at95.threshold.toFixed(4)}, ${pct(at95.point.strongShare)} to strong`);
+        }
+      }),
+    );
 
   router
     .command('eval')
@@ -87,28 +103,30 @@ export function registerRouterCommand(program: Command): void {
     .option('--seed <n>', 'split and shuffle seed', '7')
     .option('--out <file>', 'where to write the JSON report', 'bench/results/router-eval.json')
     .option('--json', 'print the report as JSON')
-    .action((o: { dataset: string; data: string; seed: string; out: string; json?: boolean }) => {
-      const seed = Number(o.seed);
-      if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
-      const names = o.dataset === 'all' ? [...DATASETS] : [datasetArg(o.dataset)];
-      const reports: DatasetReport[] = [];
-      for (const name of names) {
-        const set = load(name, resolve(o.data));
-        reports.push(evaluateSet(set, seed, name === 'mt-bench' ? 5 : undefined));
-      }
-      const report = {
-        generatedAt: new Date().toISOString(),
-        seed,
-        anchor: 'RouteLLM (MMLU, GPT-4 vs Mixtral): 45% cost reduction at 95% of GPT-4 quality; random ~32%; perfect router 85.9% accuracy with 17.8% GPT-4 calls',
-        reports,
-      };
-      const out = resolve(o.out);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-      if (o.json) console.log(JSON.stringify(report, null, 2));
-      else {
-        for (const r of reports) printReport(r);
-        console.log(`\nwrote ${out}`);
-      }
-    });
+    .action(
+      reportingErrors((o: { dataset: string; data: string; seed: string; out: string; json?: boolean }) => {
+        const seed = Number(o.seed);
+        if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
+        const names = o.dataset === 'all' ? [...DATASETS] : [datasetArg(o.dataset)];
+        const reports: DatasetReport[] = [];
+        for (const name of names) {
+          const set = load(name, resolve(o.data));
+          reports.push(evaluateSet(set, seed, name === 'mt-bench' ? 5 : undefined));
+        }
+        const report = {
+          generatedAt: new Date().toISOString(),
+          seed,
+          anchor: 'RouteLLM (MMLU, GPT-4 vs Mixtral): 45% cost reduction at 95% of GPT-4 quality; random ~32%; perfect router 85.9% accuracy with 17.8% GPT-4 calls',
+          reports,
+        };
+        const out = resolve(o.out);
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+        if (o.json) console.log(JSON.stringify(report, null, 2));
+        else {
+          for (const r of reports) printReport(r);
+          console.log(`\nwrote ${out}`);
+        }
+      }),
+    );
 }
