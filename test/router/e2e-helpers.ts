@@ -65,6 +65,7 @@ export async function metric(h: Harness, name: string, labels: Record<string, st
 
 export interface UpstreamStatsView {
   requests: number;
+  shortCircuited: number;
   retries: number;
   retriesDenied: number;
   budgetRemaining: number;

@@ -167,8 +167,10 @@ describe('circuit breaker', () => {
     // 1 success + 4 failures = 80% errors over 5 calls: the 4th failure trips it
     const reached = (await simRequests(h, 'gpt-4o-mini')) - before;
     expect(reached).toBe(4);
-    expect((await upstreams(h))['sim-openai/gpt-4o-mini']).toMatchObject({ breaker: 'open', breakerOpens: 1 });
+    // 1 + 4 requests reached the upstream and earn retry budget; the 8 turned away do not
+    expect((await upstreams(h))['sim-openai/gpt-4o-mini']).toMatchObject({ breaker: 'open', breakerOpens: 1, requests: 5, shortCircuited: 8 });
     expect(await metric(h, 'tollgate_circuit_state', { upstream: 'sim-openai/gpt-4o-mini' })).toBe(2);
+    expect(await metric(h, 'tollgate_upstream_short_circuited', { upstream: 'sim-openai/gpt-4o-mini' })).toBe(8);
 
     const fast = results.slice(reached);
     expect(fast).toHaveLength(8);

@@ -23,8 +23,10 @@ export interface ExecuteDeps {
 }
 
 export interface UpstreamStats {
-  /** first attempts */
+  /** first attempts sent (the retry budget's base: requests the breaker turned away are not traffic) */
   requests: number;
+  /** requests turned away by the open circuit breaker, without an upstream call */
+  shortCircuited: number;
   retries: number;
   /** retries the budget refused */
   retriesDenied: number;
@@ -37,6 +39,7 @@ export interface UpstreamStats {
 interface Upstream {
   budget: RetryBudget;
   breaker: CircuitBreaker;
+  shortCircuited: number;
 }
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -100,10 +103,13 @@ export class ExecuteStage implements Stage {
         ctx.trail.push({ stage: 'execute', decision: 'fallback', reason: `fallback to ${keyOf(target)} after ${why}`, data: { to: keyOf(target), errorClass: prev?.errorClass } });
         if (keyOf(target) !== keyOf(first)) ctx.rewritten = true;
       }
-      up.budget.recordRequest(this.now());
       for (let attempt = 0; ; attempt++) {
         const gate = up.breaker.tryPass(this.now());
+        // only requests that reach the upstream earn retry budget: counting the ones an open breaker
+        // turned away would let retries exceed their share of real traffic once it closes
+        if (gate.ok && attempt === 0) up.budget.recordRequest(this.now());
         if (!gate.ok) {
+          if (attempt === 0) up.shortCircuited++;
           const err = new UpstreamError({ provider: target.provider, model: target.model, status: null, message: `circuit open for ${keyOf(target)}`, errorClass: 'circuit_open', retryable: true });
           errors.push(err);
           ctx.trail.push({ stage: 'execute', decision: 'circuit_open', reason: `skipped ${keyOf(target)}: circuit breaker open`, data: { upstream: keyOf(target) } });
@@ -167,7 +173,7 @@ export class ExecuteStage implements Stage {
   private upstream(t: Target): Upstream {
     const k = keyOf(t);
     let u = this.upstreams.get(k);
-    if (!u) this.upstreams.set(k, (u = { budget: new RetryBudget(this.cfg.budget), breaker: new CircuitBreaker(this.cfg.breaker) }));
+    if (!u) this.upstreams.set(k, (u = { budget: new RetryBudget(this.cfg.budget), breaker: new CircuitBreaker(this.cfg.breaker), shortCircuited: 0 }));
     return u;
   }
 
@@ -178,6 +184,7 @@ export class ExecuteStage implements Stage {
     for (const [k, u] of this.upstreams) {
       out[k] = {
         requests: u.budget.requestsTotal,
+        shortCircuited: u.shortCircuited,
         retries: u.budget.retriesTotal,
         retriesDenied: u.budget.deniedTotal,
         budgetRemaining: u.budget.remaining(now),
@@ -214,6 +221,7 @@ export class ExecuteStage implements Stage {
       });
     };
     gauge('tollgate_upstream_requests', 'First attempts sent to the upstream (counter semantics)', (s) => s.requests);
+    gauge('tollgate_upstream_short_circuited', 'Requests the open circuit breaker turned away without an upstream call (counter semantics)', (s) => s.shortCircuited);
     gauge('tollgate_upstream_retries', 'Retries sent to the upstream (counter semantics)', (s) => s.retries);
     gauge('tollgate_upstream_retries_denied', 'Retries refused by the retry budget (counter semantics)', (s) => s.retriesDenied);
     gauge('tollgate_retry_budget_remaining', 'Retries the budget still allows in the current window', (s) => s.budgetRemaining);
