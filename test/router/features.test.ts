@@ -6,6 +6,9 @@ import { DENSE_COUNT, HASH_VERSION, featurize, newSparseVec, type FeatureSpec } 
 import { RouterClassifier } from '../../src/levers/router/classifier/model.js';
 import { seededRandom } from '../../src/levers/router/classifier/train.js';
 import { compileKeywords, compileRegex } from '../../src/levers/router/conditions.js';
+import { routesConfigSchema } from '../../src/levers/router/config.js';
+import { createRouterStage } from '../../src/levers/router/index.js';
+import { MODELS, record, routerDeps } from './helpers.js';
 
 const spec: FeatureSpec = { dim: 1 << 12, wordNgrams: 3, charNgrams: [3, 5], maxChars: 400, charMaxChars: 120, useTask: true, hashVersion: HASH_VERSION };
 
@@ -107,5 +110,20 @@ describe('keyword matching', () => {
       '',
     ];
     for (const t of texts) expect(match(t), t).toBe(reference.test(t));
+  });
+});
+
+describe('live latency for SLOs', () => {
+  it('counts a non-streaming answer\'s latency as its time to first token', () => {
+    const cfg = routesConfigSchema.parse({ r: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }], slo: { ttft_p95_ms: 100 } } });
+    const now = 1_000_000;
+    const stage = createRouterStage(cfg, routerDeps({ now: () => now }));
+    const mini = MODELS['gpt-4o-mini']!;
+    for (let i = 0; i < 5; i++) stage.onRecord({ ...record(mini, 900, 0, now - 10), ttftMs: undefined, stream: false });
+    expect(stage.latencyOf(mini)?.ttftP95).toBe(900);
+    // a stream cut before its first token says nothing about TTFT
+    const gpt = MODELS['gpt-4o']!;
+    stage.onRecord({ ...record(gpt, 900, 0, now - 10), ttftMs: undefined, stream: true });
+    expect(stage.latencyOf(gpt)?.ttftP95).toBeUndefined();
   });
 });

@@ -157,7 +157,10 @@ export class RouterStage implements Stage {
     if (!record.provider || !record.model) return;
     // successful calls and timeouts are latency evidence; other failures say nothing about speed
     if (record.status !== 'ok' && record.errorClass !== 'timeout') return;
-    this.latency.add(record.provider, record.model, { at: record.completedAt, ttftMs: record.ttftMs, e2eMs: record.latencyMs });
+    // a non-streaming client gets its first token with the whole answer: its TTFT is the latency, so
+    // a `ttft_p95_ms` SLO also holds non-streaming traffic to account
+    const ttftMs = record.ttftMs ?? (record.stream ? undefined : record.latencyMs);
+    this.latency.add(record.provider, record.model, { at: record.completedAt, ttftMs, e2eMs: record.latencyMs });
   }
 
   /** Live latency figures the router sees for a model (for /metrics and debugging). */
