@@ -4,6 +4,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import { RouterClassifier } from '../../src/levers/router/classifier/model.js';
 import { startHarness, type Harness } from '../gateway/helpers.js';
 import { chat, client, MMLU_WEIGHTS, parseRouteHeader, recordOf, simModel, simRequests } from './e2e-helpers.js';
@@ -110,6 +111,54 @@ describe('rules through the gateway', () => {
   it('a regex rule matches case-insensitively', async () => {
     const r = await chat(ai, { model: 'support-chat', content: 'PROVE that the square root of 2 is irrational.' });
     expect(parseRouteHeader(r.route)).toMatchObject({ tier: 'strong', by: 'rule:math' });
+  });
+});
+
+describe('routes for every client and mode', () => {
+  it('routes a streaming request; the header arrives with the stream and the ledger has the routed model', async () => {
+    const { data: stream, response } = await ai.chat.completions
+      .create({ model: 'support-chat', messages: [{ role: 'user', content: 'Can we invoke force majeure for the delay?' }], stream: true, stream_options: { include_usage: true } }, { headers: { 'x-sim-output-tokens': '12' } })
+      .withResponse();
+    expect(parseRouteHeader(response.headers.get('x-tollgate-route'))).toMatchObject({ tier: 'strong', model: 'gpt-4o', by: 'rule:legal' });
+    let text = '';
+    let usage: { completion_tokens: number } | undefined;
+    for await (const c of stream) {
+      text += c.choices[0]?.delta?.content ?? '';
+      if (c.usage) usage = c.usage;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBe(12);
+    const rec = await recordOf(h, response.headers.get('x-tollgate-request-id')!);
+    expect(rec).toMatchObject({ route: 'support-chat', model: 'gpt-4o', stream: true, status: 'ok' });
+  });
+
+  it('never cascades a stream (its first bytes are already with the client)', async () => {
+    const { data: stream, response } = await ai.chat.completions
+      .create({ model: 'cascade-chat', messages: [{ role: 'user', content: 'Explain refunds.' }], max_tokens: 8, stream: true }, { headers: { 'x-sim-output-tokens': '200' } })
+      .withResponse();
+    let finish: string | null | undefined;
+    for await (const c of stream) finish = c.choices[0]?.finish_reason ?? finish;
+    expect(finish).toBe('length');
+    const hdr = parseRouteHeader(response.headers.get('x-tollgate-route'));
+    expect(hdr).toMatchObject({ route: 'cascade-chat', model: 'gpt-4o-mini' });
+    expect(hdr.mode).toBeUndefined();
+    expect(hdr.cascade).toBeUndefined();
+    const rec = await recordOf(h, response.headers.get('x-tollgate-request-id')!);
+    expect(rec.model).toBe('gpt-4o-mini');
+    expect(rec.attempts).toHaveLength(1);
+  });
+
+  it('an Anthropic client asking for a route is answered by the OpenAI model the rules chose, in Anthropic format', async () => {
+    const anthropic = new Anthropic({ baseURL: h.gw.url, apiKey: 'test-key', maxRetries: 0 });
+    const { data: msg, response } = await anthropic.messages
+      .create({ model: 'support-chat', max_tokens: 50, messages: [{ role: 'user', content: 'What are your opening hours?' }] })
+      .withResponse();
+    expect(msg.type).toBe('message');
+    expect(msg.content[0]?.type).toBe('text');
+    expect(parseRouteHeader(response.headers.get('x-tollgate-route'))).toMatchObject({ tier: 'cheap', model: 'gpt-4o-mini', by: 'rule:short' });
+    const rec = await recordOf(h, response.headers.get('x-tollgate-request-id')!);
+    expect(rec).toMatchObject({ apiFormat: 'anthropic', route: 'support-chat', provider: 'sim-openai', model: 'gpt-4o-mini', status: 'ok' });
+    expect(msg.usage.output_tokens).toBe(rec.usage.output);
   });
 });
 
