@@ -4,6 +4,7 @@
 import type { ChatRequest, ChatResponse, WireFormat } from '../core/canonical.js';
 import type { CallTimings, StreamChunk } from '../providers/contract.js';
 import type { RequestRecord, TrailEntry, AttemptRecord } from '../ledger/record.js';
+import type { AbortLink } from '../providers/shared/abort-link.js';
 
 /** Who is calling, resolved from the virtual API key. */
 export interface Caller {
@@ -48,6 +49,11 @@ export interface GatewayContext {
   readonly timings: CallTimings;
   /** aborted when the client disconnects */
   readonly signal: AbortSignal;
+  /**
+   * The same abort as `signal`, as a cheap flag (no EventTarget): read `aborted` here on hot paths
+   * and pass it as CallOptions.abort; `signal` is then only made when something asks for it.
+   */
+  readonly clientAbort?: AbortLink;
   readonly receivedAt: number;
 }
 

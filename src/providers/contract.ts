@@ -9,6 +9,7 @@ import type {
   StreamEvent,
   WireFormat,
 } from '../core/canonical.js';
+import type { AbortLink } from './shared/abort-link.js';
 
 /** Timestamps (epoch ms, sub-ms precision) the adapter fills in as the call progresses. */
 export interface CallTimings {
@@ -23,6 +24,11 @@ export interface CallOptions {
   /** the upstream model id to call */
   model: string;
   signal: AbortSignal;
+  /**
+   * The same abort as `signal`, as a cheap EventEmitter-like flag (see shared/abort-link.ts). When
+   * given, adapters listen to it instead of `signal`, so no AbortSignal is made on the hot path.
+   */
+  abort?: AbortLink;
   timeoutMs?: number;
   /**
    * Fast path: the client's original body bytes. Set only when the client's wire format equals

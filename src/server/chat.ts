@@ -15,6 +15,7 @@ import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { Authenticate } from './auth.js';
 import { lowerCaseHeaders, now, readBody } from './http-util.js';
 import { finalizeRecord, type RecordSink } from './record.js';
+import { AbortFlag } from '../providers/shared/abort-link.js';
 
 export interface ChatDeps {
   providers: ReadonlyMap<string, ProviderAdapter>;
@@ -48,7 +49,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, form
     else await writeComplete(ctx, res, result, outcome, deps);
   } catch (err) {
     outcome.error = err;
-    if (ctx.signal.aborted) {
+    if (clientGone(ctx)) {
       outcome.aborted = true;
     } else {
       const rendered = codec.renderError(err);
@@ -73,7 +74,8 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, form
 export function newContext(req: IncomingMessage, res: ServerResponse, format: WireFormat, endpoint: string): GatewayContext {
   const receivedAt = now();
   const requestId = newRequestId();
-  const abort = new AbortController();
+  // a flag, not an AbortController: ctx.signal is made only if something asks (see abort-link.ts)
+  const abort = new AbortFlag();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
@@ -91,7 +93,10 @@ export function newContext(req: IncomingMessage, res: ServerResponse, format: Wi
     attempts: [],
     responseHeaders: { 'x-tollgate-request-id': requestId },
     timings: {},
-    signal: abort.signal,
+    get signal() {
+      return abort.signal;
+    },
+    clientAbort: abort,
     receivedAt,
   };
 }
@@ -150,7 +155,10 @@ async function callUpstream(ctx: GatewayContext, deps: ChatDeps): Promise<ChatRe
   try {
     const r = await adapter.chat(ctx.request, {
       model: target.model,
-      signal: ctx.signal,
+      get signal() {
+        return ctx.signal;
+      },
+      abort: ctx.clientAbort,
       timeoutMs,
       rawBody: fastPath ? ctx.rawBody : undefined,
       // adapters pick what they need (anthropic-version/beta, the provider's forwardHeaders)
@@ -169,7 +177,7 @@ async function callUpstream(ctx: GatewayContext, deps: ChatDeps): Promise<ChatRe
       provider: target.provider,
       model: target.model,
       status: err instanceof UpstreamError ? err.status : null,
-      errorClass: err instanceof UpstreamError ? err.errorClass : ctx.signal.aborted ? 'aborted' : 'internal',
+      errorClass: err instanceof UpstreamError ? err.errorClass : clientGone(ctx) ? 'aborted' : 'internal',
       startedAt,
       endedAt: now(),
       costUsd: 0,
@@ -178,12 +186,13 @@ async function callUpstream(ctx: GatewayContext, deps: ChatDeps): Promise<ChatRe
   }
 }
 
-function costHeaders(ctx: GatewayContext, outcome: Outcome): Record<string, string> {
-  return { ...ctx.responseHeaders, 'x-tollgate-cost-usd': formatUsd(outcome.costUsd ?? 0) };
-}
-
 export function formatUsd(v: number): string {
-  return v.toFixed(8).replace(/0+$/, '').replace(/\.$/, '.0');
+  // toFixed(8) without trailing zeros, keeping one after the point ("0.0012", "1.0"); no regexes
+  const s = v.toFixed(8);
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (end > 0 && s.charCodeAt(end - 1) === 46 /* . */) end++;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 async function writeComplete(ctx: GatewayContext, res: ServerResponse, result: ChatResult, outcome: Outcome, deps: ChatDeps): Promise<void> {
@@ -205,7 +214,10 @@ async function writeComplete(ctx: GatewayContext, res: ServerResponse, result: C
   outcome.usage = response.usage;
   outcome.costUsd = sumAttemptCost(ctx, deps);
   const body = raw ?? Buffer.from(JSON.stringify(codec.renderChatResponse(response, { model: response.model || ctx.target?.model || ctx.request.model })));
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, ...costHeaders(ctx, outcome) });
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': body.length };
+  for (const k in ctx.responseHeaders) headers[k] = ctx.responseHeaders[k]!;
+  headers['x-tollgate-cost-usd'] = formatUsd(outcome.costUsd ?? 0);
+  res.writeHead(200, headers);
   recordThen(ctx, outcome, deps, () => res.end(body));
 }
 
@@ -229,7 +241,7 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
   });
   const write = async (data: string | Buffer): Promise<void> => {
     if (data.length === 0 || res.writableEnded) return;
-    if (!res.write(data) && !ctx.signal.aborted) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (!res.write(data) && !clientGone(ctx)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   };
   // the upstream's terminal event is held back until the request is recorded (see recordThen)
   let heldBack: Buffer | undefined;
@@ -247,10 +259,10 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
           heldBack = Buffer.concat([heldBack, raw]);
         } else await write(raw);
       }
-      if (ctx.signal.aborted) break;
+      if (clientGone(ctx)) break;
     }
   } catch (err) {
-    if (!ctx.signal.aborted) {
+    if (!clientGone(ctx)) {
       // the upstream failed mid-stream: tell the client in its own format, then end
       acc.push({ type: 'error', error: { type: 'api_error', message: err instanceof Error ? err.message : String(err) } });
       if (renderer) await write(renderer.render({ type: 'error', error: { type: 'api_error', message: 'The upstream stream failed.' } }));
@@ -260,7 +272,7 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
   ctx.timings.lastTokenAt ??= now();
   outcome.response = acc.toResponse();
   outcome.cut = !acc.complete;
-  if (ctx.signal.aborted) outcome.aborted = true;
+  if (clientGone(ctx)) outcome.aborted = true;
   if (acc.error) outcome.error = new UpstreamError({ provider: ctx.target?.provider ?? '', model: ctx.target?.model ?? '', status: 200, message: acc.error.message, errorClass: 'stream_error', retryable: false, upstreamType: acc.error.type });
   else if (outcome.cut && !outcome.aborted) outcome.error = new UpstreamError({ provider: ctx.target?.provider ?? '', model: ctx.target?.model ?? '', status: 200, message: 'stream ended before completion', errorClass: 'stream_cut', retryable: false });
   // usage: the provider's when it arrived, else an estimate from what was streamed
@@ -275,21 +287,26 @@ async function writeStream(ctx: GatewayContext, res: ServerResponse, result: Cha
       served.endedAt = ctx.timings.upstreamEndAt ?? now();
       served.usage = usage;
       served.costUsd = ctx.target ? deps.costOf(ctx.target, usage) : 0;
-      if (outcome.cut) served.errorClass = acc.error ? 'stream_error' : ctx.signal.aborted ? 'aborted' : 'stream_cut';
+      if (outcome.cut) served.errorClass = acc.error ? 'stream_error' : clientGone(ctx) ? 'aborted' : 'stream_cut';
     }
   }
   outcome.costUsd = sumAttemptCost(ctx, deps);
   await new Promise<void>((resolve) => recordThen(ctx, outcome, deps, resolve));
   if (heldBack) await write(heldBack);
-  if (renderer && acc.complete && !ctx.signal.aborted) {
+  if (renderer && acc.complete && !clientGone(ctx)) {
     await write(renderer.end());
-  } else if (renderer && !ctx.signal.aborted && !acc.error) {
+  } else if (renderer && !clientGone(ctx) && !acc.error) {
     await write(renderer.render({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the answer was complete.' } }));
   }
   if (!res.writableEnded) {
     res.addTrailers({ 'x-tollgate-cost-usd': formatUsd(outcome.costUsd) });
     res.end();
   }
+}
+
+/** the client went away (read from the cheap flag; ctx.signal would make an AbortSignal) */
+function clientGone(ctx: GatewayContext): boolean {
+  return (ctx.clientAbort ?? ctx.signal).aborted;
 }
 
 function sumAttemptCost(ctx: GatewayContext, _deps: ChatDeps): number {

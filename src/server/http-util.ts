@@ -49,6 +49,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  const h = req.headers;
+  for (const k in h) {
+    const v = h[k];
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }

@@ -5,7 +5,6 @@
 // seen prefix, and warns in the trail when variable content (dates, ids, emails, names) sits in
 // front of static content, where it breaks every prefix match after it.
 
-import { createHash } from 'node:crypto';
 import type { CacheControl, ChatRequest, ContentPart, Message } from '../../core/canonical.js';
 import type { ChatResult, GatewayContext, Next, Stage } from '../../pipeline/stage.js';
 import { cacheConfigSchema, type CacheConfig, type CacheConfigInput } from './config.js';
@@ -33,12 +32,37 @@ const VARIABLE_PATTERNS: [string, RegExp][] = [
   ['name', /\b(?:user(?:name)?|customer|name)\s*[:=]\s*\S+|\b(?:hello|hi|dear),?\s+\p{Lu}\p{L}+/iu],
 ];
 
-interface Segment {
+export interface Segment {
   /** where a breakpoint for this segment goes */
   kind: 'tools' | 'system' | 'message';
   index: number;
   chars: number;
   text: string;
+}
+
+/**
+ * Incremental 53-bit string hash (two 32-bit FNV-1a lanes with different primes) for the prefix
+ * metric: it needs identity among at most prefixMemory prefixes per route, not secrecy, and a
+ * crypto hash object per request (plus a copy per segment) cost more than the rest of the stage.
+ * At 10k remembered prefixes a false "repeated" has odds of about 1e-8.
+ */
+class PrefixHash {
+  private a = 0x811c9dc5;
+  private b = 0x9e3779b9;
+  update(s: string): void {
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+    }
+    this.a = a;
+    this.b = b;
+  }
+  digest(): number {
+    return (this.a >>> 0) * 0x200000 + (this.b >>> 11);
+  }
 }
 
 const partText = (p: ContentPart): string =>
@@ -117,8 +141,8 @@ export function injectBreakpoints(
 }
 
 /** First variable-looking content in the stable prefix that has static content after it. */
-export function variableBeforeStatic(req: ChatRequest, minStaticAfter: number): { kind: string; segment: string; staticCharsAfter: number } | undefined {
-  const segs = segments(req).filter((s) => s.kind !== 'message' || s.index < req.messages.length - 1);
+export function variableBeforeStatic(req: ChatRequest, minStaticAfter: number, all: Segment[] = segments(req)): { kind: string; segment: string; staticCharsAfter: number } | undefined {
+  const segs = all.filter((s) => s.kind !== 'message' || s.index < req.messages.length - 1);
   const total = segs.reduce((a, s) => a + s.chars, 0);
   let before = 0;
   for (const s of segs) {
@@ -141,7 +165,12 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
   const minRes = pc.minTokens.map((m) => ({ re: new RegExp(m.match, 'i'), tokens: m.tokens }));
   const stats = new Map<string, PrefixStats>();
   /** per route: prefix hash -> last seen (ms); insertion-ordered for eviction */
-  const seen = new Map<string, Map<string, number>>();
+  const seen = new Map<string, Map<number, number>>();
+  /**
+   * stable-prefix hash -> the variable-content finding for it (null: none). The regex scan depends
+   * only on that prefix, which repeats across requests by design: scan each prefix once.
+   */
+  const warnMemo = new Map<number, ReturnType<typeof variableBeforeStatic> | null>();
 
   const handle = async (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
     const name = ctx.route ?? ctx.request.model;
@@ -149,11 +178,17 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
     const model = ctx.target?.model ?? ctx.request.model;
     let st = stats.get(name);
     if (!st) stats.set(name, (st = { requests: 0, inputTokens: 0, repeatedTokens: 0, cacheablePrefixShare: 0, breakpointsAdded: 0, variableContentWarnings: 0 }));
-    measure(ctx.request, name, st);
-    const warn = variableBeforeStatic(ctx.request, pc.warnStaticCharsAfter);
+    const segs = segments(ctx.request);
+    const stableKey = measure(segs, ctx.request.messages.length > 0, name, st);
+    let warn = warnMemo.get(stableKey);
+    if (warn === undefined) {
+      warn = variableBeforeStatic(ctx.request, pc.warnStaticCharsAfter, segs) ?? null;
+      if (warnMemo.size >= pc.prefixMemory) warnMemo.delete(warnMemo.keys().next().value as number);
+      warnMemo.set(stableKey, warn);
+    }
     if (warn) {
       st.variableContentWarnings++;
-      ctx.trail.push({ stage: 'prompt-cache', decision: 'warn', reason: `variable content (${warn.kind}) in ${warn.segment} precedes ${warn.staticCharsAfter} chars of static prompt: move it after the static part so the prefix can be cached`, data: warn });
+      ctx.trail.push({ stage: 'prompt-cache', decision: 'warn', reason: `variable content (${warn.kind}) in ${warn.segment} precedes ${warn.staticCharsAfter} chars of static prompt: move it after the static part so the prefix can be cached`, data: { ...warn } });
     }
     const enabled = r?.enabled ?? pc.enabled;
     if (enabled && modelRe.test(model)) {
@@ -171,20 +206,28 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
     return next();
   };
 
-  const measure = (req: ChatRequest, name: string, st: PrefixStats): void => {
+  /**
+   * Updates the route's cacheable-prefix metric and returns the hash of the stable prefix (every
+   * segment but the last message), which keys the variable-content memo.
+   */
+  const measure = (segs: Segment[], hasMessages: boolean, name: string, st: PrefixStats): number => {
     let m = seen.get(name);
     if (!m) seen.set(name, (m = new Map()));
     const t = Date.now();
     const windowMs = pc.prefixWindowSeconds * 1000;
-    const h = createHash('sha256');
+    const h = new PrefixHash();
     let cum = 0;
     let repeated = 0;
-    const hashes: string[] = [];
-    for (const s of segments(req)) {
+    let stableKey = h.digest();
+    const stableEnd = hasMessages ? segs.length - 1 : segs.length;
+    const hashes: number[] = [];
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i]!;
       h.update(s.text);
       h.update('\u0000');
       cum += s.chars;
-      const d = h.copy().digest('base64');
+      const d = h.digest();
+      if (i < stableEnd) stableKey = d;
       hashes.push(d);
       const last = m.get(d);
       if (last !== undefined && t - last <= windowMs) repeated = cum;
@@ -193,11 +236,12 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
       m.delete(d);
       m.set(d, t);
     }
-    while (m.size > pc.prefixMemory) m.delete(m.keys().next().value as string);
+    while (m.size > pc.prefixMemory) m.delete(m.keys().next().value as number);
     st.requests++;
     st.inputTokens += cum / pc.charsPerToken;
     st.repeatedTokens += repeated / pc.charsPerToken;
     st.cacheablePrefixShare = st.inputTokens ? st.repeatedTokens / st.inputTokens : 0;
+    return stableKey;
   };
 
   return {

@@ -1,6 +1,7 @@
 // The shared HTTP machinery of every adapter: one pool, the call, timeouts, abort, timings, error
 // classification, and stream relay. A vendor is the data and codec functions it plugs in here.
 
+import type { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent, WireFormat } from '../../core/canonical.js';
 import { GatewayError, UpstreamError } from '../../core/errors.js';
@@ -10,6 +11,7 @@ import type { WireStreamParser } from '../openai/stream-parser.js';
 import { upstreamErrorFromException, upstreamErrorFromResponse } from './classify-upstream-error.js';
 import { tryParseJson } from './json.js';
 import { createUpstreamPool, splitBaseUrl } from './upstream-pool.js';
+import { AbortFlag, onAbort, type AbortLink } from './abort-link.js';
 
 export interface VendorSpec {
   kind: string;
@@ -32,7 +34,10 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const k in h) {
+    const v = h[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }
 
@@ -59,38 +64,32 @@ function stampTokens(events: StreamEvent[], t: CallTimings): void {
   }
 }
 
-/** Ties the caller's abort signal and the call's timeout to one controller for the upstream request. */
-function callControl(signal: AbortSignal, timeoutMs: number | undefined) {
-  const ac = new AbortController();
-  let timedOut = false;
-  const onAbort = (): void => ac.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs !== undefined && timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          ac.abort(new Error(`upstream call timed out after ${timeoutMs} ms`));
-        }, timeoutMs)
-      : undefined;
-  timer?.unref?.();
-  return {
-    signal: ac.signal,
-    get timedOut() {
-      return timedOut;
-    },
-    done(): void {
-      if (timer) clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    },
-  };
-}
+/**
+ * One upstream call's abort: the caller's abort (client gone) or the call's own timeout, whichever
+ * comes first. It is itself the `signal` undici gets (an EventEmitter-like flag, see abort-link.ts):
+ * no AbortController and no EventTarget listener per call.
+ */
+class CallControl extends AbortFlag {
+  timedOut = false;
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unlink: () => void;
 
-/** the client headers this provider is configured to pass through */
-function passThrough(names: readonly string[] | undefined, from: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!names || !from) return out;
-  for (const n of names) if (from[n] !== undefined) out[n] = from[n];
-  return out;
+  constructor(caller: AbortLink | AbortSignal, timeoutMs: number | undefined) {
+    super();
+    this.unlink = onAbort(caller, () => this.abort(caller.reason));
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.abort(new Error(`upstream call timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.timer.unref?.();
+    }
+  }
+
+  done(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.unlink();
+  }
 }
 
 export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): ProviderAdapter {
@@ -99,22 +98,24 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
   const provider = cfg.name;
 
   async function send(path: string, body: Buffer, model: string, opts: CallOptions) {
-    if (opts.signal.aborted) throw upstreamErrorFromException(opts.signal.reason, { provider, model, aborted: true });
-    const ctl = callControl(opts.signal, opts.timeoutMs ?? cfg.timeoutMs);
-    const headers: Record<string, string> = {
-      ...passThrough(cfg.forwardHeaders, opts.headers),
-      ...cfg.headers,
-      ...spec.headers(cfg.apiKey, opts.headers),
-      'content-type': 'application/json',
-      'content-length': String(body.length),
-    };
+    const caller = opts.abort ?? opts.signal;
+    if (caller.aborted) throw upstreamErrorFromException(caller.reason, { provider, model, aborted: true });
+    const ctl = new CallControl(caller, opts.timeoutMs ?? cfg.timeoutMs);
+    // later sources win: forwarded client headers, the provider's configured headers, auth
+    const headers: Record<string, string> = {};
+    if (cfg.forwardHeaders && opts.headers) for (const n of cfg.forwardHeaders) if (opts.headers[n] !== undefined) headers[n] = opts.headers[n];
+    if (cfg.headers) for (const k in cfg.headers) headers[k] = cfg.headers[k]!;
+    const auth = spec.headers(cfg.apiKey, opts.headers);
+    for (const k in auth) headers[k] = auth[k]!;
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(body.length);
     opts.timings.upstreamSentAt = now();
     let res: Dispatcher.ResponseData;
     try {
-      res = await pool.request({ origin, path: basePath + path, method: 'POST', headers, body, signal: ctl.signal });
+      res = await pool.request({ origin, path: basePath + path, method: 'POST', headers, body, signal: ctl as unknown as EventEmitter });
     } catch (err) {
       ctl.done();
-      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: opts.signal.aborted });
+      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: caller.aborted });
     }
     opts.timings.firstByteAt = now();
     const resHeaders = flattenHeaders(res.headers);
@@ -133,11 +134,11 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     return { res, resHeaders, ctl };
   }
 
-  async function readWhole(res: Dispatcher.ResponseData, ctl: ReturnType<typeof callControl>, model: string, opts: CallOptions): Promise<Buffer> {
+  async function readWhole(res: Dispatcher.ResponseData, ctl: CallControl, model: string, opts: CallOptions): Promise<Buffer> {
     try {
       return Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
-      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: opts.signal.aborted });
+      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: (opts.abort ?? opts.signal).aborted });
     } finally {
       ctl.done();
       opts.timings.upstreamEndAt = now();
