@@ -244,3 +244,25 @@ describe('cache invalidation by policy', () => {
     }
   });
 });
+
+describe('semantic cache with an OpenAI-compatible embedder', () => {
+  it('embeds through the gateway\'s own providers (the simulator\'s text-embedding-3-small)', async () => {
+    const he = await startHarness({
+      cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.95, embedder: { kind: 'openai-compatible', model: 'text-embedding-3-small' } } },
+    });
+    try {
+      const client = new OpenAI({ baseURL: `${he.gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const q = (content: string) => client.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content }] }).withResponse();
+      await q('How do I reset my password?');
+      // same words, other case and punctuation: a different exact key, the same bag of words
+      const near = await q('how do I reset my password');
+      expect(near.response.headers.get('x-tollgate-cache')).toBe('hit');
+      const far = await q('What is the weather in Lisbon today?');
+      expect(far.response.headers.get('x-tollgate-cache')).toBe('miss');
+      const stats = await (await fetch(`${he.sim.url}/_sim/stats`)).json();
+      expect(JSON.stringify(stats)).toContain('text-embedding-3-small');
+    } finally {
+      await he.close();
+    }
+  });
+});
