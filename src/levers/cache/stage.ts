@@ -3,12 +3,13 @@
 // is stored. Streams pass through chunk by chunk, untouched; they are stored only when they ended
 // with a finish and no error, and were not abandoned by the client.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { GatewayError } from '../../core/errors.js';
 import { StreamAccumulator, responseToEvents } from '../../core/stream-accumulator.js';
 import type { ChatResponse, Usage } from '../../core/canonical.js';
 import type { AdminRoute, ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import type { StreamChunk } from '../../providers/contract.js';
+import { codecFor } from '../../providers/registry.js';
 import { cacheConfigSchema, type CacheConfig, type CacheConfigInput } from './config.js';
 import { parseControls, type CacheControls } from './controls.js';
 import { contextHash, exactKey, lastUserText } from './key.js';
@@ -167,7 +168,10 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       data: { key: e.key.slice(0, 12), entryId: e.id, ageMs: Math.round(age), stale: age > p.freshMs, ...(semantic ?? {}) },
     });
     const response: ChatResponse = { ...e.response, content: e.response.content.map((c) => ({ ...c })), usage: { ...e.response.usage } };
-    if (!ctx.request.stream) return { kind: 'complete', response, source: 'cache' };
+    if (!ctx.request.stream) {
+      const body = renderedBody(ctx, e);
+      return body ? { kind: 'complete', response, raw: { format: ctx.format, body }, source: 'cache' } : { kind: 'complete', response, source: 'cache' };
+    }
     const events = responseToEvents(response);
     return {
       kind: 'stream',
@@ -176,6 +180,32 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
         yield { raw: Buffer.alloc(0), events } satisfies StreamChunk;
       })(),
     };
+  };
+
+  /**
+   * An entry's answer rendered in the client's wire format, made once per entry, format and model:
+   * a hit then costs no render and no JSON.stringify. Only for entries whose rendering is fixed
+   * (an id and a created time to reuse; without them each render makes new ones).
+   */
+  const rendered = new WeakMap<CacheEntry, Map<string, Buffer>>();
+  const renderedBody = (ctx: GatewayContext, e: CacheEntry): Buffer | undefined => {
+    const r = e.response;
+    if (!r.id || !r.created) return undefined;
+    // the model the server would name when rendering (see writeComplete)
+    const model = r.model || ctx.target?.model || ctx.request.model;
+    const k = ctx.format + '\u0000' + model;
+    let byFormat = rendered.get(e);
+    let body = byFormat?.get(k);
+    if (body === undefined) {
+      try {
+        body = Buffer.from(JSON.stringify(codecFor(ctx.format).renderChatResponse(r, { model })));
+      } catch {
+        return undefined; // no codec for this format here (a stage used on its own): the server renders
+      }
+      if (!byFormat) rendered.set(e, (byFormat = new Map()));
+      byFormat.set(k, body);
+    }
+    return body;
   };
 
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
@@ -259,7 +289,8 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   const keyMemo = new Map<string, string>();
   const keyOf = (ctx: GatewayContext, name: string, scope: string): string => {
     if (ctx.rewritten || ctx.rawBody.length === 0) return exactKey(ctx.request, name, scope);
-    const raw = createHash('sha256').update(ctx.rawBody).update('\u0000' + name + '\u0000' + scope).digest('base64');
+    // one-shot hash (no Hash object per request), then the route and scope appended
+    const raw = hash('sha256', ctx.rawBody, 'base64') + '\u0000' + name + '\u0000' + scope;
     let k = keyMemo.get(raw);
     if (k === undefined) {
       k = exactKey(ctx.request, name, scope);
