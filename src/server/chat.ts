@@ -84,7 +84,8 @@ export function newContext(req: IncomingMessage, res: ServerResponse, format: Wi
     format,
     endpoint,
     caller: { keyId: 'anonymous' },
-    headers: lowerCaseHeaders(req),
+    // node already lower-cases names and joins repeats, except set-cookie (an array): copy only then
+    headers: req.headers['set-cookie'] === undefined ? (req.headers as Record<string, string | undefined>) : lowerCaseHeaders(req),
     request: undefined as unknown as ChatRequest,
     rawBody: Buffer.alloc(0),
     rewritten: false,

@@ -143,18 +143,32 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     return undefined;
   };
 
+  /**
+   * What a hit on this entry saves: the price of its usage on its target. The same for every hit,
+   * so priced once per entry and minute (prices can change by effective date; the gateway's own
+   * price lookups are remembered for a minute too).
+   */
+  const savedMemo = new WeakMap<CacheEntry, { target: Target; usd: number; until: number }>();
+  const savedCostOf = (e: CacheEntry, target: Target, t: number): number => {
+    const m = savedMemo.get(e);
+    if (m && m.until > t && m.target.provider === target.provider && m.target.model === target.model) return m.usd;
+    let usd = 0;
+    try {
+      usd = deps.costOf(target, e.response.usage);
+    } catch {
+      usd = 0; // unknown price: no saving claimed
+    }
+    savedMemo.set(e, { target, usd, until: t + 60_000 });
+    return usd;
+  };
+
   const serve = (ctx: GatewayContext, e: CacheEntry, p: Policy, s: RouteStats, t: number, semantic?: { similarity: number; threshold: number }): ChatResult => {
     const age = t - e.createdAt;
     s.hits++;
     if (semantic) s.semanticHits++;
     if (age > p.freshMs) s.staleHits++;
     const target = e.target ?? ctx.target ?? { provider: '', model: e.response.model };
-    let saved = 0;
-    try {
-      saved = deps.costOf(target, e.response.usage);
-    } catch {
-      saved = 0; // unknown price: no saving claimed
-    }
+    const saved = savedCostOf(e, target, t);
     s.savedCostUsd += saved;
     ctx.record.cacheStatus = semantic ? 'semantic_hit' : 'hit';
     ctx.record.savedCostUsd = saved;
