@@ -1,7 +1,7 @@
 // Adapters against a tiny local upstream replaying recorded wire fixtures.
 
 import { once } from 'node:events';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatRequest } from '../../src/core/canonical.js';
 import { UpstreamError } from '../../src/core/errors.js';
 import { createProvider } from '../../src/providers/index.js';
@@ -10,6 +10,7 @@ import { parseOpenAIChatRequest } from '../../src/providers/openai/parse-chat-re
 import { parseAnthropicMessagesRequest } from '../../src/providers/anthropic/parse-messages-request.js';
 import { upstreamErrorFromResponse } from '../../src/providers/shared/classify-upstream-error.js';
 import { parseRetryAfterMs } from '../../src/providers/shared/retry-after.js';
+import { AbortFlag } from '../../src/providers/shared/abort-link.js';
 import { redactHeaders } from '../../src/providers/shared/redact.js';
 import { allEvents, collect, fixture, fold, startServer, type TestServer } from './helpers.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -163,6 +164,56 @@ describe('OpenAI adapter', () => {
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).errorClass).toBe('aborted');
+  });
+
+  it('the AbortFlag link (CallOptions.abort) aborts a call before and during its body, without making an AbortSignal', async () => {
+    handler = () => {}; // never answers
+    const flag = new AbortFlag();
+    const signalOf = vi.spyOn(flag, 'signal', 'get');
+    // built by hand: a spread (as in opts()) would read the getter
+    const callOpts: CallOptions = {
+      model: 'upstream-model',
+      timings: {},
+      abort: flag,
+      get signal() {
+        return flag.signal;
+      },
+    };
+    const p = openai().chat(oaReq(false), callOpts);
+    setTimeout(() => flag.abort(), 20);
+    const err = await p.catch((e: unknown) => e);
+    expect((err as UpstreamError).errorClass).toBe('aborted');
+    expect(signalOf).not.toHaveBeenCalled();
+
+    // mid-body: the head arrived, the body never ends
+    let closed!: Promise<unknown>;
+    handler = (_req, res) => {
+      closed = once(res, 'close');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"x",');
+    };
+    const flag2 = new AbortFlag();
+    const t: CallOptions['timings'] = {};
+    const p2 = openai().chat(oaReq(false), opts({ abort: flag2, timings: t }));
+    while (t.firstByteAt === undefined) await new Promise((r) => setTimeout(r, 5));
+    flag2.abort();
+    const err2 = await p2.catch((e: unknown) => e);
+    expect((err2 as UpstreamError).errorClass).toBe('aborted');
+    await closed; // the upstream connection was torn down
+  });
+
+  it('a non-streaming call collects a body sent in many pieces, with its headers', async () => {
+    const body = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(200_000) }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } });
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' });
+      for (let i = 0; i < body.length; i += 10_000) res.write(body.slice(i, i + 10_000));
+      res.end();
+    };
+    const r = await openai().chat(oaReq(false), opts());
+    if (r.kind !== 'complete') throw new Error('expected a complete result');
+    expect(r.raw?.toString('utf8')).toBe(body);
+    expect(r.headers['x-request-id']).toBe('req_1');
+    expect(r.response.usage.output).toBe(4);
   });
 
   it('timeout rejects with errorClass timeout, retryable', async () => {

@@ -12,6 +12,7 @@ import { upstreamErrorFromException, upstreamErrorFromResponse } from './classif
 import { tryParseJson } from './json.js';
 import { createUpstreamPool, splitBaseUrl } from './upstream-pool.js';
 import { AbortFlag, onAbort, type AbortLink } from './abort-link.js';
+import { requestWhole, type WholeResponse } from './request-whole.js';
 
 export interface VendorSpec {
   kind: string;
@@ -97,11 +98,8 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
   const pool = createUpstreamPool(origin, cfg.connections ?? DEFAULT_CONNECTIONS);
   const provider = cfg.name;
 
-  async function send(path: string, body: Buffer, model: string, opts: CallOptions) {
-    const caller = opts.abort ?? opts.signal;
-    if (caller.aborted) throw upstreamErrorFromException(caller.reason, { provider, model, aborted: true });
-    const ctl = new CallControl(caller, opts.timeoutMs ?? cfg.timeoutMs);
-    // later sources win: forwarded client headers, the provider's configured headers, auth
+  /** the headers of one call: forwarded client headers, the provider's configured headers, auth (later wins) */
+  function callHeaders(body: Buffer, opts: CallOptions): Record<string, string> {
     const headers: Record<string, string> = {};
     if (cfg.forwardHeaders && opts.headers) for (const n of cfg.forwardHeaders) if (opts.headers[n] !== undefined) headers[n] = opts.headers[n];
     if (cfg.headers) for (const k in cfg.headers) headers[k] = cfg.headers[k]!;
@@ -109,6 +107,40 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     for (const k in auth) headers[k] = auth[k]!;
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(body.length);
+    return headers;
+  }
+
+  /**
+   * A call whose whole body is wanted (non-streaming chat, embeddings): undici's dispatch API with
+   * the chunks collected in the handler, no body stream (see request-whole.ts). Same timings,
+   * timeout, abort and error classification as send() + readWhole().
+   */
+  async function sendWhole(path: string, body: Buffer, model: string, opts: CallOptions): Promise<{ status: number; resHeaders: Record<string, string>; raw: Buffer }> {
+    const caller = opts.abort ?? opts.signal;
+    if (caller.aborted) throw upstreamErrorFromException(caller.reason, { provider, model, aborted: true });
+    const ctl = new CallControl(caller, opts.timeoutMs ?? cfg.timeoutMs);
+    const headers = callHeaders(body, opts);
+    opts.timings.upstreamSentAt = now();
+    let res: WholeResponse;
+    try {
+      res = await requestWhole(pool, { origin, path: basePath + path, headers, body }, ctl, { onHead: () => void (opts.timings.firstByteAt = now()) });
+    } catch (err) {
+      throw upstreamErrorFromException(err, { provider, model, timedOut: ctl.timedOut, aborted: caller.aborted });
+    } finally {
+      ctl.done();
+      opts.timings.upstreamEndAt = now();
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw upstreamErrorFromResponse({ provider, model, status: res.statusCode, headers: res.headers, body: res.body.toString('utf8') });
+    }
+    return { status: res.statusCode, resHeaders: flattenHeaders(res.headers), raw: res.body };
+  }
+
+  async function send(path: string, body: Buffer, model: string, opts: CallOptions) {
+    const caller = opts.abort ?? opts.signal;
+    if (caller.aborted) throw upstreamErrorFromException(caller.reason, { provider, model, aborted: true });
+    const ctl = new CallControl(caller, opts.timeoutMs ?? cfg.timeoutMs);
+    const headers = callHeaders(body, opts);
     opts.timings.upstreamSentAt = now();
     let res: Dispatcher.ResponseData;
     try {
@@ -160,22 +192,21 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
 
   async function chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult> {
     const model = opts.model;
-    const { res, resHeaders, ctl } = await send(spec.chatPath, spec.chatBody(req, opts), model, opts);
-
     if (!req.stream) {
-      const raw = await readWhole(res, ctl, model, opts);
+      const { status, resHeaders, raw } = await sendWhole(spec.chatPath, spec.chatBody(req, opts), model, opts);
       let response: ChatResponse;
       try {
         const json = tryParseJson(raw.toString('utf8'));
         if (json === undefined) throw new Error('invalid JSON');
         response = spec.parseChatResponse(json);
       } catch (err) {
-        throw badBody(model, res.statusCode, raw, err);
+        throw badBody(model, status, raw, err);
       }
       opts.timings.firstTokenAt ??= opts.timings.upstreamEndAt;
       opts.timings.lastTokenAt = opts.timings.upstreamEndAt;
-      return { kind: 'complete', status: res.statusCode, response, raw, headers: resHeaders };
+      return { kind: 'complete', status, response, raw, headers: resHeaders };
     }
+    const { res, resHeaders, ctl } = await send(spec.chatPath, spec.chatBody(req, opts), model, opts);
 
     const body = res.body;
     async function* chunks(): AsyncGenerator<StreamChunk> {
