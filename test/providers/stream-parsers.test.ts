@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAnthropicStreamParser } from '../../src/providers/anthropic/stream-parser.js';
 import type { StreamChunk } from '../../src/providers/contract.js';
 import { createOpenAIStreamParser } from '../../src/providers/openai/stream-parser.js';
-import { SseDecoder } from '../../src/providers/shared/sse-decoder.js';
+import { SseDecoder, parseSseEvent } from '../../src/providers/shared/sse-decoder.js';
 import { allEvents, fixture, fold } from './helpers.js';
 
 type Parser = { push(b: Buffer): StreamChunk[]; end(): StreamChunk[] };
@@ -154,5 +154,28 @@ describe('SSE decoder', () => {
       { data: 'three', hasData: true, event: undefined },
     ]);
     expect(d.end()?.events).toEqual([{ data: 'tail', hasData: true, event: undefined }]);
+  });
+
+  it('reads single data-line events (the fast path) exactly as the general parser does', () => {
+    const cases: [string, { data: string; hasData: boolean; event?: string }][] = [
+      ['data: {"a":1}\n\n', { data: '{"a":1}', hasData: true }],
+      ['data: \n\n', { data: '', hasData: true }],
+      ['data:  two spaces\n\n', { data: ' two spaces', hasData: true }],
+      ['data: cr\r\n\r\n', { data: 'cr', hasData: true }],
+      ['data: a\ndata: b\n\n', { data: 'a\nb', hasData: true }],
+      ['data: x\nevent: e\n\n', { data: 'x', hasData: true, event: 'e' }],
+      ['data:nospace\n\n', { data: 'nospace', hasData: true }],
+    ];
+    for (const [text, want] of cases) expect(parseSseEvent(text), text).toEqual({ event: undefined, ...want });
+    // events split across pushes at every byte still come out whole, with their exact bytes
+    const wire = 'data: {"n":1}\n\ndata: {"n":2}\n\n';
+    for (let cut = 1; cut < wire.length; cut++) {
+      const d = new SseDecoder();
+      const a = d.push(Buffer.from(wire.slice(0, cut)));
+      const b = d.push(Buffer.from(wire.slice(cut)));
+      const events = [...(a?.events ?? []), ...(b?.events ?? [])];
+      expect(events.map((e) => e.data)).toEqual(['{"n":1}', '{"n":2}']);
+      expect(Buffer.concat([a?.raw ?? Buffer.alloc(0), b?.raw ?? Buffer.alloc(0)]).toString()).toBe(wire);
+    }
   });
 });

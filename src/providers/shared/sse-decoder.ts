@@ -18,6 +18,7 @@ export interface SseBatch {
 }
 
 const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
 const CR = 0x0d;
 
 /** Index just past the blank line that ends the event starting at or after `from`, or -1. */
@@ -45,6 +46,13 @@ function findEventEnd(buf: Buffer, from: number): number {
 }
 
 export function parseSseEvent(text: string): SseEvent {
+  // fast path, nearly every event of a chat stream: one `data: ...` line, LF-terminated
+  if (text.startsWith('data: ')) {
+    const nl = text.indexOf('\n');
+    if (nl === text.length - 2 && text.charCodeAt(nl + 1) === LF && text.indexOf('\r') === -1) {
+      return { event: undefined, data: text.slice(6, nl), hasData: true };
+    }
+  }
   let event: string | undefined;
   const data: string[] = [];
   for (const line of text.split(/\r\n|\r|\n/)) {
@@ -78,7 +86,8 @@ export class SseDecoder {
       end = findEventEnd(this.pending, start);
     }
     const raw = this.pending.subarray(0, start);
-    this.pending = Buffer.from(this.pending.subarray(start));
+    // the usual case ends on an event boundary: nothing to keep, nothing to copy
+    this.pending = start === this.pending.length ? EMPTY : Buffer.from(this.pending.subarray(start));
     return { raw, events };
   }
 
