@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' }, // requests/s for the open-loop latency phases
     connections: { type: 'string', default: '32' }, // closed-loop throughput connections
     rounds: { type: 'string', default: '1' }, // repeat the whole sequence; medians / pooled samples
-    systems: { type: 'string', default: 'floor,gateway,portkey' },
+    systems: { type: 'string', default: 'floor,gateway,portkey,cache-hit' },
     profile: { type: 'boolean', default: false }, // --cpu-prof the gateway; top frames printed
     strict: { type: 'boolean', default: false }, // exit 1 when a target is missed
     'dry-run': { type: 'boolean', default: false }, // do not append a line to bench/RESULTS.md
@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
-                         [--rounds n] [--systems floor,gateway,portkey] [--profile] [--strict] [--dry-run] [--out file]`);
+                         [--rounds n] [--systems floor,gateway,portkey,cache-hit] [--profile] [--strict] [--dry-run] [--out file]`);
   process.exit(0);
 }
 const num = (name, min) => {
@@ -61,14 +61,14 @@ const CONNECTIONS = Math.round(num('connections', 1));
 const ROUNDS = Math.round(num('rounds', 1));
 const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SYSTEMS) {
-  if (!['floor', 'gateway', 'portkey'].includes(s)) {
-    console.error(`bench: unknown system "${s}" (floor, gateway, portkey)`);
+  if (!['floor', 'gateway', 'portkey', 'cache-hit'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit)`);
     process.exit(2);
   }
 }
 
 // Targets from issue 2; the bench reports them, --strict turns a miss into exit 1.
-const TARGETS = { gatewayOverFloor: 0.9, gatewayOverPortkey: 10, addedP99Ms: 1 };
+const TARGETS = { gatewayOverFloor: 0.9, gatewayOverPortkey: 10, addedP99Ms: 1, cacheHitOverFloor: 1.5 };
 
 // A whole run is bounded: phases × (warm-up + duration) plus start/stop allowances, doubled.
 const perSystemS = 3 * (WARMUP + DURATION) + 1 + 30;
@@ -144,9 +144,12 @@ function floorSystem(mock) {
   };
 }
 
-function gatewaySystem(mock, profileDir) {
+// `cache-hit` is the same gateway (same command, ledger on) with the exact cache on at any
+// temperature (issue 3): every system gets the same request body, so after the first request (a
+// miss, stored; waitForOk sends it) every request is an exact hit with no upstream round trip.
+function gatewaySystem(mock, profileDir, { name = 'gateway', extraConfig = [] } = {}) {
   return {
-    name: 'gateway',
+    name,
     dataDirs: [],
     async start() {
       const dataDir = makeTempDir('tollgate-bench-data-');
@@ -161,6 +164,7 @@ function gatewaySystem(mock, profileDir) {
           'auth: { mode: demo }',
           `providers: [ { name: mock, kind: openai, baseUrl: ${JSON.stringify(mock.origin + '/v1')}, apiKeyEnv: BENCH_UPSTREAM_KEY } ]`,
           'models: [ { name: gpt-4o-mini, provider: mock } ]',
+          ...extraConfig,
           '',
         ].join('\n'),
       );
@@ -356,7 +360,12 @@ async function main() {
   log(`machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
   const mock = await startMock();
   const profileDir = args.profile ? makeTempDir('tollgate-bench-prof-') : null;
-  const builders = { floor: floorSystem(mock), gateway: gatewaySystem(mock, profileDir), portkey: portkeySystem(mock) };
+  const builders = {
+    floor: floorSystem(mock),
+    gateway: gatewaySystem(mock, profileDir),
+    portkey: portkeySystem(mock),
+    'cache-hit': gatewaySystem(mock, null, { name: 'cache-hit', extraConfig: ['cache: { eligible: { maxTemperature: null } }'] }),
+  };
   const order = [directSystem(mock), ...SYSTEMS.map((s) => builders[s])];
 
   const rounds = {}; // name -> [{throughput, latency, stream}]
@@ -376,7 +385,7 @@ async function main() {
   }
   await stopChild(mock.child);
   const profile = profileDir ? topFrames(profileDir) : null;
-  for (const d of builders.gateway.dataDirs) removeTempDir(d);
+  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs]) removeTempDir(d);
   if (profileDir) {
     // keep the raw profile next to the results for a closer look in DevTools
     if (profile) {
@@ -458,6 +467,8 @@ async function main() {
     gateway_rps: rps('gateway'),
     portkey_rps: rps('portkey'),
     gateway_floor_ratio: ratio(g?.rps, systems.floor?.rps),
+    cache_hit_rps: rps('cache-hit'),
+    cache_hit_vs_floor: ratio(systems['cache-hit']?.rps, systems.floor?.rps),
     gateway_portkey_ratio: ratio(g?.rps, systems.portkey?.rps),
     direct_p50_ms: d?.latency.p50_ms ?? null,
     direct_p99_ms: d?.latency.p99_ms ?? null,
@@ -478,6 +489,9 @@ async function main() {
     { name: 'gateway throughput ≥ 90% of floor', value: result.gateway_floor_ratio, want: `≥ ${TARGETS.gatewayOverFloor}`, pass: result.gateway_floor_ratio != null && result.gateway_floor_ratio >= TARGETS.gatewayOverFloor },
     { name: 'gateway throughput ≥ 10× Portkey', value: result.gateway_portkey_ratio, want: `≥ ${TARGETS.gatewayOverPortkey}`, pass: result.gateway_portkey_ratio != null && result.gateway_portkey_ratio >= TARGETS.gatewayOverPortkey },
     { name: `added latency p99 ≤ 1 ms at ${RATE} req/s`, value: result.added_p99_ms, want: `≤ ${TARGETS.addedP99Ms} ms`, pass: result.added_p99_ms != null && result.added_p99_ms <= TARGETS.addedP99Ms },
+    ...(systems['cache-hit']
+      ? [{ name: 'exact cache hit ≥ 1.5× floor throughput', value: result.cache_hit_vs_floor, want: `≥ ${TARGETS.cacheHitOverFloor}`, pass: result.cache_hit_vs_floor != null && result.cache_hit_vs_floor >= TARGETS.cacheHitOverFloor }]
+      : []),
     { name: 'gateway answered only 2xx, complete bodies', value: g ? g.clean : null, want: 'true', pass: !!g?.clean },
     { name: 'gateway ledger recorded the requests', value: result.gateway_ledger?.recorded ?? null, want: 'true', pass: !!result.gateway_ledger?.recorded },
   ];
@@ -520,8 +534,8 @@ function appendResultsLine(r) {
         'fixed open-loop rate; TTFT = first content chunk of a stream. "!" marks a system that returned',
         'non-2xx, errors or incomplete bodies during the run.',
         '',
-        '| date | commit | machine | floor rps | gateway rps | gw/floor | portkey rps | gw/portkey | added p50 / p99 ms | added TTFT p50 ms | rate | load avg |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| date | commit | machine | floor rps | gateway rps | gw/floor | portkey rps | gw/portkey | added p50 / p99 ms | added TTFT p50 ms | rate | load avg | cache-hit rps (×floor) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         '',
       ].join('\n'),
     );
@@ -541,6 +555,7 @@ function appendResultsLine(r) {
     v(r.added_ttft_p50_ms),
     `${r.settings.rate_rps}/s`,
     r.machine.load_average_before[0].toFixed(2),
+    r.cache_hit_rps == null ? 'n/a' : `${r.cache_hit_rps}${mark('cache-hit')} (${v(r.cache_hit_vs_floor)})`,
   ];
   appendFileSync(file, `| ${row.join(' | ')} |\n`);
 }
