@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { installCleanup, makeTempDir, removeTempDir, startNode, stopChild, cleanupSync } from './lib/children.mjs';
 import { runOpenLoop } from './lib/open-loop.mjs';
+import { routedGatewayConfig } from './lib/routed-config.mjs';
 import { median, summarize } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +34,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' }, // requests/s for the open-loop latency phases
     connections: { type: 'string', default: '32' }, // closed-loop throughput connections
     rounds: { type: 'string', default: '1' }, // repeat the whole sequence; medians / pooled samples
-    systems: { type: 'string', default: 'floor,gateway,portkey,cache-hit' },
+    systems: { type: 'string', default: 'floor,gateway,portkey,cache-hit,routed' },
     profile: { type: 'boolean', default: false }, // --cpu-prof the gateway; top frames printed
     strict: { type: 'boolean', default: false }, // exit 1 when a target is missed
     'dry-run': { type: 'boolean', default: false }, // do not append a line to bench/RESULTS.md
@@ -43,7 +44,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
-                         [--rounds n] [--systems floor,gateway,portkey,cache-hit] [--profile] [--strict] [--dry-run] [--out file]`);
+                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed] [--profile] [--strict] [--dry-run] [--out file]`);
   process.exit(0);
 }
 const num = (name, min) => {
@@ -61,8 +62,8 @@ const CONNECTIONS = Math.round(num('connections', 1));
 const ROUNDS = Math.round(num('rounds', 1));
 const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SYSTEMS) {
-  if (!['floor', 'gateway', 'portkey', 'cache-hit'].includes(s)) {
-    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit)`);
+  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed)`);
     process.exit(2);
   }
 }
@@ -147,7 +148,7 @@ function floorSystem(mock) {
 // `cache-hit` is the same gateway (same command, ledger on) with the exact cache on at any
 // temperature (issue 3): every system gets the same request body, so after the first request (a
 // miss, stored; waitForOk sends it) every request is an exact hit with no upstream round trip.
-function gatewaySystem(mock, profileDir, { name = 'gateway', extraConfig = [] } = {}) {
+function gatewaySystem(mock, profileDir, { name = 'gateway', models = 'models: [ { name: gpt-4o-mini, provider: mock } ]', extraConfig = [] } = {}) {
   return {
     name,
     dataDirs: [],
@@ -163,7 +164,7 @@ function gatewaySystem(mock, profileDir, { name = 'gateway', extraConfig = [] } 
           `dataDir: ${JSON.stringify(dataDir)}`,
           'auth: { mode: demo }',
           `providers: [ { name: mock, kind: openai, baseUrl: ${JSON.stringify(mock.origin + '/v1')}, apiKeyEnv: BENCH_UPSTREAM_KEY } ]`,
-          'models: [ { name: gpt-4o-mini, provider: mock } ]',
+          models,
           ...extraConfig,
           '',
         ].join('\n'),
@@ -248,7 +249,7 @@ async function measureSystem(system, round) {
   log(`${tag}: starting`);
   const target = await system.start();
   try {
-    await waitForOk(target);
+    const first = await waitForOk(target);
     if (WARMUP) await closedLoop(target, WARMUP);
     log(`${tag}: throughput, ${CONNECTIONS} connections, ${DURATION} s`);
     const ac = await closedLoop(target, DURATION);
@@ -275,7 +276,7 @@ async function measureSystem(system, round) {
     log(`${tag}: latency, open loop ${RATE} req/s, streaming, ${DURATION} s`);
     const str = await open(true, DURATION);
     log(`${tag}:   TTFT p50 ${fmt(summarize(str.ttft).p50_ms)} p99 ${fmt(summarize(str.ttft).p99_ms)} ms (ok ${str.ok}/${str.sent})`);
-    return { throughput, latency: lat, stream: str, target };
+    return { throughput, latency: lat, stream: str, target, route: first.route };
   } finally {
     await target.stop();
   }
@@ -289,6 +290,7 @@ async function waitForOk(target) {
   if (r.statusCode !== 200) throw new Error(`first request answered HTTP ${r.statusCode}: ${text.slice(0, 300)}`);
   const json = JSON.parse(text);
   if (!json.choices?.[0]?.message?.content) throw new Error(`first request: no completion in ${text.slice(0, 300)}`);
+  return { route: r.headers['x-tollgate-route'] ?? null };
 }
 
 const fmt = (x) => (x == null ? 'n/a' : x.toFixed(3));
@@ -365,6 +367,7 @@ async function main() {
     gateway: gatewaySystem(mock, profileDir),
     portkey: portkeySystem(mock),
     'cache-hit': gatewaySystem(mock, null, { name: 'cache-hit', extraConfig: ['cache: { eligible: { maxTemperature: null } }'] }),
+    routed: gatewaySystem(mock, null, { name: 'routed', ...routedGatewayConfig(root) }),
   };
   const order = [directSystem(mock), ...SYSTEMS.map((s) => builders[s])];
 
@@ -385,7 +388,7 @@ async function main() {
   }
   await stopChild(mock.child);
   const profile = profileDir ? topFrames(profileDir) : null;
-  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs]) removeTempDir(d);
+  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs]) removeTempDir(d);
   if (profileDir) {
     // keep the raw profile next to the results for a closer look in DevTools
     if (profile) {
@@ -453,6 +456,8 @@ async function main() {
   for (const name of Object.keys(systems)) if (name !== 'direct') systems[name].added = added(name);
 
   const rps = (n) => (systems[n] ? Math.round(systems[n].rps) : null);
+  // what the route decided for the bench request (the x-tollgate-route header of the first answer)
+  const routedTiers = rounds.routed?.[0]?.route ?? null;
   const ratio = (a, b) => (a != null && b ? Math.round((a / b) * 1000) / 1000 : null);
   const g = systems.gateway;
   const result = {
@@ -470,6 +475,11 @@ async function main() {
     cache_hit_rps: rps('cache-hit'),
     cache_hit_vs_floor: ratio(systems['cache-hit']?.rps, systems.floor?.rps),
     gateway_portkey_ratio: ratio(g?.rps, systems.portkey?.rps),
+    routed_rps: rps('routed'),
+    routed_vs_gateway: ratio(systems.routed?.rps, g?.rps),
+    routed_added_p50_ms: systems.routed?.added?.p50_ms ?? null,
+    routed_added_p99_ms: systems.routed?.added?.p99_ms ?? null,
+    routed_tiers: routedTiers,
     direct_p50_ms: d?.latency.p50_ms ?? null,
     direct_p99_ms: d?.latency.p99_ms ?? null,
     direct_ttft_p50_ms: d?.stream.ttft.p50_ms ?? null,
@@ -491,6 +501,9 @@ async function main() {
     { name: `added latency p99 ≤ 1 ms at ${RATE} req/s`, value: result.added_p99_ms, want: `≤ ${TARGETS.addedP99Ms} ms`, pass: result.added_p99_ms != null && result.added_p99_ms <= TARGETS.addedP99Ms },
     ...(systems['cache-hit']
       ? [{ name: 'exact cache hit ≥ 1.5× floor throughput', value: result.cache_hit_vs_floor, want: `≥ ${TARGETS.cacheHitOverFloor}`, pass: result.cache_hit_vs_floor != null && result.cache_hit_vs_floor >= TARGETS.cacheHitOverFloor }]
+      : []),
+    ...(systems.routed
+      ? [{ name: 'routing on: throughput not worse than the gateway without routes (≥ 0.95×, same run)', value: result.routed_vs_gateway, want: '≥ 0.95', pass: result.routed_vs_gateway != null && result.routed_vs_gateway >= 0.95 }]
       : []),
     { name: 'gateway answered only 2xx, complete bodies', value: g ? g.clean : null, want: 'true', pass: !!g?.clean },
     { name: 'gateway ledger recorded the requests', value: result.gateway_ledger?.recorded ?? null, want: 'true', pass: !!result.gateway_ledger?.recorded },
@@ -534,8 +547,8 @@ function appendResultsLine(r) {
         'fixed open-loop rate; TTFT = first content chunk of a stream. "!" marks a system that returned',
         'non-2xx, errors or incomplete bodies during the run.',
         '',
-        '| date | commit | machine | floor rps | gateway rps | gw/floor | portkey rps | gw/portkey | added p50 / p99 ms | added TTFT p50 ms | rate | load avg | cache-hit rps (×floor) |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| date | commit | machine | floor rps | gateway rps | gw/floor | portkey rps | gw/portkey | added p50 / p99 ms | added TTFT p50 ms | rate | load avg | cache-hit rps (×floor) | routed rps (×gateway), added p99 ms |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         '',
       ].join('\n'),
     );
@@ -556,6 +569,7 @@ function appendResultsLine(r) {
     `${r.settings.rate_rps}/s`,
     r.machine.load_average_before[0].toFixed(2),
     r.cache_hit_rps == null ? 'n/a' : `${r.cache_hit_rps}${mark('cache-hit')} (${v(r.cache_hit_vs_floor)})`,
+    r.routed_rps == null ? 'n/a' : `${r.routed_rps}${mark('routed')} (${v(r.routed_vs_gateway)}), ${v(r.routed_added_p99_ms)}`,
   ];
   appendFileSync(file, `| ${row.join(' | ')} |\n`);
 }

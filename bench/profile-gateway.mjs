@@ -11,6 +11,8 @@
 //
 // --cache     the gateway runs with the exact cache on (any temperature); the same request repeats,
 //             so after the first miss every request is a hit (no upstream call)
+// --routed    the gateway runs with routing on (bench/lib/routed-config.mjs: 8 rules + the MMLU
+//             classifier on the requested model name), as the `routed` system of bench:overhead
 // --stream    requests ask for `stream: true` (the mock sends 24 SSE events)
 // --profile   one extra gateway run under `node --cpu-prof`; prints self and inclusive time per
 //             function (% of busy samples, idle and program excluded) and keeps
@@ -23,6 +25,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { routedGatewayConfig } from './lib/routed-config.mjs';
 import { installCleanup, makeTempDir, removeTempDir, startNode, stopChild, cleanupSync } from './lib/children.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     systems: { type: 'string', default: 'floor,gateway' },
     cache: { type: 'boolean', default: false },
+    routed: { type: 'boolean', default: false },
     stream: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
@@ -96,6 +100,7 @@ async function startFloor(mock) {
 }
 
 async function startGateway(mock, { profileDir, from = root } = {}) {
+  const routed = routedGatewayConfig(from);
   const dataDir = makeTempDir('tollgate-prof-data-');
   const cfgDir = makeTempDir('tollgate-prof-cfg-');
   const cfg = join(cfgDir, 'tollgate.yaml');
@@ -106,7 +111,8 @@ async function startGateway(mock, { profileDir, from = root } = {}) {
       `dataDir: ${JSON.stringify(dataDir)}`,
       'auth: { mode: demo }',
       `providers: [ { name: mock, kind: openai, baseUrl: ${JSON.stringify(mock.origin + '/v1')}, apiKeyEnv: BENCH_UPSTREAM_KEY } ]`,
-      'models: [ { name: gpt-4o-mini, provider: mock } ]',
+      args.routed ? routed.models : 'models: [ { name: gpt-4o-mini, provider: mock } ]',
+      ...(args.routed ? routed.extraConfig : []),
       ...(args.cache ? ['cache: { eligible: { maxTemperature: null, streaming: true } }'] : []),
       '',
     ].join('\n'),

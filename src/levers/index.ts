@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
 import type { ChatRequest, Usage } from '../core/canonical.js';
-import { GatewayError } from '../core/errors.js';
+import { GatewayError, UpstreamError } from '../core/errors.js';
+import type { AttemptRecord } from '../ledger/record.js';
 import { estimateInputTokens } from '../core/tokens.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { GatewayContext, Stage, Target } from '../pipeline/stage.js';
@@ -139,13 +140,25 @@ function verifyThroughProviders(deps: LeverDeps, model: string) {
   };
 }
 
-/** The semantic cache's openai-compatible embedder calls an embeddings model this gateway serves. */
+/**
+ * The semantic cache's openai-compatible embedder calls an embeddings model this gateway serves.
+ * Each call is reported as an attempt (purpose 'cache-embedding', with its cost, failed or not), so
+ * the request that needed the embedding pays for it in the ledger, as with the verifier.
+ */
 function embedThroughProviders(deps: LeverDeps) {
-  return async (model: string, texts: string[]): Promise<number[][]> => {
+  return async (model: string, texts: string[], onAttempt?: (attempt: AttemptRecord) => void): Promise<number[][]> => {
     const resolved = deps.registry.resolve(model);
     const adapter = resolved && deps.providers.get(resolved.target.provider);
     if (!resolved || !adapter?.embeddings) throw new GatewayError('model_not_found', `embeddings model '${model}' is not served by this gateway`);
-    const r = await adapter.embeddings({ model, input: texts, single: false }, { model: resolved.target.model, signal: AbortSignal.timeout(resolved.timeoutMs ?? 30_000), timings: {} });
-    return r.data;
+    const { provider, model: upstreamModel } = resolved.target;
+    const startedAt = Date.now();
+    try {
+      const r = await adapter.embeddings({ model, input: texts, single: false }, { model: upstreamModel, signal: AbortSignal.timeout(resolved.timeoutMs ?? 30_000), timings: {} });
+      onAttempt?.({ purpose: 'cache-embedding', provider, model: upstreamModel, status: 200, startedAt, endedAt: Date.now(), usage: r.usage, costUsd: deps.costOf(resolved.target, r.usage) });
+      return r.data;
+    } catch (err) {
+      onAttempt?.({ purpose: 'cache-embedding', provider, model: upstreamModel, status: err instanceof UpstreamError ? err.status : null, errorClass: err instanceof UpstreamError ? err.errorClass : 'internal', startedAt, endedAt: Date.now(), costUsd: 0 });
+      throw err;
+    }
   };
 }

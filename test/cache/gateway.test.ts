@@ -261,6 +261,64 @@ describe('semantic cache with an OpenAI-compatible embedder', () => {
       expect(far.response.headers.get('x-tollgate-cache')).toBe('miss');
       const stats = await (await fetch(`${he.sim.url}/_sim/stats`)).json();
       expect(JSON.stringify(stats)).toContain('text-embedding-3-small');
+      // the embedding calls are paid for by the requests that needed them, in the ledger
+      await he.gw.ledger.flush();
+      const recs = readLedger(he.dataDir, { last: 10 });
+      const hit = recs.find((r) => r.requestId === near.response.headers.get('x-tollgate-request-id'))!;
+      expect(hit.attempts?.map((x) => x.purpose)).toEqual(['cache-embedding']);
+      const emb = hit.attempts![0]!;
+      expect(emb.model).toBe('text-embedding-3-small');
+      expect(emb.usage!.input).toBeGreaterThan(0);
+      // text-embedding-3-small lists at $0.02 per million input tokens
+      expect(emb.costUsd).toBeCloseTo((emb.usage!.input * 0.02) / 1e6, 12);
+      expect(hit.costUsd).toBeCloseTo(emb.costUsd, 12);
+      const miss = recs.find((r) => r.requestId === far.response.headers.get('x-tollgate-request-id'))!;
+      expect(miss.attempts?.map((x) => x.purpose ?? 'answer')).toEqual(['cache-embedding', 'answer']);
+      expect(miss.costUsd).toBeCloseTo(miss.attempts!.reduce((sum, x) => sum + x.costUsd, 0), 12);
+    } finally {
+      await he.close();
+    }
+  });
+
+  it('an embedder that fails makes a miss, never a failed request, and the failed call is in the ledger', async () => {
+    const sim = await startSimulator({ port: 0, latencyScale: 0 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-embed-down-'));
+    const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false }) as { providers: unknown[]; models: unknown[] };
+    const config = resolveConfig(
+      {
+        ...base,
+        // nothing listens on port 1: every embedding call fails to connect
+        providers: [...base.providers, { name: 'down', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }],
+        models: [...base.models, { name: 'emb-down', provider: 'down', price: { provider: 'openai', model: 'text-embedding-3-small' } }],
+        cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.95, embedder: { kind: 'openai-compatible', model: 'emb-down' } } },
+      },
+      '(test)',
+      {},
+    );
+    const gw = await startGateway({ config, port: 0 });
+    const he = {
+      gw,
+      dataDir,
+      async close() {
+        await gw.close();
+        await sim.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+    try {
+      const client = new OpenAI({ baseURL: `${he.gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const r = await client.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content: 'How do I reset my password?' }] }).withResponse();
+      expect(r.data.choices[0]!.message.content).toBeTruthy();
+      expect(r.response.headers.get('x-tollgate-cache')).toBe('miss');
+      await he.gw.ledger.flush();
+      const rec = readLedger(he.dataDir, { last: 5 }).find((x) => x.requestId === r.response.headers.get('x-tollgate-request-id'))!;
+      expect(rec.status).toBe('ok');
+      expect(rec.attempts?.map((x) => [x.purpose ?? 'answer', x.errorClass])).toEqual([
+        ['cache-embedding', 'connection'],
+        ['answer', undefined],
+      ]);
+      expect(rec.failedAttemptsCostUsd).toBeUndefined();
+      expect(rec.trail.some((t) => t.decision === 'semantic_error')).toBe(true);
     } finally {
       await he.close();
     }

@@ -225,7 +225,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
     if (!embedder) return undefined;
     const t0 = performance.now();
-    const [v] = await embedder.embed([query]);
+    const [v] = await embedder.embed([query], (a) => ctx.attempts.push(a));
     const embedMs = performance.now() - t0;
     if (!v) return undefined;
     vecOut.v = v;
@@ -338,7 +338,14 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       const bad = e && unusable(e, p, c, t, s);
       if (e && !bad) return serve(ctx, e, p, s, t);
       if (query !== undefined) {
-        const hit = await semanticLookup(ctx, p, c, scope, s, query, vec);
+        // the semantic cache is an optimisation: an embedder or verifier that fails makes a miss,
+        // never a failed request (the failed call is in ctx.attempts, with its error class)
+        let hit: ChatResult | undefined;
+        try {
+          hit = await semanticLookup(ctx, p, c, scope, s, query, vec);
+        } catch (err) {
+          ctx.trail.push({ stage: 'cache', decision: 'semantic_error', reason: `semantic lookup failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}` });
+        }
         if (hit) return hit;
       }
       if (c.onlyIfCached) throw new GatewayError('only_if_cached_miss', 'only-if-cached: no cached answer for this request');
