@@ -115,7 +115,7 @@ describe('keyword matching', () => {
 
 describe('live latency for SLOs', () => {
   it('counts a non-streaming answer\'s latency as its time to first token', () => {
-    const cfg = routesConfigSchema.parse({ r: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }], slo: { ttft_p95_ms: 100 } } });
+    const cfg = routesConfigSchema.parse({ r: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }, { name: 'strong', models: ['gpt-4o'] }], slo: { ttft_p95_ms: 100 } } });
     const now = 1_000_000;
     const stage = createRouterStage(cfg, routerDeps({ now: () => now }));
     const mini = MODELS['gpt-4o-mini']!;
@@ -125,5 +125,20 @@ describe('live latency for SLOs', () => {
     const gpt = MODELS['gpt-4o']!;
     stage.onRecord({ ...record(gpt, 900, 0, now - 10), ttftMs: undefined, stream: true });
     expect(stage.latencyOf(gpt)?.ttftP95).toBeUndefined();
+  });
+
+  it('ignores cache hits (they say nothing about the model) and models no route can choose', () => {
+    const cfg = routesConfigSchema.parse({ r: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }], slo: { e2e_p95_ms: 500 } } });
+    const now = 1_000_000;
+    const stage = createRouterStage(cfg, routerDeps({ now: () => now }));
+    const mini = MODELS['gpt-4o-mini']!;
+    for (let i = 0; i < 5; i++) stage.onRecord({ ...record(mini, 900, 0, now - 10), cacheStatus: 'hit', latencyMs: 1 });
+    for (let i = 0; i < 5; i++) stage.onRecord({ ...record(mini, 900, 0, now - 10), cacheStatus: 'semantic_hit', latencyMs: 2 });
+    expect(stage.latencyOf(mini)?.samples ?? 0).toBe(0);
+    stage.onRecord({ ...record(mini, 900, 0, now - 10), cacheStatus: 'miss', latencyMs: 900 });
+    expect(stage.latencyOf(mini)).toMatchObject({ samples: 1, e2eP95: 900 });
+    const gpt = MODELS['gpt-4o']!;
+    stage.onRecord({ ...record(gpt, 900, 0, now - 10), latencyMs: 900 });
+    expect(stage.latencyOf(gpt)?.samples ?? 0).toBe(0);
   });
 });

@@ -110,6 +110,8 @@ export class RouterStage implements Stage {
   private readonly latency: LatencyTracker;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** provider -> models that some route can send to: the only ones whose latency is worth tracking */
+  private readonly tracked = new Map<string, Set<string>>();
 
   constructor(
     cfg: RoutesConfig,
@@ -120,6 +122,13 @@ export class RouterStage implements Stage {
     // least_latency balancing (no SLO window of its own) looks at the last minute
     this.latency = new LatencyTracker(60_000);
     for (const [name, route] of Object.entries(cfg)) this.routes.set(name, this.compile(name, route));
+    for (const route of this.routes.values()) {
+      for (const c of [...route.tiers.flatMap((t) => t.candidates), ...route.fallbacks]) {
+        let models = this.tracked.get(c.target.provider);
+        if (!models) this.tracked.set(c.target.provider, (models = new Set()));
+        models.add(c.target.model);
+      }
+    }
   }
 
   /** Route names (for the model registry and GET /v1/models). */
@@ -155,6 +164,10 @@ export class RouterStage implements Stage {
 
   onRecord(record: RequestRecord): void {
     if (!record.provider || !record.model) return;
+    if (!this.tracked.get(record.provider)?.has(record.model)) return;
+    // a cache hit's latency says nothing about the upstream model's (it would make a slow model
+    // look fast to the SLO filter and to least-latency balancing)
+    if (record.cacheStatus === 'hit' || record.cacheStatus === 'semantic_hit') return;
     // successful calls and timeouts are latency evidence; other failures say nothing about speed
     if (record.status !== 'ok' && record.errorClass !== 'timeout') return;
     // a non-streaming client gets its first token with the whole answer: its TTFT is the latency, so
