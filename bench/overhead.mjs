@@ -369,12 +369,17 @@ async function main() {
     'cache-hit': gatewaySystem(mock, null, { name: 'cache-hit', extraConfig: ['cache: { eligible: { maxTemperature: null } }'] }),
     routed: gatewaySystem(mock, null, { name: 'routed', ...routedGatewayConfig(root) }),
   };
-  const order = [directSystem(mock), ...SYSTEMS.map((s) => builders[s])];
+  const systemsInOrder = SYSTEMS.map((s) => builders[s]);
 
   const rounds = {}; // name -> [{throughput, latency, stream}]
   const failures = {};
   const ledger = [];
   for (let r = 1; r <= ROUNDS; r++) {
+    // Even rounds run the systems in reverse: on a shared box a system measured late in a run
+    // tends to fare worse than one measured early (seen as a 25% swing between identical gateways),
+    // so with 2+ rounds every system gets an early and a late slot. `direct` (the baseline every
+    // "added" figure subtracts) is measured at the start of every round.
+    const order = [directSystem(mock), ...(r % 2 === 0 ? [...systemsInOrder].reverse() : systemsInOrder)];
     for (const sys of order) {
       try {
         const res = await measureSystem(sys, r);
