@@ -79,6 +79,7 @@ export function fitOnSplit(set: OutcomeSet, split: Split, spec: FeatureSpec, opt
     trainItems: split.train.length,
     validationItems: split.val.length,
     seed: opts.seed,
+    training: `logistic regression, AdaGrad, learning rate ${opts.learningRate}, ${opts.epochs} epochs, L2 ${opts.l2}`,
     label: 'soft: 0.5 + (strong - weak) / (2 * scale)',
     features: `hashed word 1-${spec.wordNgrams}-grams, char ${spec.charNgrams.join('-')}-grams (first ${spec.charMaxChars ?? spec.maxChars} chars), length/structure${spec.useTask ? ', task tag' : ' (prompt text only)'}; hashing v${spec.hashVersion ?? 1}`,
   });

@@ -18,7 +18,11 @@ export interface TrainOptions {
   seed: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { epochs: 6, learningRate: 0.2, l2: 1e-6, seed: 7 };
+// Chosen on the VALIDATION splits of MMLU (4 seeds; the test splits were not looked at): a smaller
+// step for longer regularises the n-gram weights. Validation APGR 0.604 → 0.657 and cost reduction
+// at 95% quality 43.7% → 45.3% against the first setting (lr 0.2, 6 epochs); lr 0.01–0.02 with 6–20
+// epochs were all within 0.01 APGR of each other.
+export const DEFAULT_TRAIN: TrainOptions = { epochs: 20, learningRate: 0.01, l2: 1e-6, seed: 7 };
 
 /** mulberry32: a tiny seeded PRNG so splits and shuffles are reproducible. */
 export function seededRandom(seed: number): () => number {
