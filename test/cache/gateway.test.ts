@@ -281,30 +281,17 @@ describe('semantic cache with an OpenAI-compatible embedder', () => {
   });
 
   it('an embedder that fails makes a miss, never a failed request, and the failed call is in the ledger', async () => {
-    const sim = await startSimulator({ port: 0, latencyScale: 0 });
-    const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-embed-down-'));
-    const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false }) as { providers: unknown[]; models: unknown[] };
-    const config = resolveConfig(
-      {
-        ...base,
-        // nothing listens on port 1: every embedding call fails to connect
-        providers: [...base.providers, { name: 'down', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }],
-        models: [...base.models, { name: 'emb-down', provider: 'down', price: { provider: 'openai', model: 'text-embedding-3-small' } }],
-        cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.95, embedder: { kind: 'openai-compatible', model: 'emb-down' } } },
-      },
-      '(test)',
+    const he = await startHarness(
+      { cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.95, embedder: { kind: 'openai-compatible', model: 'emb-down' } } } },
       {},
-    );
-    const gw = await startGateway({ config, port: 0 });
-    const he = {
-      gw,
-      dataDir,
-      async close() {
-        await gw.close();
-        await sim.close();
-        rmSync(dataDir, { recursive: true, force: true });
+      {
+        // nothing listens on port 1: every embedding call fails to connect
+        extend: (base) => ({
+          providers: [...base.providers, { name: 'down', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }],
+          models: [...base.models, { name: 'emb-down', provider: 'down', price: { provider: 'openai', model: 'text-embedding-3-small' } }],
+        }),
       },
-    };
+    );
     try {
       const client = new OpenAI({ baseURL: `${he.gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
       const r = await client.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content: 'How do I reset my password?' }] }).withResponse();

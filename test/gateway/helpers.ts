@@ -15,12 +15,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(extra: Record<string, unknown> = {}, simOpts: Record<string, unknown> = {}, opts: { levers?: boolean } = {}): Promise<Harness> {
+/**
+ * `extra` replaces top-level config keys of the demo's config; `opts.extend` gets that config and
+ * returns more keys (to add to a list such as providers or models rather than replace it).
+ */
+export async function startHarness(
+  extra: Record<string, unknown> = {},
+  simOpts: Record<string, unknown> = {},
+  opts: { levers?: boolean; extend?: (base: { providers: unknown[]; models: unknown[] }) => Record<string, unknown> } = {},
+): Promise<Harness> {
   const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 7, ...simOpts });
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
   // tests turn levers on explicitly (extra config), unless they ask for the demo's own
-  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: opts.levers ?? false });
-  const config = resolveConfig({ ...base, ...extra }, '(test)', {});
+  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: opts.levers ?? false }) as { providers: unknown[]; models: unknown[] };
+  const config = resolveConfig({ ...base, ...extra, ...(opts.extend?.(base) ?? {}) }, '(test)', {});
   const gw = await startGateway({ config, port: 0 });
   return {
     sim,
