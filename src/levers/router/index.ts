@@ -412,7 +412,7 @@ export class RouterStage implements Stage {
       data.score = round4(reason.score);
       data.threshold = round4(reason.threshold);
       data.basis = reason.basis;
-      why = `classifier score ${round4(reason.score)} ${reason.score >= reason.threshold ? '>=' : '<'} threshold ${round4(reason.threshold)} (${reason.basis})`;
+      why = `classifier score ${round4(reason.score)} ${reason.score >= reason.threshold ? '>=' : '<'} threshold ${round4(reason.threshold)}`; // how the threshold was chosen is in data.basis
     } else why = 'default tier';
     if (pick.slo.state !== 'off') {
       data.slo = pick.slo.state;
