@@ -203,7 +203,10 @@ function fillBaseline(record: RequestRecord, costOf: (t: Target, u: Usage) => nu
   if (resolved && (resolved.target.model !== record.model || resolved.target.provider !== record.provider)) {
     record.baselineCostUsd = costOf(resolved.target, record.usage);
   } else {
-    record.baselineCostUsd = record.costUsd - (record.failedAttemptsCostUsd ?? 0);
+    // the answer alone: failed tries and the gateway's own calls (embeddings, verifiers) are not
+    // what the caller would have paid without it
+    const ownCalls = record.attempts?.reduce((s, a) => s + (a.purpose !== undefined ? a.costUsd : 0), 0) ?? 0;
+    record.baselineCostUsd = record.costUsd - (record.failedAttemptsCostUsd ?? 0) - ownCalls;
   }
   record.baselineModel = baselineModel;
 }

@@ -20,9 +20,17 @@ export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { si
   const upstreamMs = ctx.attempts.reduce((s, a) => s + (Number.isFinite(a.endedAt) ? a.endedAt - a.startedAt : 0), 0);
   // time the executor spent waiting between attempts (backoff) is policy, not gateway overhead
   const waitedMs = ctx.trail.reduce((s, e) => s + (typeof e.data?.waitMs === 'number' ? (e.data.waitMs as number) : 0), 0);
-  const served = ctx.attempts.at(-1);
+  // attempts with a purpose (a cache embedding or verifier, a cascade's verifier) are the gateway's
+  // own calls: paid for (in costUsd), but neither the answer nor a failed try at it
+  let served: GatewayContext['attempts'][number] | undefined;
+  let answersCostUsd = 0;
+  for (const a of ctx.attempts) {
+    if (a.purpose !== undefined) continue;
+    served = a;
+    answersCostUsd += a.costUsd;
+  }
   const servedOk = served !== undefined && served.status !== null && served.status < 400 && !served.errorClass;
-  const failedAttemptsCostUsd = ctx.attempts.reduce((s, a) => s + a.costUsd, 0) - (servedOk ? served.costUsd : 0);
+  const failedAttemptsCostUsd = answersCostUsd - (servedOk ? served!.costUsd : 0);
   const errorInfo = classifyError(outcome, ctx);
   const status: RequestRecord['status'] = outcome.aborted ? 'aborted' : errorInfo ? 'error' : 'ok';
   const req = ctx.request as GatewayContext['request'] | undefined;

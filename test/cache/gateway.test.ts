@@ -204,6 +204,8 @@ describe('semantic cache verifier', () => {
       const miss = recs.find((r) => r.requestId === no.response.headers.get('x-tollgate-request-id'))!;
       expect(miss.attempts?.map((a) => a.purpose ?? 'answer')).toEqual(['cache-verifier', 'answer']);
       expect(miss.trail.some((t) => t.decision === 'verify_rejected')).toBe(true);
+      expect(miss.failedAttemptsCostUsd).toBeUndefined();
+      expect(miss.costUsd).toBeCloseTo(miss.attempts![0]!.costUsd + miss.attempts![1]!.costUsd, 12);
     } finally {
       await gw.close();
       await sim.close();
@@ -275,6 +277,10 @@ describe('semantic cache with an OpenAI-compatible embedder', () => {
       const miss = recs.find((r) => r.requestId === far.response.headers.get('x-tollgate-request-id'))!;
       expect(miss.attempts?.map((x) => x.purpose ?? 'answer')).toEqual(['cache-embedding', 'answer']);
       expect(miss.costUsd).toBeCloseTo(miss.attempts!.reduce((sum, x) => sum + x.costUsd, 0), 12);
+      // the embedding is neither a failed try at the answer nor part of what the caller would have
+      // paid without the gateway
+      expect(miss.failedAttemptsCostUsd).toBeUndefined();
+      expect(miss.baselineCostUsd).toBeCloseTo(miss.attempts![1]!.costUsd, 12);
     } finally {
       await he.close();
     }

@@ -228,6 +228,8 @@ describe('cascade', () => {
     expect(t.calls.map((c) => c.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'claude-sonnet-4']);
     expect(ctx.request).toBe(original);
     expect(ctx.attempts).toHaveLength(3);
+    // the verifier's call is the gateway's own: in the record, neither the answer nor a failed try
+    expect(ctx.attempts.map((a) => a.purpose)).toEqual([undefined, 'cascade-verifier', undefined]);
   });
 
   it('does not cascade streaming requests', async () => {

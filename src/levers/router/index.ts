@@ -484,6 +484,7 @@ export class RouterStage implements Stage {
     ctx.target = { ...v.candidate.target };
     ctx.fallbacks = [];
     ctx.rewritten = true;
+    const firstAttempt = ctx.attempts.length;
     try {
       const out = await next();
       if (out.kind !== 'complete') return undefined;
@@ -495,6 +496,8 @@ export class RouterStage implements Stage {
       ctx.trail.push({ stage: 'router', decision: 'verify_error', reason: (err as Error).message.slice(0, 200) });
       return undefined;
     } finally {
+      // the verifier's calls are the gateway's own, not tries at the answer (see server/record.ts)
+      for (let i = firstAttempt; i < ctx.attempts.length; i++) ctx.attempts[i]!.purpose = 'cascade-verifier';
       ctx.request = saved.request;
       ctx.target = saved.target;
       ctx.fallbacks = saved.fallbacks;
