@@ -462,7 +462,7 @@ async function main() {
 
   const rps = (n) => (systems[n] ? Math.round(systems[n].rps) : null);
   // what the route decided for the bench request (the x-tollgate-route header of the first answer)
-  const routedTiers = rounds.routed?.[0]?.route ?? null;
+  const routedDecision = rounds.routed?.[0]?.route ?? null;
   const ratio = (a, b) => (a != null && b ? Math.round((a / b) * 1000) / 1000 : null);
   const g = systems.gateway;
   const result = {
@@ -484,7 +484,7 @@ async function main() {
     routed_vs_gateway: ratio(systems.routed?.rps, g?.rps),
     routed_added_p50_ms: systems.routed?.added?.p50_ms ?? null,
     routed_added_p99_ms: systems.routed?.added?.p99_ms ?? null,
-    routed_tiers: routedTiers,
+    routed_decision: routedDecision,
     direct_p50_ms: d?.latency.p50_ms ?? null,
     direct_p99_ms: d?.latency.p99_ms ?? null,
     direct_ttft_p50_ms: d?.stream.ttft.p50_ms ?? null,
