@@ -74,6 +74,8 @@ export interface RequestRecord {
   /** the baseline policy's cost: what the user would have paid without Tollgate */
   baselineCostUsd?: number;
   baselineModel?: string;
+  /** part of costUsd is an estimate (an attempt timed out or was cut after the provider took it) */
+  costEstimated?: boolean;
   /** cost of attempts that failed (retries, fallbacks), included in costUsd */
   failedAttemptsCostUsd?: number;
   attempts?: AttemptRecord[];

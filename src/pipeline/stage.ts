@@ -1,7 +1,22 @@
 // A lever is a stage: it sees the canonical request, may answer it (cache hit), change it (router,
 // optimizer) or wrap the call downstream (retries, fallbacks), and says what it did in the trail.
+//
+// The rules of `next()` (every lever's stage runs the shared contract suite in test/contracts/):
+// 1. A stage calls `next()` at most once per attempt it wants downstream, and may call it again
+//    after a failure or a rejected answer (retries, fallbacks, cascade escalation). Each call runs
+//    the rest of the pipeline again from the next stage, with the context as it is then.
+// 2. A stage that answers by itself (a cache hit) returns without calling `next()`.
+// 3. Before calling `next()` a stage may change `request` (then it sets `rewritten`), `target` and
+//    `fallbacks`; it never changes them back behind a later stage's answer.
+// 4. A stage never swaps the request to make a call of its own: the gateway's own calls (a
+//    verifier, a judge) go through `ctx.callModel` (embeddings through `LeverDeps.own`), which
+//    record them as attempts with a purpose.
+// 5. Errors pass through unchanged unless the stage handles them; a stage never swallows an error
+//    without an answer to return.
+// 6. What a stage tells others goes in typed fields below (route, baselineModel, fallbackOn,
+//    cache), never in side channels.
 
-import type { ChatRequest, ChatResponse, WireFormat } from '../core/canonical.js';
+import type { ChatRequest, ChatResponse, Usage, WireFormat } from '../core/canonical.js';
 import type { CallTimings, StreamChunk } from '../providers/contract.js';
 import type { RequestRecord, TrailEntry, AttemptRecord } from '../ledger/record.js';
 import type { AbortLink } from '../providers/shared/abort-link.js';
@@ -35,13 +50,17 @@ export interface GatewayContext {
   rewritten: boolean;
   /** route name when the requested model is a route */
   route?: string;
+  /** the model the counterfactual baseline prices (a route's `baseline`); default: the requested model */
+  baselineModel?: string;
+  /** error classes on which the executor moves to `fallbacks` (a route's own list) */
+  fallbackOn?: ReadonlySet<string>;
+  /** what the cache did, for the record */
+  cache?: CacheOutcome;
   /** where the request will go; the router sets it, the executor reads it */
   target?: Target;
   /** candidates to try after `target` fails (fallbacks), in order */
   fallbacks?: Target[];
   readonly trail: TrailEntry[];
-  /** ledger fields stages fill in (cache status, saved cost, baseline...) */
-  readonly record: Partial<RequestRecord>;
   /** every upstream attempt, successful or not */
   readonly attempts: AttemptRecord[];
   /** extra response headers for the client (x-tollgate-cache, x-tollgate-route...) */
@@ -55,7 +74,27 @@ export interface GatewayContext {
    */
   readonly clientAbort?: AbortLink;
   readonly receivedAt: number;
+  /**
+   * The gateway's own call to a model it serves (a verifier, a judge): one upstream attempt,
+   * recorded in `attempts` with `purpose`, priced, on the request's clock. Throws on failure.
+   */
+  callModel(model: string, request: ChatRequest, opts: OwnCallOptions): Promise<ChatResponse>;
 }
+
+export interface OwnCallOptions {
+  /** why the gateway made the call, e.g. 'cascade-verifier' (it is in the ledger's attempts) */
+  purpose: string;
+  timeoutMs?: number;
+}
+
+export interface CacheOutcome {
+  status: 'hit' | 'miss' | 'bypass' | 'semantic_hit';
+  savedCostUsd?: number;
+  savedMs?: number;
+}
+
+/** what a usage costs on a target (the engine's pricing) */
+export type CostOf = (target: Target, usage: Usage) => number;
 
 export interface CompleteResult {
   kind: 'complete';

@@ -4,25 +4,19 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Usage, WireFormat } from '../core/canonical.js';
+import type { WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
-import { PriceCatalog, type ModelPrice } from '../core/prices/catalog.js';
-import { costOf as priceUsage } from '../core/cost.js';
+import type { PriceCatalog } from '../core/prices/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
-import { createProvider, codecFor } from '../providers/registry.js';
-import '../providers/index.js';
-import type { ProviderAdapter } from '../providers/contract.js';
-import { ModelRegistry } from '../pipeline/model-registry.js';
-import type { AdminRoute, GatewayContext, Stage, Target } from '../pipeline/stage.js';
+import { createEngine, type Engine } from '../engine/index.js';
+import { codecFor } from '../providers/registry.js';
+import type { AdminRoute } from '../pipeline/stage.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
-import type { RequestRecord } from '../ledger/record.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
-import { buildStages } from '../levers/index.js';
 import { createAuthenticator } from './auth.js';
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
 import { sendJson } from './http-util.js';
-import type { RecordSink } from './record.js';
 
 export interface RunningGateway {
   url: string;
@@ -30,6 +24,7 @@ export interface RunningGateway {
   ledger: Ledger;
   metrics: GatewayMetrics;
   prices: PriceCatalog;
+  engine: Engine;
   close(): Promise<void>;
 }
 
@@ -42,60 +37,20 @@ export interface GatewayOptions {
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const config = opts.config;
-  const providers = new Map<string, ProviderAdapter>();
-  for (const p of config.providers) providers.set(p.name, createProvider({ ...p, apiKey: config.providerKeys[p.name] }));
-  const prices = PriceCatalog.load(config.prices);
-  const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
-  // price lookups resolve aliases and effective dates: remember each target's price for a minute
-  const priceMemo = new Map<string, { price: ModelPrice | undefined; until: number }>();
-  const priceOf = (target: Target): ModelPrice | undefined => {
-    const memoKey = `${target.provider}\u0000${target.model}`;
-    const t = Date.now();
-    const hit = priceMemo.get(memoKey);
-    if (hit && hit.until > t) return hit.price;
-    const key = registry.priceKeyOf(target);
-    const price = key.provider ? prices.lookup(key.provider, key.model) : prices.lookupModel(key.model);
-    priceMemo.set(memoKey, { price, until: t + 60_000 });
-    return price;
-  };
-  const costOf = (target: Target, usage: Usage): number => {
-    const price = priceOf(target);
-    return price ? priceUsage(usage, price).totalUsd : 0;
-  };
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics();
-  const stages = await buildStages(config, { dataDir: config.dataDir, costOf, registry, providers, metrics });
-
-  const providerOf = (name: string | undefined) => (name ? providers.get(name)?.otelProviderName : undefined);
-  const sink: RecordSink = {
-    write(record: RequestRecord, ctx: GatewayContext, onDurable?: () => void) {
-      fillBaseline(record, costOf, registry);
-      if (onDurable) ledger.appendThen(record, onDurable);
-      else ledger.append(record);
-      metrics.observe(record, { provider: providerOf(record.provider), operation: record.endpoint === '/v1/embeddings' ? 'embeddings' : 'chat' });
-      for (const s of stages) {
-        try {
-          s.onRecord?.(record, ctx);
-        } catch {
-          // a stage's bookkeeping must never take a request down
-        }
-      }
-    },
-  };
+  const engine: Engine = await createEngine(config, { ledger, metrics });
+  const registry = engine.registry;
   const chatDeps: ChatDeps = {
-    providers,
-    registry,
-    stages,
+    engine,
     authenticate: createAuthenticator(config.auth),
-    costOf,
-    sink,
     bodyLimitBytes: config.server.bodyLimitBytes,
     timeoutMs: config.server.routeTimeouts['/v1/chat/completions'] ?? config.server.requestTimeoutMs,
   };
   const messagesDeps: ChatDeps = { ...chatDeps, timeoutMs: config.server.routeTimeouts['/v1/messages'] ?? config.server.requestTimeoutMs };
   const embeddingsTimeout = config.server.routeTimeouts['/v1/embeddings'] ?? config.server.requestTimeoutMs;
   const adminRoutes = new Map<string, AdminRoute>();
-  for (const s of stages) for (const r of s.adminRoutes ?? []) adminRoutes.set(`${r.method} ${r.path}`, r);
+  for (const r of engine.adminRoutes) adminRoutes.set(`${r.method} ${r.path}`, r);
 
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     route(req, res).catch((err) => {
@@ -174,39 +129,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     port: addr.port,
     ledger,
     metrics,
-    prices,
+    prices: engine.pricing.catalog,
+    engine,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      for (const s of stages) await s.close?.();
-      for (const p of providers.values()) await p.close?.();
+      await engine.close();
       await ledger.close();
     },
   };
-}
-
-/**
- * The counterfactual baseline: what the caller would have paid without Tollgate (the model asked
- * for, no gateway cache). Stages may set it themselves; otherwise it follows from the record.
- */
-function fillBaseline(record: RequestRecord, costOf: (t: Target, u: Usage) => number, registry: ModelRegistry): void {
-  if (record.baselineCostUsd !== undefined) return;
-  if (record.cacheStatus === 'hit' || record.cacheStatus === 'semantic_hit') {
-    record.baselineCostUsd = record.savedCostUsd ?? 0;
-    record.baselineModel ??= record.model;
-    return;
-  }
-  const baselineModel = record.baselineModel ?? record.requestedModel;
-  const resolved = registry.resolve(baselineModel);
-  if (resolved && (resolved.target.model !== record.model || resolved.target.provider !== record.provider)) {
-    record.baselineCostUsd = costOf(resolved.target, record.usage);
-  } else {
-    // the answer alone: failed tries and the gateway's own calls (embeddings, verifiers) are not
-    // what the caller would have paid without it
-    const ownCalls = record.attempts?.reduce((s, a) => s + (a.purpose !== undefined ? a.costUsd : 0), 0) ?? 0;
-    record.baselineCostUsd = record.costUsd - (record.failedAttemptsCostUsd ?? 0) - ownCalls;
-  }
-  record.baselineModel = baselineModel;
 }

@@ -12,16 +12,16 @@ describe('exact cache stage', () => {
     const r1 = await stage.handle(c1, up.complete);
     expect(r1.source).toBe('upstream');
     expect(c1.responseHeaders['x-tollgate-cache']).toBe('miss');
-    expect(c1.record.cacheStatus).toBe('miss');
+    expect(c1.cache?.status).toBe('miss');
     const c2 = context(request('What is a monad?'));
     const r2 = await stage.handle(c2, up.complete);
     expect(up.calls).toBe(1);
     expect(r2.kind === 'complete' && r2.source === 'cache' && r2.raw === undefined).toBe(true);
     expect(r2.kind === 'complete' && r2.response.content).toEqual([{ type: 'text', text: 'the answer #1' }]);
     expect(c2.responseHeaders['x-tollgate-cache']).toBe('hit');
-    expect(c2.record.cacheStatus).toBe('hit');
-    expect(c2.record.savedCostUsd).toBeCloseTo(1 + 1, 6);
-    expect(c2.record.savedMs).toBeGreaterThanOrEqual(0);
+    expect(c2.cache?.status).toBe('hit');
+    expect(c2.cache?.savedCostUsd).toBeCloseTo(1 + 1, 6);
+    expect(c2.cache?.savedMs).toBeGreaterThanOrEqual(0);
     expect(c2.trail.find((t) => t.stage === 'cache')?.decision).toBe('hit');
     expect(stage.stats()['gpt-4o-mini']!.hits).toBe(1);
     await stage.close!();
@@ -34,11 +34,11 @@ describe('exact cache stage', () => {
     for (const over of [{ maxTokens: 5 }, { seed: 3 }, { stop: ['x'] }, { topP: 0.5 }, { responseFormat: { type: 'json_object' as const } }, { extra: { logit_bias: { 1: 2 } } }, { model: 'gpt-4o' }, { system: [{ type: 'text' as const, text: 'be brief' }] }]) {
       const c = context(request('q', over));
       await stage.handle(c, up.complete);
-      expect(c.record.cacheStatus, JSON.stringify(over)).toBe('miss');
+      expect(c.cache?.status, JSON.stringify(over)).toBe('miss');
     }
     const s = context(request('q', { stream: true }));
     const r = await stage.handle(s, up.stream());
-    expect(s.record.cacheStatus).toBe('hit');
+    expect(s.cache?.status).toBe('hit');
     expect(r.kind).toBe('stream');
     await stage.close!();
   });
@@ -82,7 +82,7 @@ describe('exact cache stage', () => {
     for (const q of ['cut', 'err', 'nofinish']) {
       const c = context(request(q, { stream: true }));
       await drain(await stage.handle(c, up.stream()));
-      expect(c.record.cacheStatus).toBe('miss');
+      expect(c.cache?.status).toBe('miss');
     }
     await stage.close!();
   });
@@ -93,13 +93,13 @@ describe('exact cache stage', () => {
     await stage.handle(context(request('secret plan'), { team: 'red' }), up.complete);
     const other = context(request('secret plan'), { team: 'blue' });
     await stage.handle(other, up.complete);
-    expect(other.record.cacheStatus).toBe('miss');
+    expect(other.cache?.status).toBe('miss');
     const noTeamOtherKey = context(request('secret plan'), { keyId: 'key2' });
     await stage.handle(noTeamOtherKey, up.complete);
-    expect(noTeamOtherKey.record.cacheStatus).toBe('miss');
+    expect(noTeamOtherKey.cache?.status).toBe('miss');
     const same = context(request('secret plan'), { team: 'red', keyId: 'key9' });
     await stage.handle(same, up.complete);
-    expect(same.record.cacheStatus).toBe('hit');
+    expect(same.cache?.status).toBe('hit');
     await stage.close!();
   });
 
@@ -108,18 +108,18 @@ describe('exact cache stage', () => {
     const up = upstream();
     const warm = context(request('poem', { temperature: 0.8 }));
     await stage.handle(warm, up.complete);
-    expect(warm.record.cacheStatus).toBe('bypass');
+    expect(warm.cache?.status).toBe('bypass');
     expect(warm.responseHeaders['x-tollgate-cache']).toBe('bypass');
     const dflt = context(request('poem', { temperature: undefined }));
     await stage.handle(dflt, up.complete);
-    expect(dflt.record.cacheStatus).toBe('bypass');
+    expect(dflt.cache?.status).toBe('bypass');
     const n2 = context(request('poem', { n: 2 }));
     await stage.handle(n2, up.complete);
-    expect(n2.record.cacheStatus).toBe('bypass');
+    expect(n2.cache?.status).toBe('bypass');
     await stage.handle(context(request('poem', { temperature: 0.8 }), { route: 'creative' }), up.complete);
     const again = context(request('poem', { temperature: 0.8 }), { route: 'creative' });
     await stage.handle(again, up.complete);
-    expect(again.record.cacheStatus).toBe('hit');
+    expect(again.cache?.status).toBe('hit');
     await stage.close!();
   });
 
@@ -129,11 +129,11 @@ describe('exact cache stage', () => {
     const h = (headers: Record<string, string>, q = 'h') => context(request(q), { headers });
     const ns = h({ 'cache-control': 'no-store' });
     await stage.handle(ns, up.complete);
-    expect(ns.record.cacheStatus).toBe('bypass');
+    expect(ns.cache?.status).toBe('bypass');
     expect(stage.store.size).toBe(0);
     const ro = h({ 'x-tollgate-cache': 'read-only' });
     await stage.handle(ro, up.complete);
-    expect(ro.record.cacheStatus).toBe('miss');
+    expect(ro.cache?.status).toBe('miss');
     expect(stage.store.size).toBe(0);
     await expect(stage.handle(h({ 'x-tollgate-cache': 'only-if-cached' }), up.complete)).rejects.toSatisfy((e: unknown) => e instanceof GatewayError && e.code === 'only_if_cached_miss');
     const callsBefore = up.calls;
@@ -142,13 +142,13 @@ describe('exact cache stage', () => {
     expect(up.calls).toBe(callsBefore + 1);
     const nc = h({ 'cache-control': 'no-cache' });
     await stage.handle(nc, up.complete);
-    expect(nc.record.cacheStatus).toBe('miss');
+    expect(nc.cache?.status).toBe('miss');
     const oic = h({ 'x-tollgate-cache': 'only-if-cached' });
     const r = await stage.handle(oic, up.complete);
     expect(r.kind === 'complete' && r.response.content).toEqual([{ type: 'text', text: 'the answer #4' }]); // no-cache refreshed the entry
     const off = h({ 'x-tollgate-cache': 'off' });
     await stage.handle(off, up.complete);
-    expect(off.record.cacheStatus).toBe('bypass');
+    expect(off.cache?.status).toBe('bypass');
     await stage.close!();
   });
 
@@ -162,20 +162,20 @@ describe('exact cache stage', () => {
     t += 20_000;
     const stale = context(request('ttl'), { route: 'faq' });
     await stage.handle(stale, up.complete);
-    expect(stale.record.cacheStatus).toBe('hit');
+    expect(stale.cache?.status).toBe('hit');
     expect(stage.stats().faq!.staleRatio).toBe(1);
     const tooOld = context(request('ttl'), { route: 'faq', headers: { 'cache-control': 'max-age=5' } });
     await stage.handle(tooOld, up.complete);
-    expect(tooOld.record.cacheStatus).toBe('miss');
+    expect(tooOld.cache?.status).toBe('miss');
     t += 200_000;
     const expired = context(request('ttl'), { route: 'faq' });
     await stage.handle(expired, up.complete);
-    expect(expired.record.cacheStatus).toBe('miss');
+    expect(expired.cache?.status).toBe('miss');
     await stage.close!();
     const v2 = await createCacheStage({ ...cfg, routes: { faq: { policyVersion: 'v2' } } }, { dataDir: dir, costOf, now: () => t });
     const c = context(request('ttl'), { route: 'faq' });
     await v2.handle(c, up.complete);
-    expect(c.record.cacheStatus).toBe('miss');
+    expect(c.cache?.status).toBe('miss');
     expect(v2.stats().faq!.superseded).toBe(1);
     await v2.close!();
   });
@@ -196,7 +196,7 @@ describe('exact cache stage', () => {
     expect((await purge.handler({ route: 'support' }, new URLSearchParams())).body).toEqual({ purged: 1 });
     const hit = context(request('c'));
     await s2.handle(hit, up.complete);
-    expect(hit.record.cacheStatus).toBe('hit');
+    expect(hit.cache?.status).toBe('hit');
     expect((await purge.handler({ all: true }, new URLSearchParams())).body).toEqual({ purged: 1 });
     await s2.close!();
   });

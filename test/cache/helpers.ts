@@ -26,12 +26,14 @@ export function context(req: ChatRequest, opts: { headers?: Record<string, strin
     route: opts.route,
     target: { provider: 'openai', model: req.model },
     trail: [],
-    record: {},
     attempts: [],
     responseHeaders: {},
     timings: {},
     signal: new AbortController().signal,
     receivedAt: Date.now(),
+    callModel: async () => {
+      throw new Error('no own calls in this test');
+    },
   };
 }
 

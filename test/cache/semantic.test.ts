@@ -17,7 +17,7 @@ describe('semantic cache', () => {
     const r = await stage.handle(c, up.complete);
     expect(up.calls).toBe(1);
     expect(r.source).toBe('cache');
-    expect(c.record.cacheStatus).toBe('semantic_hit');
+    expect(c.cache?.status).toBe('semantic_hit');
     expect(c.responseHeaders['x-tollgate-cache']).toBe('hit');
     expect(Number(c.responseHeaders['x-tollgate-cache-similarity'])).toBeGreaterThanOrEqual(0.8);
     const t = c.trail.find((x) => x.decision === 'semantic_hit')!;
@@ -37,14 +37,14 @@ describe('semantic cache', () => {
     await stage.handle(context(request('', { messages: turn('Tell me about Rust', 'How do I install it?') })), up.complete);
     const other = context(request('', { messages: turn('Tell me about Go', 'How do I install it?') }));
     await stage.handle(other, up.complete);
-    expect(other.record.cacheStatus).toBe('miss');
+    expect(other.cache?.status).toBe('miss');
     await stage.handle(context(request('How do I reset my password?')), up.complete);
     const sys = context(request('How can I reset my password?', { system: [{ type: 'text', text: 'You are a pirate.' }] }));
     await stage.handle(sys, up.complete);
-    expect(sys.record.cacheStatus).toBe('miss');
+    expect(sys.cache?.status).toBe('miss');
     const tenant = context(request('How can I reset my password?'), { team: 'other' });
     await stage.handle(tenant, up.complete);
-    expect(tenant.record.cacheStatus).toBe('miss');
+    expect(tenant.cache?.status).toBe('miss');
     await stage.close!();
   });
 
@@ -55,7 +55,7 @@ describe('semantic cache', () => {
       await stage.handle(context(request(a), { team: `t${i}` }), up.complete);
       const c = context(request(b), { team: `t${i}` });
       await stage.handle(c, up.complete);
-      expect(c.record.cacheStatus, `${a} <-> ${b}`).toBe('miss');
+      expect(c.cache?.status, `${a} <-> ${b}`).toBe('miss');
       expect(veto(signature(a), signature(b), ALL_GUARDS), `${a} <-> ${b}`).toBeDefined();
     }
     await stage.close!();
@@ -79,7 +79,7 @@ describe('semantic cache', () => {
     const c = context(request('How can I reset my password?'));
     await stage.handle(c, up.complete);
     expect(asked).toEqual([['How can I reset my password?', 'How do I reset my password?']]);
-    expect(c.record.cacheStatus).toBe('semantic_hit');
+    expect(c.cache?.status).toBe('semantic_hit');
     expect(c.trail.find((t) => t.decision === 'verified')?.data).toMatchObject({ verifierCostUsd: 0.0001 });
     await stage.close!();
   });
@@ -92,7 +92,7 @@ describe('semantic cache', () => {
     const s2 = await createCacheStage({ semantic: { enabled: true, threshold: 0.8 } }, { dataDir: dir, costOf });
     const c = context(request('How can I reset my password?'));
     await s2.handle(c, upstream().complete);
-    expect(c.record.cacheStatus).toBe('semantic_hit');
+    expect(c.cache?.status).toBe('semantic_hit');
     await s2.close!();
   });
 });

@@ -129,7 +129,7 @@ describe('circuit breaker', () => {
     let healthy = false;
     const run = async () => {
       const ctx = ctxFor(A, [B]);
-      const t = scriptedTerminal(ctx, (target) => (target.model === A.model && !healthy ? upstreamError(A, 'server', 500) : response('ok')));
+      const t = scriptedTerminal(ctx, (target) => (target.model === A.model && !healthy ? upstreamError(A, 'overloaded', 503) : response('ok')));
       await s.handle(ctx, t.next);
       return { ctx, calls: t.calls };
     };
@@ -151,6 +151,76 @@ describe('circuit breaker', () => {
     expect(s.stats()['openai/gpt-4o-mini']!.breaker).toBe('half_open');
     expect((await run()).calls).toEqual([A]);
     expect(s.stats()['openai/gpt-4o-mini']!.breaker).toBe('closed');
+  });
+});
+
+describe('breaker scope', () => {
+  const breaker = { min_requests: 4, error_rate: 0.5, window_s: 10, open_ms: 5000, close_after: 1 };
+  const callerCtx = (team: string) => {
+    const ctx = ctxFor(A, [B]);
+    (ctx as { caller: { keyId: string; team?: string } }).caller = { keyId: `key-${team}`, team };
+    return ctx;
+  };
+
+  it("one caller's upstream 500s open only its own breaker; the same failures from two callers open it for everyone", async () => {
+    const { s } = executor({ max_retries: 0, breaker });
+    const send = async (team: string, fail: boolean) => {
+      const ctx = callerCtx(team);
+      const t = scriptedTerminal(ctx, (target) => (target.model === A.model && fail ? upstreamError(A, 'server', 500) : response('ok')));
+      await s.handle(ctx, t.next);
+      return t.calls.map((c) => c.model);
+    };
+    // team b's bodies make the upstream answer 500: its own breaker opens...
+    for (let i = 0; i < 6; i++) await send('b', true);
+    expect(await send('b', true)).toEqual([B.model]);
+    // ...and team a still reaches the upstream
+    expect(s.stats()['openai/gpt-4o-mini']).toMatchObject({ breaker: 'closed', callersOpen: 1 });
+    expect(await send('a', false)).toEqual([A.model]);
+    // a second caller failing the same way: that is the upstream, and it opens for everyone
+    for (let i = 0; i < 4; i++) await send('c', true);
+    expect(s.stats()['openai/gpt-4o-mini']!.breaker).toBe('open');
+    expect(await send('a', false)).toEqual([B.model]);
+  });
+
+  it('a stream the upstream cuts counts against the upstream; one the client leaves does not', async () => {
+    const { s } = executor({ max_retries: 0, breaker });
+    const stream = async (cut: boolean, clientLeaves = false) => {
+      const ctx = callerCtx('a');
+      const client = new AbortController();
+      Object.defineProperty(ctx, 'signal', { value: client.signal });
+      const next = async (): Promise<ChatResult> => ({
+        kind: 'stream',
+        source: 'upstream',
+        chunks: (async function* () {
+          yield { raw: Buffer.from('x'), events: [{ type: 'text_delta' as const, index: 0, text: 'hi' }] };
+          if (clientLeaves) client.abort();
+          if (!cut) yield { raw: Buffer.from('y'), events: [{ type: 'finish' as const, finishReason: 'stop' as const }] };
+        })(),
+      });
+      const out = await s.handle(ctx, next);
+      if (out.kind === 'stream') for await (const _ of out.chunks) void _;
+    };
+    for (let i = 0; i < 4; i++) await stream(false);
+    for (let i = 0; i < 4; i++) await stream(true, true);
+    // the client left: nothing to say about the upstream
+    expect(s.stats()['openai/gpt-4o-mini']).toMatchObject({ breaker: 'closed', errorRate: 0 });
+    for (let i = 0; i < 4; i++) await stream(true);
+    // cut by the upstream (stream_cut is an upstream-health class): 4 of 8 failed, the breaker opens
+    expect(s.stats()['openai/gpt-4o-mini']).toMatchObject({ breaker: 'open', errorRate: 0.5 });
+  });
+
+  it('counts only the retries that were sent', async () => {
+    const ctx = ctxFor(A);
+    const gone = new AbortController();
+    Object.defineProperty(ctx, 'signal', { value: gone.signal });
+    const t = scriptedTerminal(ctx, () => {
+      gone.abort(); // the client leaves while the executor backs off
+      return upstreamError(A, 'server', 503);
+    });
+    const stage = createExecuteStage(retryConfigSchema.parse({ max_retries: 1, base_delay_ms: 10, breaker: { enabled: false } }));
+    await expect(stage.handle(ctx, t.next)).rejects.toBeInstanceOf(AllAttemptsFailedError);
+    expect(t.calls).toHaveLength(1);
+    expect(stage.stats()['openai/gpt-4o-mini']).toMatchObject({ requests: 1, retries: 0 });
   });
 });
 

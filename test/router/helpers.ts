@@ -47,12 +47,14 @@ export function makeCtx(req: ChatRequest, headers: Record<string, string> = {}, 
     rawBody: Buffer.from(JSON.stringify(rawBody ?? { model: req.model, messages: [] })),
     rewritten: false,
     trail: [],
-    record: {},
     attempts: [],
     responseHeaders: {},
     timings: {} as GatewayContext['timings'],
     signal: new AbortController().signal,
     receivedAt: Date.now(),
+    callModel: async () => {
+      throw new Error('no own calls in this test (scriptedTerminal installs them)');
+    },
   };
 }
 
@@ -77,20 +79,22 @@ export function upstreamError(target: Target, errorClass: ErrorClass, status: nu
  * A terminal next() like the gateway's: answers per target from a script, pushes an AttemptRecord
  * (with cost) for every call, success or failure.
  */
-export function scriptedTerminal(ctx: GatewayContext, script: (target: Target, call: number) => ChatResponse | UpstreamError) {
+export function scriptedTerminal(ctx: GatewayContext, script: (target: Target, call: number, req: ChatRequest) => ChatResponse | UpstreamError) {
   const calls: Target[] = [];
-  const next = async (): Promise<ChatResult> => {
-    const target = { ...ctx.target! };
+  const call = (target: Target, req: ChatRequest, purpose?: string): ChatResponse => {
     calls.push(target);
-    const out = script(target, calls.length);
+    const out = script(target, calls.length, req);
     const t = Date.now();
     if (out instanceof UpstreamError) {
-      ctx.attempts.push({ provider: target.provider, model: target.model, status: out.status, errorClass: out.errorClass, startedAt: t, endedAt: t, costUsd: 0 });
+      ctx.attempts.push({ purpose, provider: target.provider, model: target.model, status: out.status, errorClass: out.errorClass, startedAt: t, endedAt: t, costUsd: 0 });
       throw out;
     }
-    ctx.attempts.push({ provider: target.provider, model: target.model, status: 200, startedAt: t, endedAt: t, usage: out.usage, costUsd: out.usage.input * 1e-6 + out.usage.output * 2e-6 });
-    return { kind: 'complete', response: out, source: 'upstream' };
+    ctx.attempts.push({ purpose, provider: target.provider, model: target.model, status: 200, startedAt: t, endedAt: t, usage: out.usage, costUsd: out.usage.input * 1e-6 + out.usage.output * 2e-6 });
+    return out;
   };
+  const next = async (): Promise<ChatResult> => ({ kind: 'complete', response: call({ ...ctx.target! }, ctx.request), source: 'upstream' });
+  // the gateway's own calls (a cascade verifier) go through the same script, tagged with their purpose
+  ctx.callModel = async (model, req, opts) => call({ ...MODELS[model]! }, req, opts.purpose);
   return { next, calls };
 }
 

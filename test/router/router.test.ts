@@ -44,8 +44,8 @@ describe('rules', () => {
     const { ctx, calls } = await routeOf(s, makeCtx(request('hi there')));
     expect(calls).toEqual([MODELS['gpt-4o-mini']]);
     expect(ctx.route).toBe('support-chat');
-    expect(ctx.record.route).toBe('support-chat');
-    expect(ctx.record.baselineModel).toBe('claude-sonnet-4');
+    expect(ctx.route).toBe('support-chat');
+    expect(ctx.baselineModel).toBe('claude-sonnet-4');
     expect(ctx.rewritten).toBe(true);
     expect(ctx.responseHeaders['x-tollgate-route']).toBe('route=support-chat;tier=cheap;model=gpt-4o-mini;by=default');
     expect(ctx.fallbacks).toEqual([MODELS['claude-3-5-haiku'], MODELS['claude-sonnet-4'], MODELS['gpt-4o']]);
@@ -90,7 +90,7 @@ describe('rules', () => {
     );
     const a = await routeOf(r, makeCtx(request('hi', { model: 'gpt-4o' })));
     expect(a.calls[0]).toEqual(MODELS['gpt-4o-mini']);
-    expect(a.ctx.record.baselineModel).toBe('gpt-4o');
+    expect(a.ctx.baselineModel).toBe('gpt-4o');
     expect(a.ctx.rewritten).toBe(true);
     const b = await routeOf(r, makeCtx(request('hi', { model: 'gpt-4o', tools: [{ name: 'f', parameters: {} }] })));
     expect(b.calls[0]).toEqual(MODELS['gpt-4o']);
@@ -216,9 +216,9 @@ describe('cascade', () => {
     const s = stage({ cascade: { checks: ['verifier'], verifier: { model: 'gpt-4o-mini' } } });
     const ctx = makeCtx(request('what is 2+2?'));
     const original = ctx.request;
-    const t = scriptedTerminal(ctx, (target, call) => {
+    const t = scriptedTerminal(ctx, (target, call, req) => {
       if (call === 2) {
-        expect(ctx.request.messages[0]!.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('Answer:\n5') });
+        expect(req.messages[0]!.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('Answer:\n5') });
         return response('NO');
       }
       return target.model === 'gpt-4o-mini' ? response('5') : response('4');

@@ -170,9 +170,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     const target = e.target ?? ctx.target ?? { provider: '', model: e.response.model };
     const saved = savedCostOf(e, target, t);
     s.savedCostUsd += saved;
-    ctx.record.cacheStatus = semantic ? 'semantic_hit' : 'hit';
-    ctx.record.savedCostUsd = saved;
-    ctx.record.savedMs = Math.max(0, e.latencyMs - (t - ctx.receivedAt));
+    ctx.cache = { status: semantic ? 'semantic_hit' : 'hit', savedCostUsd: saved, savedMs: Math.max(0, e.latencyMs - (t - ctx.receivedAt)) };
     ctx.responseHeaders['x-tollgate-cache'] = 'hit';
     if (semantic) ctx.responseHeaders['x-tollgate-cache-similarity'] = semantic.similarity.toFixed(4);
     ctx.trail.push({
@@ -322,7 +320,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     if (why) {
       if (c.onlyIfCached) throw new GatewayError('only_if_cached_miss', `only-if-cached: this request cannot be served from the cache (${why})`);
       s.bypasses++;
-      ctx.record.cacheStatus = 'bypass';
+      ctx.cache = { status: 'bypass' };
       ctx.responseHeaders['x-tollgate-cache'] = 'bypass';
       ctx.trail.push({ stage: 'cache', decision: 'bypass', reason: why });
       return next();
@@ -356,7 +354,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       s.misses++;
       ctx.trail.push({ stage: 'cache', decision: 'miss', reason: c.reason ?? 'read disabled', data: { key: key.slice(0, 12), write: c.write } });
     }
-    ctx.record.cacheStatus = 'miss';
+    ctx.cache = { status: 'miss' };
     ctx.responseHeaders['x-tollgate-cache'] = 'miss';
     const startedAt = ctx.receivedAt;
     const result = await next();

@@ -10,8 +10,8 @@ import { Gauge } from 'prom-client';
 import { AllAttemptsFailedError, UpstreamError } from '../../core/errors.js';
 import type { ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import type { RetryConfig } from '../router/config.js';
-import { CircuitBreaker, RetryBudget, type BreakerState } from './budget.js';
-import { fallbackPolicyOf } from './hints.js';
+import { RetryBudget, ScopedBreaker, type BreakerState } from './budget.js';
+import type { StreamChunk } from '../../providers/contract.js';
 
 export interface ExecuteDeps {
   /** injectable clock, sleep and randomness (tests); defaults: Date.now, setTimeout, Math.random */
@@ -33,12 +33,14 @@ export interface UpstreamStats {
   budgetRemaining: number;
   breaker: BreakerState;
   breakerOpens: number;
+  /** callers whose own breaker for this upstream is open (their failures open only theirs) */
+  callersOpen: number;
   errorRate: number;
 }
 
 interface Upstream {
   budget: RetryBudget;
-  breaker: CircuitBreaker;
+  breaker: ScopedBreaker;
   shortCircuited: number;
 }
 
@@ -67,6 +69,7 @@ export class ExecuteStage implements Stage {
   private readonly random: () => number;
   private readonly neverRetry: ReadonlySet<string>;
   private readonly breakerFailures: ReadonlySet<string>;
+  private readonly callerScoped: ReadonlySet<string>;
   private readonly defaultFallbackOn: ReadonlySet<string>;
 
   constructor(
@@ -78,6 +81,7 @@ export class ExecuteStage implements Stage {
     this.random = deps.random ?? Math.random;
     this.neverRetry = new Set(cfg.never_retry);
     this.breakerFailures = new Set(cfg.breaker.failure_classes);
+    this.callerScoped = new Set(cfg.breaker.caller_scoped_classes ?? ['server', 'stream_error']);
     this.defaultFallbackOn = new Set(cfg.fallback_on);
     if (deps.metricsRegistry) this.registerMetrics(deps.metricsRegistry);
   }
@@ -88,8 +92,10 @@ export class ExecuteStage implements Stage {
     const targets: Target[] = [first];
     const seen = new Set([keyOf(first)]);
     for (const f of ctx.fallbacks ?? []) if (!seen.has(keyOf(f))) (seen.add(keyOf(f)), targets.push(f));
-    const fallbackOn = fallbackPolicyOf(ctx) ?? this.defaultFallbackOn;
+    const fallbackOn = ctx.fallbackOn ?? this.defaultFallbackOn;
     const errors: UpstreamError[] = [];
+    // breakers are scoped by caller: one tenant's failures cannot open them for the others
+    const caller = ctx.caller.team ?? ctx.caller.keyId;
 
     for (let ti = 0; ti < targets.length; ti++) {
       const target = targets[ti]!;
@@ -104,27 +110,29 @@ export class ExecuteStage implements Stage {
         if (keyOf(target) !== keyOf(first)) ctx.rewritten = true;
       }
       for (let attempt = 0; ; attempt++) {
-        const gate = up.breaker.tryPass(this.now());
+        const gate = up.breaker.tryPass(this.now(), caller);
         // only requests that reach the upstream earn retry budget: counting the ones an open breaker
         // turned away would let retries exceed their share of real traffic once it closes
         if (gate.ok && attempt === 0) up.budget.recordRequest(this.now());
         if (!gate.ok) {
           if (attempt === 0) up.shortCircuited++;
+          else up.budget.refund(this.now()); // the reserved retry never went out
           const err = new UpstreamError({ provider: target.provider, model: target.model, status: null, message: `circuit open for ${keyOf(target)}`, errorClass: 'circuit_open', retryable: true });
           errors.push(err);
           ctx.trail.push({ stage: 'execute', decision: 'circuit_open', reason: `skipped ${keyOf(target)}: circuit breaker open`, data: { upstream: keyOf(target) } });
           break;
         }
+        if (attempt > 0) up.budget.sent();
         ctx.target = target;
         let result: ChatResult;
         try {
           result = await next();
         } catch (err) {
           if (!(err instanceof UpstreamError)) {
-            up.breaker.release(gate.probe);
+            up.breaker.release(caller, gate);
             throw err;
           }
-          up.breaker.onFailure(this.now(), gate.probe, this.breakerFailures.has(err.errorClass));
+          up.breaker.onFailure(this.now(), caller, gate, this.breakerFailures.has(err.errorClass), this.mayBeCallersOwn(err));
           errors.push(err);
           const delay = this.retryDelay(err, attempt);
           if (delay.retry === false) {
@@ -139,12 +147,14 @@ export class ExecuteStage implements Stage {
           try {
             await this.sleep(delay.ms, ctx.signal);
           } catch {
-            throw new AllAttemptsFailedError(errors); // the client went away while we waited
+            up.budget.refund(this.now()); // the client went away while we waited: no retry was sent
+            throw new AllAttemptsFailedError(errors);
           }
           continue;
         }
-        up.breaker.onSuccess(this.now(), gate.probe);
         if (ti > 0) ctx.trail.push({ stage: 'execute', decision: 'fallback_ok', reason: `answered by fallback ${keyOf(target)}`, data: { upstream: keyOf(target) } });
+        if (result.kind === 'stream') return this.judgedAtEnd(result, up, caller, gate, ctx);
+        up.breaker.onSuccess(this.now(), caller, gate);
         return result;
       }
       const last = errors.at(-1)!;
@@ -154,6 +164,48 @@ export class ExecuteStage implements Stage {
     // one attempt, no retry, no fallback: keep the provider's own error as it was
     if (errors.length === 1 && errors[0]!.errorClass !== 'circuit_open') throw errors[0]!;
     throw new AllAttemptsFailedError(errors);
+  }
+
+  /**
+   * A stream's verdict comes at its end, after next() returned: a stream the upstream cut or broke
+   * counts as a failure of that upstream, one the client left says nothing about it.
+   */
+  private judgedAtEnd(result: ChatResult & { kind: 'stream' }, up: Upstream, caller: string, gate: { probe: boolean; callerProbe: boolean }, ctx: GatewayContext): ChatResult {
+    const stage = this;
+    const source = result.chunks;
+    async function* judged(): AsyncGenerator<StreamChunk> {
+      let finished = false;
+      let failed = false;
+      try {
+        for await (const chunk of source) {
+          for (const ev of chunk.events) {
+            if (ev.type === 'finish') finished = true;
+            else if (ev.type === 'error') failed = true;
+          }
+          yield chunk;
+        }
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        const t = stage.now();
+        if (finished && !failed) up.breaker.onSuccess(t, caller, gate);
+        else if (failed) up.breaker.onFailure(t, caller, gate, stage.breakerFailures.has('stream_error'), stage.callerScoped.has('stream_error'));
+        else if (!(ctx.clientAbort ?? ctx.signal).aborted) up.breaker.onFailure(t, caller, gate, stage.breakerFailures.has('stream_cut'), stage.callerScoped.has('stream_cut'));
+        else up.breaker.release(caller, gate);
+      }
+    }
+    return { ...result, chunks: judged() };
+  }
+
+  /**
+   * A failure the caller's own request may have provoked (an upstream 500 on a body it chokes on):
+   * it opens the breaker for others only when several callers see it. A 502/503/504 speaks of the
+   * upstream's health, whoever sent the request.
+   */
+  private mayBeCallersOwn(err: UpstreamError): boolean {
+    if (!this.callerScoped.has(err.errorClass)) return false;
+    return err.status !== 502 && err.status !== 503 && err.status !== 504;
   }
 
   /** Whether and when to retry the same upstream. */
@@ -173,7 +225,7 @@ export class ExecuteStage implements Stage {
   private upstream(t: Target): Upstream {
     const k = keyOf(t);
     let u = this.upstreams.get(k);
-    if (!u) this.upstreams.set(k, (u = { budget: new RetryBudget(this.cfg.budget), breaker: new CircuitBreaker(this.cfg.breaker), shortCircuited: 0 }));
+    if (!u) this.upstreams.set(k, (u = { budget: new RetryBudget(this.cfg.budget), breaker: new ScopedBreaker(this.cfg.breaker), shortCircuited: 0 }));
     return u;
   }
 
@@ -189,8 +241,9 @@ export class ExecuteStage implements Stage {
         retriesDenied: u.budget.deniedTotal,
         budgetRemaining: u.budget.remaining(now),
         breaker: u.breaker.stateAt(now),
-        breakerOpens: u.breaker.opensTotal,
-        errorRate: u.breaker.errorRate(now),
+        breakerOpens: u.breaker.shared.opensTotal,
+        callersOpen: u.breaker.openCallers(now),
+        errorRate: u.breaker.shared.errorRate(now),
       };
     }
     return out;

@@ -295,6 +295,13 @@ export const retryConfigSchema = z
         half_open_probes: z.number().int().positive().default(1),
         /** consecutive probe successes that close it */
         close_after: z.number().int().positive().default(2),
+        /** distinct callers (team, else key) whose failures it takes to open it for everyone; one
+         *  caller's failures open only that caller's own breaker */
+        min_failing_callers: z.number().int().positive().default(2),
+        /** failure classes a caller's own request can provoke (an upstream 500 on a bad body; a
+         *  502/503/504 always counts for everyone): these open the shared breaker only from
+         *  min_failing_callers distinct callers */
+        caller_scoped_classes: z.array(errorClassSchema).default(['server', 'stream_error']),
         /** error classes that count as upstream failures (client errors do not) */
         failure_classes: z
           .array(errorClassSchema)
@@ -309,6 +316,8 @@ export const retryConfigSchema = z
         open_ms: 30_000,
         half_open_probes: 1,
         close_after: 2,
+        min_failing_callers: 2,
+        caller_scoped_classes: ['server', 'stream_error'],
         failure_classes: ['rate_limit', 'overloaded', 'server', 'timeout', 'connection', 'stream_cut', 'stream_error'],
       }),
     /** error classes that move to ctx.fallbacks when no route set its own list */
@@ -332,6 +341,8 @@ export const retryConfigSchema = z
       open_ms: 30_000,
       half_open_probes: 1,
       close_after: 2,
+      min_failing_callers: 2,
+      caller_scoped_classes: ['server', 'stream_error'],
       failure_classes: ['rate_limit', 'overloaded', 'server', 'timeout', 'connection', 'stream_cut', 'stream_error'],
     },
     fallback_on: ['rate_limit', 'quota', 'overloaded', 'server', 'timeout', 'connection', 'circuit_open'],

@@ -10,7 +10,6 @@ import type { ChatRequest, Usage } from '../../core/canonical.js';
 import { UpstreamError, AllAttemptsFailedError } from '../../core/errors.js';
 import type { RequestRecord } from '../../ledger/record.js';
 import type { ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
-import { setFallbackPolicy } from '../execute/hints.js';
 import { answerText, runCheck, type CheckName } from './cascade.js';
 import { RouterClassifier } from './classifier/model.js';
 import { compileCondition, compileRegex, lastUserTextOf, makeFacts, type Predicate, type RuleFacts } from './conditions.js';
@@ -145,9 +144,8 @@ export class RouterStage implements Stage {
     const asked = this.deps.resolveModel(ctx.request.model);
 
     ctx.route = route.name;
-    ctx.record.route = route.name;
-    ctx.record.baselineModel = route.baseline;
-    setFallbackPolicy(ctx, route.fallbackOn);
+    ctx.baselineModel = route.baseline;
+    ctx.fallbackOn = route.fallbackOn;
 
     const estInput = route.slo || route.cascade ? facts.inputTokens() : 0;
     const estUsage: Usage = { input: estInput, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: ctx.request.maxTokens ?? 256, reasoning: 0 };
@@ -423,7 +421,6 @@ export class RouterStage implements Stage {
     data.fallbacks = pick.fallbacks.map((c) => c.name);
     ctx.trail.push({ stage: 'router', decision: 'route', reason: why, data });
     ctx.responseHeaders['x-tollgate-route'] = routeHeader(route.name, tier, pick.chosen.name, reason, pick.slo, mode);
-    ctx.record.route = route.name;
   }
 
   private async runCascade(
@@ -459,7 +456,7 @@ export class RouterStage implements Stage {
           if (failure) break;
         }
         if (!failure && cascade.verifier) {
-          failure = await this.verify(ctx, next, cascade.verifier, result.response);
+          failure = await this.verify(ctx, cascade.verifier, result.response);
           failedCheck = 'verifier';
         }
       }
@@ -477,30 +474,19 @@ export class RouterStage implements Stage {
   }
 
   /** Asks the verifier model whether the answer stands; returns a failure reason or undefined. */
-  private async verify(ctx: GatewayContext, next: Next, v: CompiledVerifier, res: { content: unknown[] } & Parameters<typeof answerText>[0]): Promise<string | undefined> {
-    const saved = { request: ctx.request, target: ctx.target, fallbacks: ctx.fallbacks };
+  private async verify(ctx: GatewayContext, v: CompiledVerifier, res: { content: unknown[] } & Parameters<typeof answerText>[0]): Promise<string | undefined> {
     const prompt = v.prompt.replace('{question}', lastUserTextOf(ctx.request)).replace('{answer}', answerText(res));
-    ctx.request = { model: v.candidate.name, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], maxTokens: v.maxTokens, temperature: 0, stream: false, includeUsage: false, extra: {} };
-    ctx.target = { ...v.candidate.target };
-    ctx.fallbacks = [];
-    ctx.rewritten = true;
-    const firstAttempt = ctx.attempts.length;
+    const request: ChatRequest = { model: v.candidate.name, system: [], messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }], maxTokens: v.maxTokens, temperature: 0, stream: false, includeUsage: false, extra: {} };
     try {
-      const out = await next();
-      if (out.kind !== 'complete') return undefined;
-      const verdict = answerText(out.response);
+      // the gateway's own call: an attempt with a purpose, neither the answer nor a failed try at it
+      const out = await ctx.callModel(v.candidate.name, request, { purpose: 'cascade-verifier' });
+      const verdict = answerText(out);
       ctx.trail.push({ stage: 'router', decision: 'verify', reason: `verifier ${v.candidate.name} said ${JSON.stringify(verdict.slice(0, 40))}`, data: { model: v.candidate.name } });
       return v.pass.test(verdict) ? undefined : 'verifier rejected';
     } catch (err) {
       // a broken verifier must not fail the request: keep the answer
       ctx.trail.push({ stage: 'router', decision: 'verify_error', reason: (err as Error).message.slice(0, 200) });
       return undefined;
-    } finally {
-      // the verifier's calls are the gateway's own, not tries at the answer (see server/record.ts)
-      for (let i = firstAttempt; i < ctx.attempts.length; i++) ctx.attempts[i]!.purpose = 'cascade-verifier';
-      ctx.request = saved.request;
-      ctx.target = saved.target;
-      ctx.fallbacks = saved.fallbacks;
     }
   }
 }

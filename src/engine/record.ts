@@ -1,39 +1,64 @@
-// Builds the one RequestRecord every request yields (hit or miss, success or failure) and hands
-// it to the sink: the ledger, the metrics and the stages' onRecord hooks.
+// Builds the one RequestRecord every request yields (hit or miss, success or failure): the only
+// place a record is assembled and its cost summed.
 
 import { ZERO_USAGE } from '../core/canonical.js';
 import { AllAttemptsFailedError, GatewayError, UpstreamError } from '../core/errors.js';
+import type { AttemptRecord, RequestRecord } from '../ledger/record.js';
 import type { GatewayContext } from '../pipeline/stage.js';
-import type { RequestRecord } from '../ledger/record.js';
-import type { Outcome } from './chat.js';
-import { now } from './http-util.js';
+import { now } from './clock.js';
+import type { Outcome } from './outcome.js';
+import type { Pricing } from './pricing.js';
 
-export interface RecordSink {
-  /** records the request; `onDurable` runs once the record is in the journal (group commit) */
-  write(record: RequestRecord, ctx: GatewayContext, onDurable?: () => void): void;
+/** what the record says the request cost: every attempt, the gateway's own calls included */
+export function costOfAttempts(attempts: readonly AttemptRecord[]): number {
+  let sum = 0;
+  for (const a of attempts) sum += a.costUsd;
+  return sum;
 }
 
-export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { sink: RecordSink }, onDurable?: () => void): void {
+export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pricing): RequestRecord {
   const completedAt = now();
   const t = ctx.timings;
   const latencyMs = completedAt - ctx.receivedAt;
-  const upstreamMs = ctx.attempts.reduce((s, a) => s + (Number.isFinite(a.endedAt) ? a.endedAt - a.startedAt : 0), 0);
-  // time the executor spent waiting between attempts (backoff) is policy, not gateway overhead
-  const waitedMs = ctx.trail.reduce((s, e) => s + (typeof e.data?.waitMs === 'number' ? (e.data.waitMs as number) : 0), 0);
+  let upstreamMs = 0;
   // attempts with a purpose (a cache embedding or verifier, a cascade's verifier) are the gateway's
   // own calls: paid for (in costUsd), but neither the answer nor a failed try at it
-  let served: GatewayContext['attempts'][number] | undefined;
+  let served: AttemptRecord | undefined;
   let answersCostUsd = 0;
+  let costUsd = 0;
+  let estimated = false;
   for (const a of ctx.attempts) {
+    if (Number.isFinite(a.endedAt)) upstreamMs += a.endedAt - a.startedAt;
+    costUsd += a.costUsd;
+    if (a.usage?.estimated) estimated = true;
     if (a.purpose !== undefined) continue;
     served = a;
     answersCostUsd += a.costUsd;
   }
+  // time the executor spent waiting between attempts (backoff) is policy, not gateway overhead
+  let waitedMs = 0;
+  for (const e of ctx.trail) if (typeof e.data?.waitMs === 'number') waitedMs += e.data.waitMs as number;
   const servedOk = served !== undefined && served.status !== null && served.status < 400 && !served.errorClass;
-  const failedAttemptsCostUsd = answersCostUsd - (servedOk ? served!.costUsd : 0);
-  const errorInfo = classifyError(outcome, ctx);
+  const servedCostUsd = servedOk ? served!.costUsd : 0;
+  const failedAttemptsCostUsd = answersCostUsd - servedCostUsd;
+  const errorInfo = classifyError(outcome);
   const status: RequestRecord['status'] = outcome.aborted ? 'aborted' : errorInfo ? 'error' : 'ok';
   const req = ctx.request as GatewayContext['request'] | undefined;
+  const usage = outcome.usage ?? { ...ZERO_USAGE };
+  const cacheHit = ctx.cache?.status === 'hit' || ctx.cache?.status === 'semantic_hit';
+  const requestedModel = req?.model ?? '';
+  const baseline = pricing.baseline({
+    cacheHit,
+    savedCostUsd: ctx.cache?.savedCostUsd,
+    baselineModel: ctx.baselineModel,
+    requestedModel,
+    provider: ctx.target?.provider,
+    model: ctx.target?.model,
+    usage,
+    // the answer alone: failed tries and the gateway's own calls are not what the caller would
+    // have paid without it
+    answerCostUsd: servedCostUsd,
+  });
 
   const record: RequestRecord = {
     requestId: ctx.requestId,
@@ -45,7 +70,7 @@ export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { si
     route: ctx.route,
     endpoint: ctx.endpoint,
     apiFormat: ctx.format,
-    requestedModel: req?.model ?? '',
+    requestedModel,
     provider: ctx.target?.provider,
     model: ctx.target?.model,
     stream: req?.stream ?? false,
@@ -59,31 +84,36 @@ export function finalizeRecord(ctx: GatewayContext, outcome: Outcome, deps: { si
     ttftMs: req?.stream && t.firstTokenAt !== undefined ? t.firstTokenAt - ctx.receivedAt : undefined,
     upstreamMs: ctx.attempts.length ? upstreamMs : undefined,
     overheadMs: Math.max(0, latencyMs - upstreamMs - waitedMs),
-    usage: outcome.usage ?? { ...ZERO_USAGE },
-    costUsd: outcome.costUsd ?? ctx.attempts.reduce((s, a) => s + a.costUsd, 0),
+    usage,
+    // a cache hit made no upstream call for the answer; what it did pay for (a verifier) is here
+    costUsd,
     failedAttemptsCostUsd: failedAttemptsCostUsd > 0 ? failedAttemptsCostUsd : undefined,
     attempts: ctx.attempts.length ? ctx.attempts : undefined,
+    baselineCostUsd: baseline.baselineCostUsd,
+    baselineModel: baseline.baselineModel,
     trail: ctx.trail,
     status,
     httpStatus: outcome.httpStatus,
     errorClass: errorInfo?.errorClass,
     errorMessage: errorInfo?.message,
     finishReason: outcome.response?.finishReason,
-    ...ctx.record,
   };
-  // a cache hit made no upstream call for the answer; what it did pay for (a verifier) is in attempts
-  if (outcome.source === 'cache') record.costUsd = ctx.attempts.reduce((s, a) => s + a.costUsd, 0);
-  deps.sink.write(record, ctx, onDurable);
+  if (estimated && !usage.estimated) record.costEstimated = true;
+  if (ctx.cache) {
+    record.cacheStatus = ctx.cache.status;
+    if (ctx.cache.savedCostUsd !== undefined) record.savedCostUsd = ctx.cache.savedCostUsd;
+    if (ctx.cache.savedMs !== undefined) record.savedMs = ctx.cache.savedMs;
+  }
+  return record;
 }
 
-function classifyError(outcome: Outcome, ctx: GatewayContext): { errorClass: string; message: string } | undefined {
+function classifyError(outcome: Outcome): { errorClass: string; message: string } | undefined {
   const err = outcome.error;
   if (outcome.aborted) return { errorClass: 'aborted', message: 'client disconnected' };
   if (!err) return outcome.cut ? { errorClass: 'stream_cut', message: 'stream ended before completion' } : undefined;
   if (err instanceof UpstreamError) return { errorClass: err.errorClass, message: `${err.provider}: ${err.status ?? ''} ${err.message}`.slice(0, 500) };
   if (err instanceof AllAttemptsFailedError) return { errorClass: err.last?.errorClass ?? 'server', message: err.message.slice(0, 500) };
   if (err instanceof GatewayError) return { errorClass: gatewayErrorClass(err), message: err.message.slice(0, 500) };
-  void ctx;
   return { errorClass: 'internal', message: 'internal error' };
 }
 

@@ -1,0 +1,81 @@
+// The terminal step of the pipeline: one call to the upstream that ctx.target names, and its
+// attempt in the ledger. The fast path relays the client's own bytes when nothing changed them.
+
+import { GatewayError, UpstreamError } from '../core/errors.js';
+import { estimateUsage } from '../core/tokens.js';
+import type { ModelRegistry } from '../pipeline/model-registry.js';
+import type { ChatResult, GatewayContext } from '../pipeline/stage.js';
+import type { ProviderAdapter } from '../providers/contract.js';
+import { wireEdges } from '../providers/wire-edges.js';
+import { attemptRecord, failureClass, failureStatus } from './attempts.js';
+import { now } from './clock.js';
+import { clientGone } from './context.js';
+import type { Pricing } from './pricing.js';
+
+export interface UpstreamDeps {
+  providers: ReadonlyMap<string, ProviderAdapter>;
+  registry: ModelRegistry;
+  pricing: Pricing;
+  /** the endpoint's timeout when the model sets none */
+  timeoutMs: number;
+}
+
+export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Promise<ChatResult> {
+  const target = ctx.target;
+  if (!target) throw new GatewayError('model_not_found', `No upstream model was chosen for '${ctx.request.model}'.`, { param: 'model' });
+  const adapter = deps.providers.get(target.provider);
+  if (!adapter) throw new GatewayError('internal', `Provider '${target.provider}' is not configured.`);
+  const sameFormat = adapter.wireFormat === ctx.format;
+  // A stream that reports usage only when asked: ask for it (the relay drops that chunk again when
+  // the client did not ask), so every streamed request is billed from real usage.
+  const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && wireEdges(adapter.wireFormat).streamUsageOnlyWhenAsked;
+  const fastPath = sameFormat && !ctx.rewritten && !usageRewrite && target.model === ctx.request.model;
+  const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;
+  const startedAt = now();
+  const sentBefore = ctx.timings.upstreamSentAt;
+  try {
+    const r = await adapter.chat(ctx.request, {
+      model: target.model,
+      get signal() {
+        return ctx.signal;
+      },
+      abort: ctx.clientAbort,
+      timeoutMs,
+      rawBody: fastPath ? ctx.rawBody : undefined,
+      // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
+      headers: ctx.headers as Record<string, string>,
+      timings: ctx.timings,
+    });
+    if (r.kind === 'complete') {
+      const usage = r.response.usage;
+      ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) }));
+      return { kind: 'complete', response: r.response, raw: { format: adapter.wireFormat, body: r.raw }, source: 'upstream' };
+    }
+    // usage and end time are settled when the stream ends (settleStream)
+    ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, endedAt: Number.NaN }));
+    return { kind: 'stream', chunks: r.chunks, rawFormat: adapter.wireFormat, source: 'upstream' };
+  } catch (err) {
+    const errorClass = failureClass(err, clientGone(ctx));
+    const a = attemptRecord(target, startedAt, { status: failureStatus(err), errorClass });
+    // A call that reached the provider and then timed out or was cut is billed by the provider for
+    // its input (and whatever it generated, which a whole-body call never shows us): estimate the
+    // input, mark it estimated, rather than record work the provider charges for at $0.
+    const reachedUpstream = ctx.timings.upstreamSentAt !== undefined && ctx.timings.upstreamSentAt !== sentBefore;
+    const headArrived = ctx.timings.firstByteAt !== undefined && ctx.timings.firstByteAt >= startedAt;
+    if (reachedUpstream && isBilledFailure(err, headArrived)) {
+      const usage = estimateUsage(ctx.request, '', { output: 0 });
+      a.usage = usage;
+      a.costUsd = deps.pricing.costOf(target, usage);
+    }
+    ctx.attempts.push(a);
+    throw err;
+  }
+}
+
+/** failures after the provider took the request: it ran (and bills) the prompt */
+function isBilledFailure(err: unknown, headArrived: boolean): boolean {
+  if (!(err instanceof UpstreamError)) return false;
+  if (err.errorClass === 'timeout' || err.errorClass === 'stream_cut') return true;
+  // the answer's head came and its body was cut: the provider had run the prompt
+  return headArrived && err.status === null && err.errorClass === 'connection';
+}

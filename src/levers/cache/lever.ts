@@ -1,0 +1,95 @@
+// The response cache (exact and semantic) as a lever.
+
+import { createHash } from 'node:crypto';
+import type { ChatRequest } from '../../core/canonical.js';
+import type { LoadedConfig } from '../../config/load.js';
+import type { GatewayContext } from '../../pipeline/stage.js';
+import type { GatewayMetrics } from '../../telemetry/metrics.js';
+import type { Lever, LeverDeps } from '../lever.js';
+import { createCacheStage, type CacheStage } from './stage.js';
+
+export const cacheLever: Lever = {
+  name: 'cache',
+  configSection: 'cache',
+  before: ['router', 'execute'],
+  references(config) {
+    const refs: { path: string; name: string }[] = [];
+    const sem = config.cache.semantic;
+    if (sem.verifierModel) refs.push({ path: 'cache.semantic.verifierModel', name: sem.verifierModel });
+    const emb = sem.embedder as { kind: string; model?: string };
+    if (emb.kind === 'openai-compatible' && emb.model) refs.push({ path: 'cache.semantic.embedder.model', name: emb.model });
+    for (const name of Object.keys(config.cache.routes)) refs.push({ path: `cache.routes.${name}`, name });
+    return refs;
+  },
+  async create(config, deps) {
+    const verifierModel = config.cache.semantic.verifierModel;
+    const cache = await createCacheStage(withRoutePolicyVersions(config), {
+      dataDir: deps.dataDir,
+      costOf: deps.costOf,
+      embed: (model, texts, onAttempt) => deps.own.embed(model, texts, { purpose: 'cache-embedding', onAttempt }),
+      verify: verifierModel ? verifyWith(verifierModel) : undefined,
+    });
+    exportCacheMetrics(deps.metrics, cache);
+    return cache;
+  },
+};
+
+const VERIFIER_PROMPT =
+  'You decide whether two requests to an assistant ask for the same answer. Reply with exactly YES or NO.';
+
+/** The semantic cache's verifier: a cheap model asked whether two requests want the same answer. */
+function verifyWith(model: string) {
+  return async (query: string, candidate: string, ctx: GatewayContext): Promise<{ same: boolean; costUsd: number }> => {
+    const before = ctx.attempts.length;
+    const req: ChatRequest = {
+      model,
+      system: [{ type: 'text', text: VERIFIER_PROMPT }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: `Request A:\n${query}\n\nRequest B:\n${candidate}` }] }],
+      maxTokens: 3,
+      temperature: 0,
+      stream: false,
+      includeUsage: false,
+      extra: {},
+    };
+    const r = await ctx.callModel(model, req, { purpose: 'cache-verifier' });
+    const costUsd = ctx.attempts.slice(before).reduce((s, a) => s + a.costUsd, 0);
+    const text = r.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+    return { same: /^\s*yes\b/i.test(text), costUsd };
+  };
+}
+
+/**
+ * A route's cache entries belong to its policy: unless the config pins `cache.routes.<r>.policyVersion`,
+ * the version is a hash of the route's definition, so changing its models, rules or classifier
+ * retires the answers the old policy produced.
+ */
+function withRoutePolicyVersions(config: LoadedConfig): LoadedConfig['cache'] {
+  const routes: Record<string, object> = { ...config.cache.routes };
+  for (const [name, def] of Object.entries(config.routes ?? {})) {
+    const own = config.cache.routes[name] as { policyVersion?: string } | undefined;
+    if (own?.policyVersion) continue;
+    const version = `auto-${createHash('sha256').update(JSON.stringify(def)).digest('hex').slice(0, 12)}`;
+    routes[name] = { ...(own ?? {}), policyVersion: version };
+  }
+  return { ...config.cache, routes } as LoadedConfig['cache'];
+}
+
+/** per-route cache effectiveness on /metrics, read from the stage at each scrape */
+function exportCacheMetrics(metrics: GatewayMetrics, cache: CacheStage): void {
+  metrics.gauge('tollgate_cache_lookups', 'cache lookups by route and outcome since start', ['route', 'outcome'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(cache.stats())) {
+      g.set({ route, outcome: 'hit' }, st.hits);
+      g.set({ route, outcome: 'semantic_hit' }, st.semanticHits);
+      g.set({ route, outcome: 'miss' }, st.misses);
+      g.set({ route, outcome: 'bypass' }, st.bypasses);
+      g.set({ route, outcome: 'veto' }, st.vetoes);
+    }
+  });
+  metrics.gauge('tollgate_cache_stale_ratio', "share of hits served from entries older than the route's freshness target or a superseded version", ['route'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(cache.stats())) g.set({ route }, st.staleRatio);
+  });
+}
+
+export type { LeverDeps };

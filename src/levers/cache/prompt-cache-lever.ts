@@ -1,0 +1,30 @@
+// Provider prompt caching (breakpoints on the stable prefix, the cacheable-prefix metric) as a lever.
+
+import type { GatewayMetrics } from '../../telemetry/metrics.js';
+import type { Lever } from '../lever.js';
+import { createPromptCacheStage, type PromptCacheStage } from './prompt-cache.js';
+
+export const promptCacheLever: Lever = {
+  name: 'prompt-cache',
+  configSection: 'cache.promptCache',
+  // breakpoints go on the request the router chose, and before the call
+  after: ['router'],
+  before: ['execute'],
+  create(config, deps) {
+    const stage = createPromptCacheStage(config.cache);
+    exportPromptCacheMetrics(deps.metrics, stage);
+    return stage;
+  },
+};
+
+/** the provider prompt-cache picture per route: how much of the input repeats a recent prefix */
+function exportPromptCacheMetrics(metrics: GatewayMetrics, stage: PromptCacheStage): void {
+  metrics.gauge('tollgate_cacheable_prefix_share', 'share of input tokens that repeat a prefix seen recently, by route', ['route'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(stage.stats())) g.set({ route }, st.cacheablePrefixShare);
+  });
+  metrics.gauge('tollgate_prompt_variable_content_warnings', 'requests whose variable content came before static content, by route', ['route'], (g) => {
+    g.reset();
+    for (const [route, st] of Object.entries(stage.stats())) g.set({ route }, st.variableContentWarnings);
+  });
+}

@@ -1,0 +1,14 @@
+// Retries, fallbacks, the retry budget and the circuit breaker as a lever: the last stage, the one
+// whose next() is the upstream call.
+
+import type { Lever } from '../lever.js';
+import { createExecuteStage } from './index.js';
+
+export const executeLever: Lever = {
+  name: 'execute',
+  configSection: 'retry',
+  last: true,
+  create(config, deps) {
+    return createExecuteStage(config.retry, { metricsRegistry: deps.metrics.registry });
+  },
+};

@@ -1,0 +1,36 @@
+// What a lever is to the gateway: one folder with a `lever.ts` exporting a `Lever` definition, listed
+// once in registry.ts. The engine builds the pipeline from `config.pipeline` through the registry;
+// nothing else needs to know a lever exists.
+
+import type { LoadedConfig } from '../config/load.js';
+import type { OwnCalls } from '../engine/own-calls.js';
+import type { ModelRegistry } from '../pipeline/model-registry.js';
+import type { CostOf, Stage } from '../pipeline/stage.js';
+import type { ProviderAdapter } from '../providers/contract.js';
+import type { GatewayMetrics } from '../telemetry/metrics.js';
+
+/** What a lever may use to build its stage: no HTTP, no ledger writes (records come via onRecord). */
+export interface LeverDeps {
+  dataDir: string;
+  costOf: CostOf;
+  registry: ModelRegistry;
+  providers: ReadonlyMap<string, ProviderAdapter>;
+  metrics: GatewayMetrics;
+  /** the gateway's own calls (a verifier, an embedder): recorded as attempts with a purpose */
+  own: OwnCalls;
+}
+
+export interface Lever {
+  /** the name `pipeline:` lists */
+  readonly name: string;
+  /** the config section it reads (documentation and the references pass) */
+  readonly configSection?: string;
+  /** levers that must come before / after this one in the pipeline when both are present */
+  readonly after?: readonly string[];
+  readonly before?: readonly string[];
+  /** must be the last stage (it makes the upstream call through next()) */
+  readonly last?: boolean;
+  /** model or route names its config refers to, each with the config path that names it */
+  references?(config: LoadedConfig): { path: string; name: string }[];
+  create(config: LoadedConfig, deps: LeverDeps): Promise<Stage> | Stage;
+}

@@ -1,0 +1,45 @@
+// What a wire format's bytes look like at the edges the engine and server relay without parsing:
+// the terminal event of a stream, the usage-only chunk the gateway asked for on the client's
+// behalf, and whether a stream reports usage only when asked. Kept here so that no code outside
+// providers/ names a format.
+
+import type { WireFormat } from '../core/canonical.js';
+
+export interface WireEdges {
+  /** an SSE chunk that tells the client the answer is complete */
+  isTerminalChunk(raw: Buffer): boolean;
+  /** removes the usage-only chunk the gateway asked for on the client's behalf (identity if none) */
+  stripInjectedUsage(raw: Buffer): Buffer;
+  /** the upstream reports usage in a stream only when the request asks for it */
+  readonly streamUsageOnlyWhenAsked: boolean;
+}
+
+const openai: WireEdges = {
+  isTerminalChunk: (raw) => raw.indexOf('data: [DONE]') !== -1,
+  stripInjectedUsage: stripOpenAIUsageEvents,
+  streamUsageOnlyWhenAsked: true,
+};
+
+const anthropic: WireEdges = {
+  isTerminalChunk: (raw) => raw.indexOf('event: message_stop') !== -1,
+  stripInjectedUsage: (raw) => raw,
+  streamUsageOnlyWhenAsked: false,
+};
+
+const edges: Record<WireFormat, WireEdges> = { openai, anthropic };
+
+export function wireEdges(format: WireFormat): WireEdges {
+  return edges[format];
+}
+
+/**
+ * Removes the usage-only chunk (`"choices":[]` with a usage object) that the gateway asked an OpenAI
+ * upstream for on the client's behalf. Works on whole SSE events; other bytes pass untouched.
+ */
+export function stripOpenAIUsageEvents(raw: Buffer): Buffer {
+  if (raw.indexOf('"usage":{') === -1) return raw;
+  const text = raw.toString('utf8');
+  const events = text.split(/(?<=\n\n)/);
+  const kept = events.filter((e) => !(e.includes('"usage":{') && /"choices"\s*:\s*(\[\s*\]|null)/.test(e)));
+  return kept.length === events.length ? raw : Buffer.from(kept.join(''), 'utf8');
+}
