@@ -14,6 +14,20 @@ export interface WireEdges {
   readonly streamUsageOnlyWhenAsked: boolean;
 }
 
+/** GET /v1/models in the caller's format: Anthropic's clients send anthropic-version */
+export function modelListFormat(headers: Readonly<Record<string, string | string[] | undefined>>): WireFormat {
+  return headers['anthropic-version'] ? 'anthropic' : 'openai';
+}
+
+export function renderModelList(format: WireFormat, models: { id: string; ownedBy: string }[]): unknown {
+  if (format === 'anthropic') {
+    const data = models.map((m) => ({ type: 'model', id: m.id, display_name: m.id, created_at: '2025-01-01T00:00:00Z' }));
+    return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+  }
+  const created = Math.floor(Date.now() / 1000);
+  return { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created, owned_by: m.ownedBy })) };
+}
+
 const openai: WireEdges = {
   isTerminalChunk: (raw) => raw.indexOf('data: [DONE]') !== -1,
   stripInjectedUsage: stripOpenAIUsageEvents,

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ZERO_USAGE } from '../core/canonical.js';
 import { clientGone, type Outcome } from '../engine/index.js';
-import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from '../providers/openai/embeddings.js';
+import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from '../providers/index.js';
 import { codecFor } from '../providers/registry.js';
 import { authenticateAndRead, formatUsd, startRun, type ChatDeps } from './chat.js';
 

@@ -10,6 +10,7 @@ import type { PriceCatalog } from '../core/prices/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
 import { createEngine, type Engine } from '../engine/index.js';
 import { codecFor } from '../providers/registry.js';
+import { modelListFormat, renderModelList } from '../providers/wire-edges.js';
 import type { AdminRoute } from '../pipeline/stage.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
@@ -87,14 +88,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 
   function listModels(req: IncomingMessage, res: ServerResponse): void {
-    const names = [...registry.modelNames(), ...registry.routeNames()];
-    if (req.headers['anthropic-version']) {
-      const data = names.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' }));
-      sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
-      return;
-    }
-    const created = Math.floor(Date.now() / 1000);
-    sendJson(res, 200, { object: 'list', data: names.map((id) => ({ id, object: 'model', created, owned_by: registry.resolve(id)?.target.provider ?? 'tollgate-route' })) });
+    const ids = [...registry.modelNames(), ...registry.routeNames()];
+    const models = ids.map((id) => ({ id, ownedBy: registry.resolve(id)?.target.provider ?? 'tollgate-route' }));
+    sendJson(res, 200, renderModelList(modelListFormat(req.headers), models));
   }
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, admin: AdminRoute): Promise<void> {
