@@ -29,7 +29,8 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   // A stream that reports usage only when asked: ask for it (the relay drops that chunk again when
   // the client did not ask), so every streamed request is billed from real usage.
   const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && wireEdges(adapter.wireFormat).streamUsageOnlyWhenAsked;
-  const fastPath = sameFormat && !ctx.rewritten && !usageRewrite && target.model === ctx.request.model;
+  // (a caller with no body bytes, such as the SDK, always gets the request rendered)
+  const fastPath = sameFormat && !ctx.rewritten && !usageRewrite && target.model === ctx.request.model && ctx.rawBody.length > 0;
   const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;
   const startedAt = now();
   const sentBefore = ctx.timings.upstreamSentAt;

@@ -45,8 +45,8 @@ export interface Engine {
 
 export interface RequestRun {
   readonly ctx: GatewayContext;
-  /** who is calling and the body they sent (after authentication and reading) */
-  admit(caller: Caller, rawBody: Buffer): void;
+  /** who is calling and the body bytes they sent, if any (relayed as-is when nothing changes them) */
+  admit(caller: Caller, rawBody?: Buffer): void;
   /** resolves the model, runs the lever pipeline and the upstream call */
   chat(request: ChatRequest): Promise<ChatResult>;
   embeddings(request: EmbeddingsRequest): Promise<EmbeddingsResponse>;
@@ -96,7 +96,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     let record: RequestRecord | undefined;
     return {
       ctx,
-      admit: (caller, rawBody) => admit(ctx, caller, rawBody),
+      admit: (caller, rawBody) => admit(ctx, caller, rawBody ?? EMPTY_BODY),
       chat(request) {
         ctx.request = request;
         const resolved = registry.resolve(request.model);
@@ -149,6 +149,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     },
   };
 }
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model '${model}' does not exist or is not served by this gateway.`, { param: 'model' });
