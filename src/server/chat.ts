@@ -14,7 +14,7 @@ import { codecFor } from '../providers/registry.js';
 import { AbortFlag } from '../providers/shared/abort-link.js';
 import { wireEdges } from '../providers/wire-edges.js';
 import type { Authenticate } from './auth.js';
-import { lowerCaseHeaders, readBody } from './http-util.js';
+import { drained, lowerCaseHeaders, readBody } from './http-util.js';
 
 export interface ChatDeps {
   engine: Engine;
@@ -181,19 +181,6 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
     // never leave an upstream stream half-open: its connection would stay busy until the timeout
     if (!consumed) void closeUnread(chunks);
   }
-}
-
-/** Waits for the socket to drain or close, leaving no listener behind on either. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** A stream nobody read: start it and stop at once, so its generator releases the connection. */

@@ -1,6 +1,7 @@
 // Small helpers around node:http that the gateway routes share.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventEmitter } from 'node:events';
 import { GatewayError } from '../core/errors.js';
 
 export function now(): number {
@@ -55,4 +56,21 @@ export function lowerCaseHeaders(req: IncomingMessage): Record<string, string | 
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
+}
+
+/**
+ * Waits for a response to drain or close, leaving no listener behind on either: a slow-reading
+ * client makes the relay wait many times per stream, and a leftover listener per wait grows
+ * without bound (MaxListenersExceededWarning after ten).
+ */
+export function drained(res: EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
