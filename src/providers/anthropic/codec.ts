@@ -1,6 +1,7 @@
 // The Anthropic wire format as the server speaks it to a client: Messages (no embeddings endpoint).
 
 import type { WireCodec } from '../codec.js';
+import { hasSseField } from '../shared/sse-line.js';
 import { renderAnthropicError } from './error.js';
 import { parseAnthropicMessagesRequest } from './parse-messages-request.js';
 import { parseAnthropicMessagesResponse } from './parse-messages-response.js';
@@ -13,7 +14,7 @@ import { ANTHROPIC_VERSION_HEADER } from './headers.js';
 const UNKNOWN_CREATED_AT = '2025-01-01T00:00:00Z';
 
 export function isAnthropicTerminalChunk(raw: Buffer): boolean {
-  return raw.indexOf('event: message_stop') !== -1 || raw.indexOf('event:message_stop') !== -1;
+  return hasSseField(raw, 'event', 'message_stop');
 }
 
 function createdAt(epochSeconds: number | undefined): string {

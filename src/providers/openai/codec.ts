@@ -1,6 +1,7 @@
 // The OpenAI wire format as the server speaks it to a client: Chat Completions and Embeddings.
 
 import type { WireCodec } from '../codec.js';
+import { hasSseField } from '../shared/sse-line.js';
 import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from './embeddings.js';
 import { renderOpenAIError } from './error.js';
 import { parseOpenAIChatRequest } from './parse-chat-request.js';
@@ -9,11 +10,8 @@ import { renderOpenAIChatResponse } from './render-chat-response.js';
 import { createOpenAIStreamParser } from './stream-parser.js';
 import { createOpenAIStreamRenderer } from './stream-renderer.js';
 
-/** SSE allows one optional space after the field name's colon */
-const DONE = ['data: [DONE]', 'data:[DONE]'];
-
 export function isOpenAITerminalChunk(raw: Buffer): boolean {
-  return raw.indexOf(DONE[0]!) !== -1 || raw.indexOf(DONE[1]!) !== -1;
+  return hasSseField(raw, 'data', '[DONE]');
 }
 
 const USAGE_ONLY_CHOICES = /"choices"\s*:\s*(\[\s*\]|null)/;
