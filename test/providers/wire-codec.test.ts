@@ -204,3 +204,19 @@ describe('embeddings behind the codec', () => {
     expect(anthropic.endpoints.embeddings).toBeUndefined();
   });
 });
+
+describe('prompt-cache breakpoints: canonical in core, wire in the vendor folder', () => {
+  it('Anthropic renders cache_control with the lifetime; OpenAI has no breakpoints and drops them', async () => {
+    const { cacheBreakpoint } = await import('../../src/core/canonical.js');
+    const { renderAnthropicMessagesRequest } = await import('../../src/providers/anthropic/render-messages-request.js');
+    const { renderOpenAIChatRequest } = await import('../../src/providers/openai/render-chat-request.js');
+    const req = openai.parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    req.system = [
+      { type: 'text', text: 'long policy', cacheControl: cacheBreakpoint('1h') },
+      { type: 'text', text: 'today', cacheControl: cacheBreakpoint() },
+    ];
+    const an = renderAnthropicMessagesRequest(req, 'claude', {}) as { system: { cache_control?: unknown }[] };
+    expect(an.system.map((b) => b.cache_control)).toEqual([{ type: 'ephemeral', ttl: '1h' }, { type: 'ephemeral' }]);
+    expect(JSON.stringify(renderOpenAIChatRequest(req, 'gpt'))).not.toContain('ephemeral');
+  });
+});
