@@ -53,6 +53,12 @@ export interface WireCodec {
    * formats whose streams always carry usage return the bytes untouched.
    */
   stripInjectedUsage(raw: Buffer): Buffer;
+  /**
+   * This format's streams carry usage only when the request asks (OpenAI's
+   * stream_options.include_usage); the same fact as ProviderAdapter.streamUsageOnlyWhenAsked, for
+   * code that holds a format rather than an adapter.
+   */
+  readonly streamUsageOnlyWhenAsked: boolean;
   /** the GET /v1/models body in this format */
   renderModelList(models: readonly ModelInfo[]): Record<string, unknown>;
   /**

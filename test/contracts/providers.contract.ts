@@ -275,6 +275,7 @@ export function providerContract(subject: ProviderSubject): void {
 
       it(`asks for stream usage ${subject.streamUsageOnlyWhenAsked ? 'always (it comes only when asked)' : 'never (it always comes)'}`, async () => {
         expect(adapter.streamUsageOnlyWhenAsked ?? false).toBe(subject.streamUsageOnlyWhenAsked);
+        expect(codecFor(adapter.wireFormat).streamUsageOnlyWhenAsked).toBe(subject.streamUsageOnlyWhenAsked);
         handler = sse(subject.text.sse.file);
         await drain(await adapter.chat(request(true), opts()));
         const so = bodyOf().stream_options as { include_usage?: boolean } | undefined;

@@ -94,6 +94,8 @@ describe('stripInjectedUsage', () => {
     const oc = createProvider({ name: 'b', kind: 'openai-compatible', ...cfg });
     const an = createProvider({ name: 'c', kind: 'anthropic', baseUrl: 'http://127.0.0.1:9' });
     expect([oa.streamUsageOnlyWhenAsked, oc.streamUsageOnlyWhenAsked, an.streamUsageOnlyWhenAsked]).toEqual([true, true, false]);
+    // the codec of each adapter's wire format says the same
+    for (const a of [oa, oc, an]) expect(codecFor(a.wireFormat).streamUsageOnlyWhenAsked).toBe(a.streamUsageOnlyWhenAsked);
     void Promise.all([oa.close?.(), oc.close?.(), an.close?.()]);
   });
 });

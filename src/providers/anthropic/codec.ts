@@ -36,6 +36,7 @@ export const anthropicCodec: WireCodec = {
   isTerminalChunk: isAnthropicTerminalChunk,
   // the gateway never asks an Anthropic upstream for anything a client did not
   stripInjectedUsage: (raw) => raw,
+  streamUsageOnlyWhenAsked: false,
   renderModelList(models) {
     const data = models.map((m) => ({ type: 'model', id: m.id, display_name: m.displayName ?? m.id, created_at: createdAt(m.created) }));
     return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };

@@ -39,6 +39,7 @@ export const openAICodec: WireCodec = {
   createStreamParser: createOpenAIStreamParser,
   isTerminalChunk: isOpenAITerminalChunk,
   stripInjectedUsage: stripOpenAIInjectedUsage,
+  streamUsageOnlyWhenAsked: true,
   renderModelList(models) {
     const now = Math.floor(Date.now() / 1000);
     return {
