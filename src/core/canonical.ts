@@ -3,9 +3,25 @@
 
 export type WireFormat = 'openai' | 'anthropic';
 
+/** how long a provider keeps a prompt-cache entry: the two lifetimes providers price today */
+export type CacheTtl = '5m' | '1h';
+
+/**
+ * A prompt-cache breakpoint: "cache the prompt up to and including this part". The canonical
+ * model keeps the provider-neutral meaning (a breakpoint and its lifetime); each vendor folder maps
+ * it to its own wire (Anthropic: `cache_control`, see providers/anthropic/cache-control.ts;
+ * formats without explicit breakpoints drop it). Make one with cacheBreakpoint().
+ */
 export interface CacheControl {
+  /** the only kind of breakpoint there is; kept as a field so the shape can grow without a break */
   type: 'ephemeral';
-  ttl?: '5m' | '1h';
+  /** absent: the provider's default lifetime (5 minutes at Anthropic) */
+  ttl?: CacheTtl;
+}
+
+/** A breakpoint with the given lifetime, or the provider's default when none is given. */
+export function cacheBreakpoint(ttl?: CacheTtl): CacheControl {
+  return ttl ? { type: 'ephemeral', ttl } : { type: 'ephemeral' };
 }
 
 export interface TextPart {

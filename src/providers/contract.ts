@@ -1,5 +1,6 @@
 // The contract every provider adapter implements, kept as small as vercel/ai's doGenerate/doStream.
 // Shared code finds adapters through the registry (registry.ts), never through `if (kind === ...)`.
+// The client-facing side of a wire format (parse, render, relay facts) is the WireCodec in codec.ts.
 
 import type {
   ChatRequest,
@@ -64,9 +65,15 @@ export interface UpstreamStream {
 
 export type UpstreamResult = UpstreamComplete | UpstreamStream;
 
+/** One entry of GET /v1/models, rendered by WireCodec.renderModelList. */
 export interface ModelInfo {
   id: string;
+  /** the provider instance serving it, or e.g. 'tollgate-route' for a route */
   ownedBy?: string;
+  /** epoch seconds; renderers use a fixed or current time when absent */
+  created?: number;
+  /** a human name where the format has one (Anthropic's display_name); defaults to the id */
+  displayName?: string;
 }
 
 export interface ProviderAdapter {
@@ -78,6 +85,14 @@ export interface ProviderAdapter {
   readonly wireFormat: WireFormat;
   /** the OTel gen_ai.provider.name value */
   readonly otelProviderName: string;
+  /**
+   * The upstream's streams carry usage only when the request asks for it (OpenAI:
+   * stream_options.include_usage). Such an adapter always asks, so every stream is billed from
+   * real usage, and a client that did not ask must get the bytes through
+   * WireCodec.stripInjectedUsage; the client's raw body then cannot go out untouched (the fast
+   * path needs `req.includeUsage` or a non-streaming request). Absent means false.
+   */
+  readonly streamUsageOnlyWhenAsked?: boolean;
   chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult>;
   embeddings?(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
   close?(): Promise<void>;

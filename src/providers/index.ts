@@ -1,5 +1,6 @@
 // The built-in provider kinds and wire codecs, registered on import, and the providers' public API.
 
+import { anthropicCodec } from './anthropic/codec.js';
 import { createAnthropicAdapter } from './anthropic/adapter.js';
 import { renderAnthropicError } from './anthropic/error.js';
 import { parseAnthropicMessagesRequest } from './anthropic/parse-messages-request.js';
@@ -7,6 +8,7 @@ import { parseAnthropicMessagesResponse } from './anthropic/parse-messages-respo
 import { renderAnthropicMessagesResponse } from './anthropic/render-messages-response.js';
 import { createAnthropicStreamParser } from './anthropic/stream-parser.js';
 import { createAnthropicStreamRenderer } from './anthropic/stream-renderer.js';
+import { openAICodec } from './openai/codec.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
 import { renderOpenAIChatRequest } from './openai/render-chat-request.js';
 import { renderOpenAIError } from './openai/error.js';
@@ -22,29 +24,19 @@ registerProviderKind('openai', createOpenAIAdapter);
 registerProviderKind('anthropic', createAnthropicAdapter);
 registerProviderKind('openai-compatible', createOpenAICompatibleAdapter);
 
-registerWireCodec({
-  format: 'openai',
-  parseChatRequest: parseOpenAIChatRequest,
-  renderChatResponse: renderOpenAIChatResponse,
-  createStreamRenderer: createOpenAIStreamRenderer,
-  renderError: renderOpenAIError,
-  parseChatResponse: parseOpenAIChatResponse,
-  createStreamParser: createOpenAIStreamParser,
-});
-
-registerWireCodec({
-  format: 'anthropic',
-  parseChatRequest: parseAnthropicMessagesRequest,
-  renderChatResponse: renderAnthropicMessagesResponse,
-  createStreamRenderer: (opts) => createAnthropicStreamRenderer({ model: opts.model, id: opts.id }),
-  renderError: renderAnthropicError,
-  parseChatResponse: parseAnthropicMessagesResponse,
-  createStreamParser: createAnthropicStreamParser,
-});
+registerWireCodec(openAICodec, { isDefault: true });
+registerWireCodec(anthropicCodec);
 
 export * from './registry.js';
 export { providerConfigSchema, PROVIDER_KINDS, type ProviderConfig } from './config.js';
 export type * from './contract.js';
+export type * from './codec.js';
+export { openAICodec } from './openai/codec.js';
+export { anthropicCodec } from './anthropic/codec.js';
+export { usageFromOpenAI, usageToOpenAI, type OpenAIUsageWire } from './openai/usage.js';
+export { usageFromAnthropic, partialUsageFromAnthropic, usageToAnthropic, type AnthropicUsageWire } from './anthropic/usage.js';
+export { usageFromGemini, type GeminiUsageWire } from './gemini/usage.js';
+export { createHttpAdapter, type VendorSpec } from './shared/http-adapter.js';
 export { createOpenAIAdapter, openAIVendorSpec } from './openai/adapter.js';
 export { createAnthropicAdapter, ANTHROPIC_VERSION } from './anthropic/adapter.js';
 export { createOpenAICompatibleAdapter } from './openai-compatible/adapter.js';

@@ -1,32 +1,20 @@
 // Where shared code finds provider adapters (by config kind) and wire codecs (by the client's wire
-// format), so the server never writes `if (format === 'openai')`. The built-ins register themselves
-// in ./index.ts: import that module once at start-up.
+// format, request path or headers), so the server never writes `if (format === 'openai')`. The
+// built-ins register themselves in ./index.ts: import that module once at start-up. Code outside
+// this folder may register more kinds and codecs the same way.
 
-import type { ChatRequest, ChatResponse, WireFormat } from '../core/canonical.js';
+import type { WireFormat } from '../core/canonical.js';
+import type { RenderedError, WireCodec, WireStreamParser, WireStreamRenderer, EmbeddingsCodec } from './codec.js';
 import type { ProviderConfig } from './config.js';
 import type { ProviderAdapter } from './contract.js';
-import type { RenderedError } from './openai/error.js';
-import type { WireStreamParser } from './openai/stream-parser.js';
-import type { WireStreamRenderer } from './openai/stream-renderer.js';
 
-export type { RenderedError, WireStreamParser, WireStreamRenderer };
-
-/** The inbound side of one wire format: what the server needs to speak it to a client. */
-export interface WireCodec {
-  readonly format: WireFormat;
-  parseChatRequest(body: unknown): ChatRequest;
-  renderChatResponse(r: ChatResponse, opts: { model: string }): Record<string, unknown>;
-  /** includeUsage only matters to formats whose usage is optional (OpenAI) */
-  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string }): WireStreamRenderer;
-  renderError(err: unknown): RenderedError;
-  parseChatResponse(json: unknown): ChatResponse;
-  createStreamParser(): WireStreamParser;
-}
+export type { RenderedError, WireCodec, WireStreamParser, WireStreamRenderer, EmbeddingsCodec };
 
 export type ProviderFactory = (cfg: ProviderConfig) => ProviderAdapter;
 
 const kinds = new Map<string, ProviderFactory>();
 const codecs = new Map<WireFormat, WireCodec>();
+let defaultFormat: WireFormat | undefined;
 
 export function registerProviderKind(kind: string, factory: ProviderFactory): void {
   kinds.set(kind, factory);
@@ -44,12 +32,43 @@ export function createProvider(cfg: ProviderConfig): ProviderAdapter {
   return factory(cfg);
 }
 
-export function registerWireCodec(codec: WireCodec): void {
+/**
+ * `isDefault` marks the format a request gets when neither its path nor its headers name one
+ * (unknown paths, GET /v1/models without a format header). The first codec registered is the
+ * default until one says otherwise.
+ */
+export function registerWireCodec(codec: WireCodec, opts: { isDefault?: boolean } = {}): void {
   codecs.set(codec.format, codec);
+  if (opts.isDefault || defaultFormat === undefined) defaultFormat = codec.format;
 }
 
 export function codecFor(format: WireFormat): WireCodec {
   const c = codecs.get(format);
   if (!c) throw new Error(`no wire codec registered for "${format}" (import providers/index.js at start-up)`);
   return c;
+}
+
+export function wireCodecs(): WireCodec[] {
+  return [...codecs.values()];
+}
+
+export function defaultCodec(): WireCodec {
+  if (defaultFormat === undefined) throw new Error('no wire codec registered (import providers/index.js at start-up)');
+  return codecFor(defaultFormat);
+}
+
+function under(path: string, prefix: string | undefined): boolean {
+  return prefix !== undefined && (path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* / */));
+}
+
+/** The codec whose chat or embeddings endpoint is `path` or a path below it (/v1/messages/count_tokens). */
+export function codecForPath(path: string): WireCodec | undefined {
+  for (const c of codecs.values()) if (under(path, c.endpoints.chat) || under(path, c.endpoints.embeddings)) return c;
+  return undefined;
+}
+
+/** The codec a request's headers claim (WireCodec.claimsHeaders), else the default. */
+export function codecForHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): WireCodec {
+  for (const c of codecs.values()) if (c.claimsHeaders(headers)) return c;
+  return defaultCodec();
 }

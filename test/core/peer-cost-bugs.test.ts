@@ -1,11 +1,14 @@
 // Every known cost bug of the peers (shared/reference/peers.md §3) as a test: the provider's usage
-// object is built as it arrives on the wire, mapped with src/core/usage.ts, priced from the catalog,
+// object is built as it arrives on the wire, mapped with src/providers/<vendor>/usage.ts, priced from the catalog,
 // and compared with the figure computed by hand from the list prices (wire-and-telemetry-facts.md §4).
 // Hand arithmetic is in USD per 1M tokens: sum(tokens x price) / 1e6.
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, Usage } from '../../src/core/canonical.js';
 import { StreamAccumulator } from '../../src/core/stream-accumulator.js';
-import { mergeUsage, partialUsageFromAnthropic, usageFromAnthropic, usageFromGemini, usageFromOpenAI } from '../../src/core/usage.js';
+import { mergeUsage } from '../../src/core/usage.js';
+import { partialUsageFromAnthropic, usageFromAnthropic } from '../../src/providers/anthropic/usage.js';
+import { usageFromGemini } from '../../src/providers/gemini/usage.js';
+import { usageFromOpenAI } from '../../src/providers/openai/usage.js';
 import { PriceCatalog } from '../../src/core/prices/catalog.js';
 import { costOf } from '../../src/core/cost.js';
 import { countTextTokens, estimateInputTokens, estimateUsage } from '../../src/core/tokens.js';

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { PriceCatalog } from '../../src/core/prices/catalog.js';
 import { priceOverridesSchema } from '../../src/core/prices/config.js';
 import { costOf } from '../../src/core/cost.js';
-import { usageFromAnthropic, usageFromOpenAI } from '../../src/core/usage.js';
+import { usageFromAnthropic } from '../../src/providers/anthropic/usage.js';
+import { usageFromOpenAI } from '../../src/providers/openai/usage.js';
 import type { Usage } from '../../src/core/canonical.js';
 
 const catalog = PriceCatalog.load();

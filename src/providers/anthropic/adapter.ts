@@ -3,12 +3,13 @@
 import type { ProviderConfig } from '../config.js';
 import type { ProviderAdapter } from '../contract.js';
 import { createHttpAdapter } from '../shared/http-adapter.js';
+import { anthropicHeaders } from './headers.js';
 import { splitBaseUrl } from '../shared/upstream-pool.js';
 import { parseAnthropicMessagesResponse } from './parse-messages-response.js';
 import { renderAnthropicMessagesRequest } from './render-messages-request.js';
 import { createAnthropicStreamParser } from './stream-parser.js';
 
-export const ANTHROPIC_VERSION = '2023-06-01';
+export { ANTHROPIC_VERSION } from './headers.js';
 
 export function createAnthropicAdapter(cfg: ProviderConfig): ProviderAdapter {
   // The SDK's base URL has no /v1 (https://api.anthropic.com); accept one written with it too.
@@ -18,13 +19,7 @@ export function createAnthropicAdapter(cfg: ProviderConfig): ProviderAdapter {
     wireFormat: 'anthropic',
     otelProviderName: cfg.otelProviderName ?? 'anthropic',
     chatPath,
-    headers(apiKey, forwarded) {
-      const h: Record<string, string> = { 'anthropic-version': forwarded?.['anthropic-version'] ?? ANTHROPIC_VERSION };
-      if (apiKey) h['x-api-key'] = apiKey;
-      const beta = forwarded?.['anthropic-beta'];
-      if (beta) h['anthropic-beta'] = beta;
-      return h;
-    },
+    headers: anthropicHeaders,
     chatBody: (req, opts) =>
       opts.rawBody ?? Buffer.from(JSON.stringify(renderAnthropicMessagesRequest(req, opts.model, { maxTokensDefault: cfg.maxTokensDefault }))),
     parseChatResponse: parseAnthropicMessagesResponse,

@@ -3,7 +3,7 @@
 
 import { AllAttemptsFailedError, ERRORS, GatewayError, UpstreamError } from '../../core/errors.js';
 import { isObject, str, tryParseJson } from '../shared/json.js';
-import type { RenderedError } from '../openai/error.js';
+import type { RenderedError } from '../codec.js';
 
 export function anthropicTypeForStatus(status: number): string {
   if (status === 400) return 'invalid_request_error';

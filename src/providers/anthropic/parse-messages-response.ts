@@ -2,7 +2,7 @@
 
 import type { ChatResponse, ContentPart } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { usageFromAnthropic, type AnthropicUsageWire } from '../../core/usage.js';
+import { usageFromAnthropic, type AnthropicUsageWire } from './usage.js';
 import { isObject, str } from '../shared/json.js';
 import { finishReasonFromAnthropic } from './map-stop-reason.js';
 

@@ -5,6 +5,7 @@
 import type { CacheControl, ChatRequest, ContentPart, ImagePart, TextPart } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { DEFAULT_MAX_TOKENS } from '../config.js';
+import { renderAnthropicCacheControl } from './cache-control.js';
 import { tryParseJson, isObject } from '../shared/json.js';
 
 export interface RenderAnthropicRequestOptions {
@@ -15,7 +16,7 @@ export interface RenderAnthropicRequestOptions {
 type Block = Record<string, unknown>;
 
 function cc(c: CacheControl | undefined): Block {
-  return c ? { cache_control: c } : {};
+  return c ? { cache_control: renderAnthropicCacheControl(c) } : {};
 }
 
 function textBlock(t: TextPart): Block {

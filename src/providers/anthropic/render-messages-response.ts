@@ -1,7 +1,7 @@
 // Canonical ChatResponse -> the exact Anthropic Message shape.
 
 import type { ChatResponse } from '../../core/canonical.js';
-import { usageToAnthropic } from '../../core/usage.js';
+import { usageToAnthropic } from './usage.js';
 import { idWithPrefix } from '../shared/ids.js';
 import { tryParseJson, isObject } from '../shared/json.js';
 import { finishReasonToAnthropic } from './map-stop-reason.js';

@@ -2,11 +2,11 @@
 // Usage arrives in message_start (input and cache figures) and cumulatively in message_delta.
 
 import type { StreamEvent } from '../../core/canonical.js';
-import { partialUsageFromAnthropic, type AnthropicUsageWire } from '../../core/usage.js';
+import { partialUsageFromAnthropic, type AnthropicUsageWire } from './usage.js';
 import type { StreamChunk } from '../contract.js';
 import { isObject, num, str, tryParseJson } from '../shared/json.js';
 import { SseDecoder, type SseEvent } from '../shared/sse-decoder.js';
-import type { WireStreamParser } from '../openai/stream-parser.js';
+import type { WireStreamParser } from '../codec.js';
 import { finishReasonFromAnthropic } from './map-stop-reason.js';
 
 export function createAnthropicStreamParser(): WireStreamParser {

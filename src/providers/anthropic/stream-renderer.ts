@@ -4,9 +4,10 @@
 
 import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { ZERO_USAGE } from '../../core/canonical.js';
-import { mergeUsage, usageToAnthropic } from '../../core/usage.js';
+import { mergeUsage } from '../../core/usage.js';
+import { usageToAnthropic } from './usage.js';
 import { idWithPrefix } from '../shared/ids.js';
-import type { WireStreamRenderer } from '../openai/stream-renderer.js';
+import type { WireStreamRenderer } from '../codec.js';
 import { finishReasonToAnthropic } from './map-stop-reason.js';
 
 function sse(type: string, data: Record<string, unknown>): string {

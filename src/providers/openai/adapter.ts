@@ -40,6 +40,7 @@ export function openAIVendorSpec(cfg: ProviderConfig, vendor: OpenAIVendorOption
   return {
     kind: vendor.kind ?? 'openai',
     wireFormat: 'openai',
+    streamUsageOnlyWhenAsked: true,
     otelProviderName: cfg.otelProviderName ?? vendor.otelProviderName ?? 'openai',
     chatPath: '/chat/completions',
     embeddingsPath: '/embeddings',

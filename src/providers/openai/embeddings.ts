@@ -3,7 +3,7 @@
 
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { usageFromOpenAI } from '../../core/usage.js';
+import { usageFromOpenAI } from './usage.js';
 import { isObject, num, str } from '../shared/json.js';
 
 function bad(message: string, param: string): GatewayError {

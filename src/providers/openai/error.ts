@@ -2,12 +2,8 @@
 // Upstream errors keep the upstream's status; when the upstream spoke OpenAI its body goes out as is.
 
 import { AllAttemptsFailedError, ERRORS, GatewayError, UpstreamError } from '../../core/errors.js';
+import type { RenderedError } from '../codec.js';
 import { isObject, str, tryParseJson } from '../shared/json.js';
-
-export interface RenderedError {
-  status: number;
-  body: object;
-}
 
 /** Anthropic error type -> the closest OpenAI error type. */
 const FROM_ANTHROPIC: Record<string, string> = {

@@ -2,7 +2,7 @@
 
 import type { ChatResponse, ContentPart } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { usageFromOpenAI, type OpenAIUsageWire } from '../../core/usage.js';
+import { usageFromOpenAI, type OpenAIUsageWire } from './usage.js';
 import { isObject, num, str } from '../shared/json.js';
 import { finishReasonFromOpenAI } from './map-finish-reason.js';
 

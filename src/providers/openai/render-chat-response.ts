@@ -1,7 +1,7 @@
 // Canonical ChatResponse -> the exact OpenAI chat.completion shape.
 
 import type { ChatResponse } from '../../core/canonical.js';
-import { usageToOpenAI } from '../../core/usage.js';
+import { usageToOpenAI } from './usage.js';
 import { idWithPrefix, nowSeconds } from '../shared/ids.js';
 import { finishReasonToOpenAI } from './map-finish-reason.js';
 

@@ -3,16 +3,12 @@
 // tool call), so folding the events rebuilds the content in the order the model produced it.
 
 import type { StreamEvent } from '../../core/canonical.js';
-import { usageFromOpenAI, type OpenAIUsageWire } from '../../core/usage.js';
+import { usageFromOpenAI, type OpenAIUsageWire } from './usage.js';
+import type { WireStreamParser } from '../codec.js';
 import type { StreamChunk } from '../contract.js';
 import { isObject, num, str, tryParseJson } from '../shared/json.js';
 import { SseDecoder, type SseEvent } from '../shared/sse-decoder.js';
 import { finishReasonFromOpenAI } from './map-finish-reason.js';
-
-export interface WireStreamParser {
-  push(bytes: Buffer): StreamChunk[];
-  end(): StreamChunk[];
-}
 
 export function createOpenAIStreamParser(): WireStreamParser {
   const decoder = new SseDecoder();

@@ -4,14 +4,11 @@
 
 import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { ZERO_USAGE } from '../../core/canonical.js';
-import { mergeUsage, usageToOpenAI } from '../../core/usage.js';
+import { mergeUsage } from '../../core/usage.js';
+import { usageToOpenAI } from './usage.js';
 import { idWithPrefix, nowSeconds } from '../shared/ids.js';
+import type { WireStreamRenderer } from '../codec.js';
 import { finishReasonToOpenAI } from './map-finish-reason.js';
-
-export interface WireStreamRenderer {
-  render(ev: StreamEvent): string;
-  end(): string;
-}
 
 export function createOpenAIStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string }): WireStreamRenderer {
   let id = opts.id;

@@ -7,7 +7,7 @@ import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, 
 import { GatewayError, UpstreamError } from '../../core/errors.js';
 import { DEFAULT_CONNECTIONS, type ProviderConfig } from '../config.js';
 import type { CallOptions, CallTimings, ProviderAdapter, StreamChunk, UpstreamResult } from '../contract.js';
-import type { WireStreamParser } from '../openai/stream-parser.js';
+import type { WireStreamParser } from '../codec.js';
 import { upstreamErrorFromException, upstreamErrorFromResponse } from './classify-upstream-error.js';
 import { tryParseJson } from './json.js';
 import { createUpstreamPool, splitBaseUrl } from './upstream-pool.js';
@@ -18,6 +18,8 @@ export interface VendorSpec {
   kind: string;
   wireFormat: WireFormat;
   otelProviderName: string;
+  /** see ProviderAdapter.streamUsageOnlyWhenAsked */
+  streamUsageOnlyWhenAsked?: boolean;
   /** path after the base URL's own path, e.g. '/chat/completions' */
   chatPath: string;
   embeddingsPath?: string;
@@ -241,6 +243,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     kind: spec.kind,
     wireFormat: spec.wireFormat,
     otelProviderName: spec.otelProviderName,
+    streamUsageOnlyWhenAsked: spec.streamUsageOnlyWhenAsked ?? false,
     chat,
     async close() {
       await pool.close();

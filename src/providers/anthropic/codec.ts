@@ -1,0 +1,46 @@
+// The Anthropic wire format as the server speaks it to a client: Messages (no embeddings endpoint).
+
+import type { WireCodec } from '../codec.js';
+import { hasSseField } from '../shared/sse-line.js';
+import { renderAnthropicError } from './error.js';
+import { parseAnthropicMessagesRequest } from './parse-messages-request.js';
+import { parseAnthropicMessagesResponse } from './parse-messages-response.js';
+import { renderAnthropicMessagesResponse } from './render-messages-response.js';
+import { createAnthropicStreamParser } from './stream-parser.js';
+import { createAnthropicStreamRenderer } from './stream-renderer.js';
+import { ANTHROPIC_VERSION_HEADER } from './headers.js';
+
+/** the created_at a model gets when its creation time is unknown (the list must carry one) */
+const UNKNOWN_CREATED_AT = '2025-01-01T00:00:00Z';
+
+export function isAnthropicTerminalChunk(raw: Buffer): boolean {
+  return hasSseField(raw, 'event', 'message_stop');
+}
+
+function createdAt(epochSeconds: number | undefined): string {
+  if (epochSeconds === undefined || !Number.isFinite(epochSeconds)) return UNKNOWN_CREATED_AT;
+  // RFC 3339 to the second, as the Models API writes it
+  return new Date(Math.floor(epochSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export const anthropicCodec: WireCodec = {
+  format: 'anthropic',
+  endpoints: { chat: '/v1/messages' },
+  parseChatRequest: parseAnthropicMessagesRequest,
+  renderChatResponse: renderAnthropicMessagesResponse,
+  // Anthropic streams always carry usage: includeUsage does not apply
+  createStreamRenderer: (opts) => createAnthropicStreamRenderer({ model: opts.model, id: opts.id }),
+  renderError: renderAnthropicError,
+  parseChatResponse: parseAnthropicMessagesResponse,
+  createStreamParser: createAnthropicStreamParser,
+  isTerminalChunk: isAnthropicTerminalChunk,
+  // the gateway never asks an Anthropic upstream for anything a client did not
+  stripInjectedUsage: (raw) => raw,
+  streamUsageOnlyWhenAsked: false,
+  renderModelList(models) {
+    const data = models.map((m) => ({ type: 'model', id: m.id, display_name: m.displayName ?? m.id, created_at: createdAt(m.created) }));
+    return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+  },
+  // every Anthropic SDK request carries anthropic-version (the API rejects one without it)
+  claimsHeaders: (headers) => headers[ANTHROPIC_VERSION_HEADER] !== undefined,
+};

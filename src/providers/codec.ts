@@ -1,0 +1,71 @@
+// The contract of one wire format as the server speaks it to a client: parse what the client sent,
+// render what it gets back (whole, streamed, as an error, as a model list), and the few byte-level
+// facts a relay needs. Every vendor folder implements it; the server finds one through the
+// registry (codecFor / codecForPath / codecForHeaders), never by comparing format names.
+
+import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent, WireFormat } from '../core/canonical.js';
+import type { ModelInfo, StreamChunk } from './contract.js';
+
+/** An error as a client of one format expects it: the HTTP status and the JSON body. */
+export interface RenderedError {
+  status: number;
+  body: object;
+}
+
+/** Upstream SSE bytes -> canonical events, incrementally over arbitrary byte splits. */
+export interface WireStreamParser {
+  push(bytes: Buffer): StreamChunk[];
+  end(): StreamChunk[];
+}
+
+/** Canonical events -> the SSE text a client of one format expects. */
+export interface WireStreamRenderer {
+  render(ev: StreamEvent): string;
+  end(): string;
+}
+
+/** The embeddings endpoint of a format that has one (OpenAI's /v1/embeddings). */
+export interface EmbeddingsCodec {
+  parseRequest(body: unknown): EmbeddingsRequest;
+  renderResponse(r: EmbeddingsResponse, opts: { model: string; encodingFormat?: 'float' | 'base64' }): Record<string, unknown>;
+}
+
+/** The inbound side of one wire format: what the server needs to speak it to a client. */
+export interface WireCodec {
+  readonly format: WireFormat;
+  /** the client-facing paths of this format, e.g. { chat: '/v1/chat/completions', embeddings: '/v1/embeddings' } */
+  readonly endpoints: { readonly chat: string; readonly embeddings?: string };
+  parseChatRequest(body: unknown): ChatRequest;
+  renderChatResponse(r: ChatResponse, opts: { model: string }): Record<string, unknown>;
+  /** includeUsage only matters to formats whose usage is optional (OpenAI) */
+  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string }): WireStreamRenderer;
+  renderError(err: unknown): RenderedError;
+  parseChatResponse(json: unknown): ChatResponse;
+  createStreamParser(): WireStreamParser;
+  /**
+   * Whether these relayed bytes hold the event that tells a client the answer is complete
+   * (`data: [DONE]`, `event: message_stop`): the relay holds it back until the request is recorded.
+   */
+  isTerminalChunk(raw: Buffer): boolean;
+  /**
+   * Drops the usage-only event the gateway asked the upstream for on the client's behalf (see
+   * ProviderAdapter.streamUsageOnlyWhenAsked). Call it only when the client did not ask for usage;
+   * formats whose streams always carry usage return the bytes untouched.
+   */
+  stripInjectedUsage(raw: Buffer): Buffer;
+  /**
+   * This format's streams carry usage only when the request asks (OpenAI's
+   * stream_options.include_usage); the same fact as ProviderAdapter.streamUsageOnlyWhenAsked, for
+   * code that holds a format rather than an adapter.
+   */
+  readonly streamUsageOnlyWhenAsked: boolean;
+  /** the GET /v1/models body in this format */
+  renderModelList(models: readonly ModelInfo[]): Record<string, unknown>;
+  /**
+   * Whether a request's headers say the client speaks this format, for endpoints whose path does
+   * not tell (GET /v1/models: the Anthropic SDK sends anthropic-version).
+   */
+  claimsHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): boolean;
+  /** present when the format has an embeddings endpoint */
+  readonly embeddings?: EmbeddingsCodec;
+}

@@ -1,0 +1,53 @@
+// The OpenAI wire format as the server speaks it to a client: Chat Completions and Embeddings.
+
+import type { WireCodec } from '../codec.js';
+import { hasSseField } from '../shared/sse-line.js';
+import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from './embeddings.js';
+import { renderOpenAIError } from './error.js';
+import { parseOpenAIChatRequest } from './parse-chat-request.js';
+import { parseOpenAIChatResponse } from './parse-chat-response.js';
+import { renderOpenAIChatResponse } from './render-chat-response.js';
+import { createOpenAIStreamParser } from './stream-parser.js';
+import { createOpenAIStreamRenderer } from './stream-renderer.js';
+
+export function isOpenAITerminalChunk(raw: Buffer): boolean {
+  return hasSseField(raw, 'data', '[DONE]');
+}
+
+const USAGE_ONLY_CHOICES = /"choices"\s*:\s*(\[\s*\]|null)/;
+
+/**
+ * Removes the usage-only chunk (`"choices":[]`, or `null` from vLLM, with a usage object) that the
+ * gateway asked an OpenAI-format upstream for on the client's behalf. Works on whole SSE events
+ * (what the stream parsers hand out); every other byte passes untouched.
+ */
+export function stripOpenAIInjectedUsage(raw: Buffer): Buffer {
+  if (raw.indexOf('"usage":{') === -1) return raw;
+  const events = raw.toString('utf8').split(/(?<=\r\n\r\n|\n\n|\r\r)/);
+  const kept = events.filter((e) => !(e.includes('"usage":{') && USAGE_ONLY_CHOICES.test(e)));
+  return kept.length === events.length ? raw : Buffer.from(kept.join(''), 'utf8');
+}
+
+export const openAICodec: WireCodec = {
+  format: 'openai',
+  endpoints: { chat: '/v1/chat/completions', embeddings: '/v1/embeddings' },
+  parseChatRequest: parseOpenAIChatRequest,
+  renderChatResponse: renderOpenAIChatResponse,
+  createStreamRenderer: createOpenAIStreamRenderer,
+  renderError: renderOpenAIError,
+  parseChatResponse: parseOpenAIChatResponse,
+  createStreamParser: createOpenAIStreamParser,
+  isTerminalChunk: isOpenAITerminalChunk,
+  stripInjectedUsage: stripOpenAIInjectedUsage,
+  streamUsageOnlyWhenAsked: true,
+  renderModelList(models) {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      object: 'list',
+      data: models.map((m) => ({ id: m.id, object: 'model', created: m.created ?? now, owned_by: m.ownedBy ?? 'tollgate' })),
+    };
+  },
+  // OpenAI is the format a request without any format marker gets (the registry's default)
+  claimsHeaders: () => false,
+  embeddings: { parseRequest: parseOpenAIEmbeddingsRequest, renderResponse: renderOpenAIEmbeddingsResponse },
+};
