@@ -6,7 +6,6 @@ import { estimateUsage } from '../core/tokens.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { ChatResult, GatewayContext } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
-import { wireEdges } from '../providers/wire-edges.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { now } from './clock.js';
 import { clientGone } from './context.js';
@@ -28,7 +27,7 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   const sameFormat = adapter.wireFormat === ctx.format;
   // A stream that reports usage only when asked: ask for it (the relay drops that chunk again when
   // the client did not ask), so every streamed request is billed from real usage.
-  const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && wireEdges(adapter.wireFormat).streamUsageOnlyWhenAsked;
+  const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && adapter.streamUsageOnlyWhenAsked === true;
   // (a caller with no body bytes, such as the SDK, always gets the request rendered)
   const fastPath = sameFormat && !ctx.rewritten && !usageRewrite && target.model === ctx.request.model && ctx.rawBody.length > 0;
   const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;

@@ -12,7 +12,6 @@ import type { ChatResult } from '../pipeline/stage.js';
 import type { StreamChunk } from '../providers/contract.js';
 import { codecFor } from '../providers/registry.js';
 import { AbortFlag } from '../providers/shared/abort-link.js';
-import { wireEdges } from '../providers/wire-edges.js';
 import type { Authenticate } from './auth.js';
 import { drained, lowerCaseHeaders, readBody } from './http-util.js';
 
@@ -123,8 +122,7 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
   const codec = codecFor(ctx.format);
   const chunks: AsyncIterable<StreamChunk> = result.kind === 'stream' ? result.chunks : oneChunk(responseToEvents(result.response));
   const passthrough = result.kind === 'stream' && result.rawFormat === ctx.format;
-  const edges = wireEdges(ctx.format);
-  const dropUsage = passthrough && edges.streamUsageOnlyWhenAsked && !ctx.request.includeUsage;
+  const dropUsage = passthrough && codec.streamUsageOnlyWhenAsked && !ctx.request.includeUsage;
   const renderer = passthrough ? undefined : codec.createStreamRenderer({ model: ctx.target?.model ?? ctx.request.model, includeUsage: ctx.request.includeUsage, id: undefined });
   // HTTP/1.0 has no chunked encoding, so no trailers: the body ends when the connection closes
   const chunked = !(req.httpVersionMajor === 1 && req.httpVersionMinor === 0);
@@ -152,8 +150,8 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
         }
         if (renderer) await write(chunk.events.map((ev) => renderer.render(ev)).join(''));
         else {
-          const raw = dropUsage ? edges.stripInjectedUsage(chunk.raw) : chunk.raw;
-          if (heldBack || edges.isTerminalChunk(raw)) heldBack = heldBack ? Buffer.concat([heldBack, raw]) : raw;
+          const raw = dropUsage ? codec.stripInjectedUsage(chunk.raw) : chunk.raw;
+          if (heldBack || codec.isTerminalChunk(raw)) heldBack = heldBack ? Buffer.concat([heldBack, raw]) : raw;
           else await write(raw);
         }
         if (clientGone(ctx)) break;
