@@ -4,7 +4,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Usage, WireFormat } from '../core/canonical.js';
+import type { Usage } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
 import { PriceCatalog, type ModelPrice } from '../core/prices/catalog.js';
 import { costOf as priceUsage } from '../core/cost.js';
@@ -13,16 +13,29 @@ import { createProvider, codecFor } from '../providers/registry.js';
 import '../providers/index.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import { ModelRegistry } from '../pipeline/model-registry.js';
-import type { AdminRoute, GatewayContext, Stage, Target } from '../pipeline/stage.js';
+import type { GatewayContext, Target } from '../pipeline/stage.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import type { RequestRecord } from '../ledger/record.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { buildStages } from '../levers/index.js';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, keyIdsByTeam } from './auth.js';
+import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
+import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
-import { sendJson } from './http-util.js';
+import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 import type { RecordSink } from './record.js';
+
+/** the methods each fixed path answers, for 405s */
+const ALLOWED: Record<string, string> = {
+  '/v1/chat/completions': 'POST',
+  '/v1/messages': 'POST',
+  '/v1/embeddings': 'POST',
+  '/v1/models': 'GET',
+  '/models': 'GET',
+  '/health': 'GET',
+  '/metrics': 'GET',
+};
 
 export interface RunningGateway {
   url: string;
@@ -94,73 +107,67 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   };
   const messagesDeps: ChatDeps = { ...chatDeps, timeoutMs: config.server.routeTimeouts['/v1/messages'] ?? config.server.requestTimeoutMs };
   const embeddingsTimeout = config.server.routeTimeouts['/v1/embeddings'] ?? config.server.requestTimeoutMs;
-  const adminRoutes = new Map<string, AdminRoute>();
-  for (const s of stages) for (const r of s.adminRoutes ?? []) adminRoutes.set(`${r.method} ${r.path}`, r);
+  const authenticate = chatDeps.authenticate;
+  const admin = createAdminRouter({
+    routes: stages.flatMap((s) => s.adminRoutes ?? []),
+    authenticate,
+    bodyLimitBytes: config.server.adminBodyLimitBytes,
+    keyIdsByTeam: keyIdsByTeam(config.auth),
+  });
 
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const server: Server = createServer(serverOptions(config.server), (req, res) => {
     route(req, res).catch((err) => {
       // last resort: never let one request take the process down
-      if (!res.headersSent) sendJson(res, 500, { error: { message: 'internal error', type: 'api_error' } });
+      if (!res.headersSent) sendError(res, 'openai', new GatewayError('internal', 'The gateway hit an internal error.'));
       else res.destroy();
       process.emitWarning(`tollgate: unhandled error in request handler: ${(err as Error)?.message}`);
     });
   });
+  enforceConnectionLimits(server, config.server);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const q = req.url!.indexOf('?');
-    const path = q === -1 ? req.url! : req.url!.slice(0, q);
+    const path = requestPath(req.url!);
     const method = req.method ?? 'GET';
+    const noHost = missingHost(req);
+    if (noHost) return sendError(res, formatOfPath(path), noHost);
     if (method === 'POST' && path === '/v1/chat/completions') return handleChat(req, res, 'openai', path, chatDeps);
     if (method === 'POST' && path === '/v1/messages') return handleChat(req, res, 'anthropic', path, messagesDeps);
     if (method === 'POST' && path === '/v1/embeddings') return handleEmbeddings(req, res, { ...chatDeps, timeoutMs: embeddingsTimeout });
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
-    if (method === 'GET' && path === '/metrics') {
-      const l = ledger.stats();
-      metrics.setLedgerStats(l);
-      const text = await metrics.render();
-      res.writeHead(200, { 'content-type': metrics.contentType });
-      res.end(text);
-      return;
+    if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    if (isAdminPath(path)) return admin.handle(req, res, method, path);
+    const format = formatOfPath(path);
+    const allow = ALLOWED[path];
+    if (allow) return sendError(res, format, new GatewayError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow}.`), { allow });
+    sendError(res, format, new GatewayError('not_found', `Unknown endpoint ${method} ${path}`));
+  }
+
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!config.server.publicMetrics) {
+      const denied = requireGlobalAdmin(authenticate(req.headers), '/metrics');
+      if (denied) return sendError(res, 'openai', denied);
     }
-    const admin = adminRoutes.get(`${method} ${path}`);
-    if (admin) return handleAdmin(req, res, admin);
-    const format: WireFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
-    const err = new GatewayError('not_found', `Unknown endpoint ${method} ${path}`);
-    const rendered = codecFor(format).renderError(err);
-    sendJson(res, rendered.status, rendered.body);
+    const l = ledger.stats();
+    metrics.setLedgerStats(l);
+    const text = await metrics.render();
+    res.writeHead(200, { 'content-type': metrics.contentType });
+    res.end(text);
   }
 
   function listModels(req: IncomingMessage, res: ServerResponse): void {
+    const anthropicClient = req.headers['anthropic-version'] !== undefined;
+    if (!authenticate(req.headers)) {
+      return sendError(res, anthropicClient ? 'anthropic' : 'openai', new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.'));
+    }
     const names = [...registry.modelNames(), ...registry.routeNames()];
-    if (req.headers['anthropic-version']) {
+    if (anthropicClient) {
       const data = names.map((id) => ({ type: 'model', id, display_name: id, created_at: '2025-01-01T00:00:00Z' }));
       sendJson(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
       return;
     }
     const created = Math.floor(Date.now() / 1000);
     sendJson(res, 200, { object: 'list', data: names.map((id) => ({ id, object: 'model', created, owned_by: registry.resolve(id)?.target.provider ?? 'tollgate-route' })) });
-  }
-
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, admin: AdminRoute): Promise<void> {
-    if (!chatDeps.authenticate(req.headers)) return sendJson(res, 401, { error: { message: 'Invalid API key', type: 'invalid_request_error' } });
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    let body: unknown = undefined;
-    if (chunks.length) {
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return sendJson(res, 400, { error: { message: 'body is not valid JSON', type: 'invalid_request_error' } });
-      }
-    }
-    const url = new URL(req.url!, 'http://x');
-    try {
-      const r = await admin.handler(body, url.searchParams);
-      sendJson(res, r.status, r.body);
-    } catch (err) {
-      sendJson(res, 400, { error: { message: (err as Error).message, type: 'invalid_request_error' } });
-    }
   }
 
   await new Promise<void>((resolve, reject) => {

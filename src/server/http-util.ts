@@ -1,7 +1,9 @@
 // Small helpers around node:http that the gateway routes share.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
+import { codecFor } from '../providers/registry.js';
 
 export function now(): number {
   return performance.timeOrigin + performance.now();
@@ -55,4 +57,31 @@ export function lowerCaseHeaders(req: IncomingMessage): Record<string, string | 
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
+}
+
+/**
+ * The path of a request target, without the query. Absolute-form targets
+ * (`POST http://host/v1/chat/completions`, which HTTP/1.1 servers must accept, and which some
+ * proxies send) are reduced to their path.
+ */
+export function requestPath(url: string): string {
+  let start = 0;
+  if (url.charCodeAt(0) !== 47 /* '/' */) {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+    if (m) start = m[0].length;
+  }
+  const q = url.indexOf('?', start);
+  const path = url.slice(start, q === -1 ? undefined : q);
+  return path === '' ? '/' : path;
+}
+
+/** The wire format a path implies, for answers that come before (or without) a parsed request. */
+export function formatOfPath(path: string): WireFormat {
+  return path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+}
+
+/** An error in `format`'s own shape, through the one error table. */
+export function sendError(res: ServerResponse, format: WireFormat, err: unknown, headers: Record<string, string> = {}): void {
+  const rendered = codecFor(format).renderError(err);
+  sendJson(res, rendered.status, rendered.body, headers);
 }
