@@ -62,7 +62,7 @@ export const configSchema = z
         /** open connections in total; connections beyond it are closed at once */
         maxConnections: z.number().int().positive().default(2048),
         /** connections with no request in flight kept open; beyond it the longest idle ones are closed */
-        maxIdleConnections: z.number().int().nonnegative().default(256),
+        maxIdleConnections: z.number().int().positive().default(256),
         /** true: /metrics answers without a key; false: it needs an admin key with no team */
         publicMetrics: z.boolean().default(false),
       })

@@ -115,6 +115,7 @@ function gatewayErrorOf(err: NodeJS.ErrnoException & { reason?: string }, l: Con
 function pathOfRawRequest(raw: Buffer | undefined): string {
   if (!raw) return '/';
   const line = raw.subarray(0, 2048).toString('latin1');
-  const m = /^[A-Za-z]+ +(\S+)/.exec(line);
+  // any method: a malformed one is often why the parser gave up
+  const m = /^\S{1,32} +(\S+)/.exec(line);
   return m ? requestPath(m[1]!) : '/';
 }
