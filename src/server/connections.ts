@@ -9,7 +9,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, ty
 import type { Socket } from 'node:net';
 import { GatewayError } from '../core/errors.js';
 import { codecFor } from '../providers/registry.js';
-import { formatOfPath, requestPath } from './http-util.js';
+import { failBodyRead, formatOfPath, requestPath } from './http-util.js';
 
 export interface ConnectionLimits {
   headersTimeoutMs: number;
@@ -88,7 +88,16 @@ export function enforceConnectionLimits(server: Server, l: ConnectionLimits): vo
       return;
     }
     const path = res ? requestPath(res.req.url ?? '/') : pathOfRawRequest(err.rawPacket);
-    const rendered = codecFor(formatOfPath(path)).renderError(gatewayErrorOf(err, l, res !== undefined));
+    const gwErr = gatewayErrorOf(err, l, res !== undefined);
+    if (res && failBodyRead(res.req, gwErr)) {
+      // the handler reading the body answers the error itself, in its format, with its request id,
+      // and records it; Node closes the socket after that answer
+      res.shouldKeepAlive = false;
+      const backstop = setTimeout(() => s.destroy(), l.bodyTimeoutMs).unref(); // should the answer never come
+      s.once('close', () => clearTimeout(backstop));
+      return;
+    }
+    const rendered = codecFor(formatOfPath(path)).renderError(gwErr);
     const body = JSON.stringify(rendered.body);
     const head = `HTTP/1.1 ${rendered.status} ${STATUS_CODES[rendered.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
     // the server's sockets are half-open: end() alone would wait for the client's FIN forever

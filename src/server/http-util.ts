@@ -9,6 +9,17 @@ export function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** body reads in progress, so that the server can fail one (a deadline) and let its handler answer */
+const pendingReads = new WeakMap<IncomingMessage, (err: GatewayError) => void>();
+
+/** Fails the body read in progress on `req` with `err`; false when none is in progress. */
+export function failBodyRead(req: IncomingMessage, err: GatewayError): boolean {
+  const fail = pendingReads.get(req);
+  if (!fail) return false;
+  fail(err);
+  return true;
+}
+
 /** Reads the whole body, refusing (413) past `limit` bytes without buffering the excess. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -20,22 +31,26 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      pendingReads.delete(req);
+      chunks.length = 0;
+      reject(err);
+    };
+    pendingReads.set(req, fail);
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
-      if (size > limit) {
-        failed = true;
-        reject(new GatewayError('body_too_large', `request body exceeds the limit of ${limit} bytes`));
-        return;
-      }
+      if (size > limit) return fail(new GatewayError('body_too_large', `request body exceeds the limit of ${limit} bytes`));
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (failed) return;
+      pendingReads.delete(req);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
-    });
+    req.on('error', fail);
   });
 }
 

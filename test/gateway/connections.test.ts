@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
+import { readLedger } from '../../src/ledger/read.js';
 import { startHarness, type Harness } from './helpers.js';
 import { openSocket, parseResponse, rawExchange, request, untilClosed } from './raw-http.js';
 
@@ -46,6 +47,11 @@ describe('deadlines: slow headers and slow bodies', () => {
       else expect(isOpenAIError(answer.json, 'request_timeout'), answer.text).toBe(true);
       expect(answer.text).toMatch(/body did not arrive/);
       expect(s.destroyed).toBe(true);
+      // the request's own handler answered: the answer has its id, and the ledger has the 408
+      const id = answer.headers['x-tollgate-request-id'];
+      expect(id).toMatch(/^tg-/);
+      await h.gw.ledger.flush();
+      expect(readLedger(h.dataDir, { last: 50 }).find((r) => r.requestId === id)).toMatchObject({ endpoint: path, httpStatus: 408, status: 'error' });
     }
   });
 
