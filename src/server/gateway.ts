@@ -108,6 +108,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const messagesDeps: ChatDeps = { ...chatDeps, timeoutMs: config.server.routeTimeouts['/v1/messages'] ?? config.server.requestTimeoutMs };
   const embeddingsTimeout = config.server.routeTimeouts['/v1/embeddings'] ?? config.server.requestTimeoutMs;
   const authenticate = chatDeps.authenticate;
+  if (config.auth.mode === 'keys' && config.auth.keys.length === 0) {
+    process.emitWarning('tollgate: auth.mode is keys but auth.keys is empty: every request will get 401 (add keys with `tollgate keys create`, or use auth.mode: demo)');
+  }
   const admin = createAdminRouter({
     routes: stages.flatMap((s) => s.adminRoutes ?? []),
     authenticate,
