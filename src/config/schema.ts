@@ -61,6 +61,11 @@ export const configSchema = z
         keepAliveTimeoutMs: z.number().int().positive().default(65_000),
         /** open connections in total; connections beyond it are closed at once */
         maxConnections: z.number().int().positive().default(2048),
+        /**
+         * open connections per remote address (0 = no cap); off by default because behind a
+         * reverse proxy every client has the proxy's address
+         */
+        maxConnectionsPerClient: z.number().int().nonnegative().default(0),
         /** connections with no request in flight kept open; beyond it the longest idle ones are closed */
         maxIdleConnections: z.number().int().positive().default(256),
         /** true: /metrics answers without a key; false: it needs an admin key with no team */

@@ -17,6 +17,8 @@ export interface ConnectionLimits {
   keepAliveTimeoutMs: number;
   maxConnections: number;
   maxIdleConnections: number;
+  /** 0 = no per-address cap */
+  maxConnectionsPerClient: number;
 }
 
 /** Options for http.createServer that carry the deadlines. */
@@ -41,6 +43,7 @@ export function missingHost(req: IncomingMessage): GatewayError | undefined {
 
 /**
  * Enforces the connection count limits and answers parser errors in the caller's format.
+ * Per client = per remote address: connections beyond `maxConnectionsPerClient` are closed at once.
  * Idle = no request in flight: a new connection that has sent nothing yet, or a kept-alive one
  * between requests. Beyond `maxIdleConnections` the one idle the longest is closed.
  */
@@ -60,7 +63,22 @@ export function enforceConnectionLimits(server: Server, l: ConnectionLimits): vo
     }
   };
 
+  const perClient = new Map<string, number>();
   server.on('connection', (s: Socket) => {
+    if (l.maxConnectionsPerClient > 0) {
+      const addr = s.remoteAddress ?? '';
+      const n = perClient.get(addr) ?? 0;
+      if (n >= l.maxConnectionsPerClient) {
+        s.destroy();
+        return;
+      }
+      perClient.set(addr, n + 1);
+      s.once('close', () => {
+        const left = perClient.get(addr)! - 1;
+        if (left === 0) perClient.delete(addr);
+        else perClient.set(addr, left);
+      });
+    }
     inFlight.set(s, { n: 0 });
     s.once('close', () => idle.delete(s));
     markIdle(s);

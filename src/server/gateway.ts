@@ -9,7 +9,7 @@ import { GatewayError } from '../core/errors.js';
 import { PriceCatalog, type ModelPrice } from '../core/prices/catalog.js';
 import { costOf as priceUsage } from '../core/cost.js';
 import type { LoadedConfig } from '../config/load.js';
-import { createProvider, codecFor } from '../providers/registry.js';
+import { createProvider } from '../providers/registry.js';
 import '../providers/index.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import { ModelRegistry } from '../pipeline/model-registry.js';

@@ -140,6 +140,29 @@ describe('server.maxConnections', () => {
   });
 });
 
+describe('server.maxConnectionsPerClient', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ server: { host: '127.0.0.1', port: 0, maxConnectionsPerClient: 2 } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("closes a client address's connections beyond the cap; another address is counted apart", async () => {
+    const fromA = [await openSocket(h.gw.port), await openSocket(h.gw.port)];
+    const third = await openSocket(h.gw.port).catch(() => undefined);
+    if (third) await untilClosed(third);
+    expect(fromA.map((s) => s.destroyed)).toEqual([false, false]);
+    // Linux routes all of 127.0.0.0/8 to loopback: 127.0.0.2 is another client
+    const fromB = await openSocket(h.gw.port, '127.0.0.2');
+    const closed = untilClosed(fromB);
+    fromB.write(request('GET', '/health'));
+    expect(parseResponse(await closed).status).toBe(200);
+    for (const s of fromA) s.destroy();
+  });
+});
+
 describe('edge errors answer with a body in the format the path implies', () => {
   let h: Harness;
   beforeAll(async () => {

@@ -33,9 +33,9 @@ export function parseResponse(raw: string): RawAnswer {
   return { status, headers, json, text };
 }
 
-export function openSocket(port: number): Promise<Socket> {
+export function openSocket(port: number, localAddress?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
     s.once('error', reject);
   });
 }
