@@ -51,11 +51,11 @@ export function createAdminRouter(opts: AdminRouterOptions): AdminRouter {
 
   const allowed = (path: string): string => [...(table.get(path)?.keys() ?? [])].join(', ');
 
-  async function dispatch(req: IncomingMessage, method: string, path: string): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+  async function dispatch(req: IncomingMessage, method: string, path: string): Promise<{ status: number; body: unknown }> {
     // who first, so that an unauthenticated caller learns nothing about which routes exist
     const caller = opts.authenticate(req.headers);
     if (!caller) throw new GatewayError('unauthorized', 'Invalid API key: present a Tollgate admin key as a Bearer token or x-api-key.');
-    if (caller.role !== 'admin') throw new GatewayError('forbidden', 'The admin API needs an admin key; this key\'s role is client.');
+    if (caller.role !== 'admin') throw new GatewayError('forbidden', "The admin API needs an admin key; this key's role is client.");
     const byMethod = table.get(path);
     if (!byMethod) throw new GatewayError('not_found', `Unknown admin endpoint ${method} ${path}`);
     const route = byMethod.get(method);
@@ -96,7 +96,7 @@ export function createAdminRouter(opts: AdminRouterOptions): AdminRouter {
         const headers: Record<string, string> = err instanceof GatewayError && err.code === 'method_not_allowed' ? { allow: allowed(path) } : {};
         return sendError(res, 'openai', err, headers);
       }
-      sendJson(res, answer.status, answer.body, answer.headers);
+      sendJson(res, answer.status, answer.body);
     },
   };
 }
