@@ -1,6 +1,6 @@
 // `tollgate serve`, `tollgate demo` and `tollgate keys`.
 
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfigFile, resolveConfig } from '../config/load.js';
 import { demoConfig } from '../config/demo.js';
@@ -68,9 +68,11 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string }) => {
       const port = opts.port ?? (process.env.PORT ? parsePort(process.env.PORT) : 8787);
       const sim = await startSimulator({ port: 0, latencyScale: opts.latencyScale });
+      const envAdminKey = process.env.TOLLGATE_ADMIN_KEY;
+      const adminKey = envAdminKey || `tg_admin_${randomBytes(24).toString('base64url')}`;
       let gw: RunningGateway;
       try {
-        const config = resolveConfig(demoConfig({ simUrl: sim.url, port, dataDir: opts.dataDir }), '(demo defaults)');
+        const config = resolveConfig(demoConfig({ simUrl: sim.url, port, dataDir: opts.dataDir, adminKey }), '(demo defaults)');
         gw = await startGateway({ config });
       } catch (err) {
         await sim.close();
@@ -89,6 +91,10 @@ export function registerDemoCommand(program: Command): void {
           `  Anthropic SDK: new Anthropic({ baseURL: '${gw.url}', apiKey: 'any' })`,
           `  models: gpt-4o, gpt-4o-mini, claude-sonnet-4, claude-3-5-haiku, gemini-2.0-flash, text-embedding-3-small; route: auto`,
           `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20`,
+          // a key taken from the environment is the operator's own: never echoed
+          envAdminKey
+            ? `  admin API (/admin/*): the key in TOLLGATE_ADMIN_KEY; any other key is a client`
+            : `  admin API (/admin/*): Bearer ${adminKey}   (generated; set TOLLGATE_ADMIN_KEY to choose it; any other key is a client)`,
           traffic ? `  background traffic: ${opts.rate} req/s (--rate 0 to turn off)` : '  background traffic: off',
         ].join('\n'),
       );
@@ -108,9 +114,12 @@ export function registerKeysCommand(program: Command): void {
     .requiredOption('--id <id>', 'a stable id for the ledger')
     .option('--team <team>')
     .option('--user <user>')
-    .action((opts: { id: string; team?: string; user?: string }) => {
+    .addOption(new Option('--role <role>', 'admin keys may also call /admin/* and /metrics').choices(['admin', 'client']).default('client'))
+    .action((opts: { id: string; team?: string; user?: string; role: string }) => {
       const key = `tg_${randomBytes(24).toString('base64url')}`;
-      console.log(`key (shown once): ${key}\n\nauth:\n  keys:\n    - id: ${opts.id}\n      sha256: ${hashKey(key)}${opts.team ? `\n      team: ${opts.team}` : ''}${opts.user ? `\n      user: ${opts.user}` : ''}`);
+      console.log(
+        `key (shown once): ${key}\n\nauth:\n  keys:\n    - id: ${opts.id}\n      sha256: ${hashKey(key)}${opts.team ? `\n      team: ${opts.team}` : ''}${opts.user ? `\n      user: ${opts.user}` : ''}${opts.role === 'admin' ? '\n      role: admin' : ''}`,
+      );
     });
   keys
     .command('hash <key>')

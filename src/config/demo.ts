@@ -1,6 +1,8 @@
 // The embedded defaults `tollgate demo` (and `npm start`) runs with: simulated providers under the
-// real model names and list prices, demo auth (any key), data under ./.tollgate.
+// real model names and list prices, demo auth (any key is a client; the admin key is the one the
+// demo prints), /metrics open (a browser can read it), data under ./.tollgate.
 
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 /** the simulator's per-request controls (fault injection, forced output length) reach it through the gateway */
@@ -15,6 +17,8 @@ export interface DemoConfigOptions {
   dataDir?: string;
   /** turn the levers on as the demo shows them (caching at any temperature, the `auto` route); default true */
   levers?: boolean;
+  /** the one key that may call /admin/* (every other key, or none, is a client) */
+  adminKey?: string;
 }
 
 /** the learned router's weights shipped with the package (dist/config/demo.js → data/router/) */
@@ -45,9 +49,12 @@ function demoLevers(): Record<string, unknown> {
 
 export function demoConfig(opts: DemoConfigOptions): Record<string, unknown> {
   return {
-    server: { host: '127.0.0.1', port: opts.port ?? 8787 },
+    server: { host: '127.0.0.1', port: opts.port ?? 8787, publicMetrics: true },
     dataDir: opts.dataDir ?? './.tollgate',
-    auth: { mode: 'demo' },
+    auth: {
+      mode: 'demo',
+      keys: opts.adminKey ? [{ id: 'demo-admin', sha256: createHash('sha256').update(opts.adminKey).digest('hex'), role: 'admin' }] : [],
+    },
     providers: [
       { name: 'sim-openai', kind: 'openai', baseUrl: `${opts.simUrl}/v1`, headers: SIM_BEARER, forwardHeaders: SIM_HEADERS },
       { name: 'sim-anthropic', kind: 'anthropic', baseUrl: opts.simUrl, headers: { 'x-api-key': 'sim' }, forwardHeaders: SIM_HEADERS },

@@ -13,8 +13,11 @@ const virtualKeySchema = z
     id: z.string().min(1),
     /** hex SHA-256 of the key; `tollgate keys hash <key>` prints it. Keys are never stored in clear. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (SHA-256 of the key)'),
+    /** a tenant admin sees and purges only its team's figures; an admin key with no team sees all */
     team: z.string().optional(),
     user: z.string().optional(),
+    /** client: the model endpoints only; admin: also /admin/* and /metrics */
+    role: z.enum(['admin', 'client']).default('client'),
   })
   .strict();
 
@@ -41,23 +44,63 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8787),
         /** largest request body accepted, bytes */
         bodyLimitBytes: z.number().int().positive().default(10 * 1024 * 1024),
+        /** largest body the admin API accepts, bytes (its bodies are small filters) */
+        adminBodyLimitBytes: z.number().int().positive().default(1024 * 1024),
         /** default upstream timeout, ms (per-model `timeoutMs` overrides) */
         requestTimeoutMs: z.number().int().positive().default(600_000),
         /** per-endpoint upstream timeouts, ms, e.g. { "/v1/embeddings": 30000 } */
         routeTimeouts: z.record(z.string(), z.number().int().positive()).default({}),
+        /** time a client has to send the request line and headers, ms (then 408 and close) */
+        headersTimeoutMs: z.number().int().positive().default(20_000),
+        /** time a client has to send the whole request, headers and body, ms (then 408 and close) */
+        bodyTimeoutMs: z.number().int().positive().default(60_000),
+        /**
+         * how long a kept-alive connection may sit idle between requests, ms; above the 60 s idle
+         * timeout of common load balancers, so that they, not we, close first
+         */
+        keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+        /** open connections in total; connections beyond it are closed at once */
+        maxConnections: z.number().int().positive().default(2048),
+        /**
+         * open connections per remote address (0 = no cap); off by default because behind a
+         * reverse proxy every client has the proxy's address
+         */
+        maxConnectionsPerClient: z.number().int().nonnegative().default(0),
+        /** connections with no request in flight kept open; beyond it the longest idle ones are closed */
+        maxIdleConnections: z.number().int().positive().default(256),
+        /** true: /metrics answers without a key; false: it needs an admin key with no team */
+        publicMetrics: z.boolean().default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 10 * 1024 * 1024, requestTimeoutMs: 600_000, routeTimeouts: {} }),
+      .refine((s) => s.headersTimeoutMs <= s.bodyTimeoutMs, { message: 'headersTimeoutMs must not exceed bodyTimeoutMs (the whole request includes its headers)', path: ['headersTimeoutMs'] })
+      // prefault: an absent section is parsed like {}, so the defaults above are stated once
+      .prefault({}),
     /** where the ledger and caches live; TOLLGATE_DATA_DIR overrides */
     dataDir: z.string().default('./.tollgate'),
     auth: z
       .object({
-        /** demo: any key (or none) is accepted as the demo caller; keys: only the virtual keys below */
+        /**
+         * keys: only the virtual keys below. demo: the keys below are still recognised (with their
+         * role), and any other key, or none, is the demo client.
+         */
         mode: z.enum(['demo', 'keys']).default('keys'),
         keys: z.array(virtualKeySchema).default([]),
       })
       .strict()
-      .default({ mode: 'keys', keys: [] }),
+      .superRefine((auth, ctx) => {
+        // one key, one identity: a hash listed twice would make its role and team ambiguous
+        const seenHash = new Map<string, number>();
+        const seenId = new Map<string, number>();
+        auth.keys.forEach((k, i) => {
+          const h = seenHash.get(k.sha256);
+          if (h !== undefined) ctx.addIssue({ code: 'custom', path: ['keys', i, 'sha256'], message: `the same key as keys[${h}]` });
+          else seenHash.set(k.sha256, i);
+          const d = seenId.get(k.id);
+          if (d !== undefined) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id "${k.id}" (keys[${d}])` });
+          else seenId.set(k.id, i);
+        });
+      })
+      .prefault({}),
     providers: z.array(providerConfigSchema).min(1, 'at least one provider is needed'),
     models: z.array(modelEntrySchema).default([]),
     prices: priceOverridesSchema,

@@ -17,6 +17,8 @@ export const ERRORS = {
   model_not_found: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', retryable: false },
   not_found: { status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error', retryable: false },
   method_not_allowed: { status: 405, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', retryable: false },
+  request_timeout: { status: 408, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', retryable: false },
+  headers_too_large: { status: 431, openaiType: 'invalid_request_error', anthropicType: 'request_too_large', retryable: false },
   unsupported: { status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error', retryable: false },
   only_if_cached_miss: { status: 504, openaiType: 'cache_miss', anthropicType: 'api_error', retryable: false },
   rate_limited: { status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error', retryable: true },

@@ -21,11 +21,16 @@ import type { CallTimings, StreamChunk } from '../providers/contract.js';
 import type { RequestRecord, TrailEntry, AttemptRecord } from '../ledger/record.js';
 import type { AbortLink } from '../providers/shared/abort-link.js';
 
+/** What a key may do: a client calls the model endpoints; an admin may also call /admin/* and /metrics. */
+export type Role = 'admin' | 'client';
+
 /** Who is calling, resolved from the virtual API key. */
 export interface Caller {
   keyId: string;
   team?: string;
   user?: string;
+  /** absent means client */
+  role?: Role;
 }
 
 /** The upstream a request goes to: a provider instance from config and the model id there. */
@@ -117,12 +122,32 @@ export type ChatResult = CompleteResult | StreamResult;
 
 export type Next = () => Promise<ChatResult>;
 
-/** An admin endpoint a stage exposes under the gateway (e.g. POST /admin/cache/purge). */
+/** Who calls an admin route: always an admin key (the admin router turns every other caller away). */
+export interface AdminContext {
+  readonly caller: Readonly<Caller> & { readonly role: 'admin' };
+  /**
+   * The tenant this admin is limited to (its key's team), or undefined for an admin of every tenant.
+   * A handler of a `scope: 'tenant'` route must show and change only this tenant's figures.
+   */
+  readonly tenant: string | undefined;
+  /** ids of the configured keys of `tenant` (for stages that keep figures per key); empty when no tenant */
+  readonly tenantKeyIds: readonly string[];
+}
+
+/**
+ * An admin endpoint a stage exposes under the gateway (e.g. POST /admin/cache/purge). Errors are
+ * thrown as GatewayError (rendered through the one error table); the result is the success answer.
+ */
 export interface AdminRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** exact path, e.g. '/admin/cache/purge' */
   path: string;
-  handler(body: unknown, query: URLSearchParams): Promise<{ status: number; body: unknown }>;
+  /**
+   * 'tenant': the handler scopes what it shows or changes to `admin.tenant`, so tenant admins may
+   * call it. 'global' (the default): it covers every tenant, so only an admin with no team may.
+   */
+  scope?: 'tenant' | 'global';
+  handler(body: unknown, query: URLSearchParams, admin: AdminContext): Promise<{ status: number; body: unknown }>;
 }
 
 export interface Stage {

@@ -1,5 +1,6 @@
 // Virtual API keys: clients present a key (OpenAI `Authorization: Bearer`, Anthropic `x-api-key`);
-// only its SHA-256 is configured, so a leaked config file leaks no usable key.
+// only its SHA-256 is configured, so a leaked config file leaks no usable key. A key's role says
+// whether it may also call the admin API and /metrics (admin) or only the model endpoints (client).
 
 import { createHash } from 'node:crypto';
 import type { TollgateConfig } from '../config/schema.js';
@@ -22,13 +23,32 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   return undefined;
 }
 
-const DEMO_CALLER: Caller = Object.freeze({ keyId: 'demo', team: 'demo' });
+/** demo mode: every key that is not configured (or no key) is this client */
+const DEMO_CALLER: Caller = Object.freeze({ keyId: 'demo', team: 'demo', role: 'client' });
 
 export function createAuthenticator(auth: TollgateConfig['auth']): Authenticate {
-  if (auth.mode === 'demo') return () => DEMO_CALLER;
-  const byHash = new Map<string, Caller>(auth.keys.map((k) => [k.sha256, Object.freeze({ keyId: k.id, team: k.team, user: k.user })]));
+  const byHash = new Map<string, Caller>(auth.keys.map((k) => [k.sha256, Object.freeze({ keyId: k.id, team: k.team, user: k.user, role: k.role })]));
+  if (auth.mode === 'demo') {
+    if (byHash.size === 0) return () => DEMO_CALLER;
+    return (headers) => {
+      const key = presentedKey(headers);
+      return (key !== undefined && byHash.get(hashKey(key))) || DEMO_CALLER;
+    };
+  }
   return (headers) => {
     const key = presentedKey(headers);
     return key === undefined ? undefined : byHash.get(hashKey(key));
   };
+}
+
+/** ids of the configured keys of each team, for admin routes that keep figures per key */
+export function keyIdsByTeam(auth: TollgateConfig['auth']): ReadonlyMap<string, readonly string[]> {
+  const out = new Map<string, string[]>();
+  for (const k of auth.keys) {
+    if (k.team === undefined) continue;
+    let ids = out.get(k.team);
+    if (!ids) out.set(k.team, (ids = []));
+    ids.push(k.id);
+  }
+  return out;
 }

@@ -4,20 +4,19 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
 import type { PriceCatalog } from '../core/prices/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
 import { createEngine, type Engine } from '../engine/index.js';
-import { codecFor } from '../providers/registry.js';
-import { modelListFormat, renderModelList } from '../providers/wire-edges.js';
-import type { AdminRoute } from '../pipeline/stage.js';
+import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../providers/registry.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, keyIdsByTeam } from './auth.js';
+import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
+import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
-import { sendJson } from './http-util.js';
+import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
 export interface RunningGateway {
   url: string;
@@ -40,78 +39,83 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics();
-  const engine: Engine = await createEngine(config, { ledger, metrics });
+  const engine = await createEngine(config, { ledger, metrics });
   const registry = engine.registry;
-  const chatDeps: ChatDeps = {
-    engine,
-    authenticate: createAuthenticator(config.auth),
-    bodyLimitBytes: config.server.bodyLimitBytes,
-    timeoutMs: config.server.routeTimeouts['/v1/chat/completions'] ?? config.server.requestTimeoutMs,
-  };
-  const messagesDeps: ChatDeps = { ...chatDeps, timeoutMs: config.server.routeTimeouts['/v1/messages'] ?? config.server.requestTimeoutMs };
-  const embeddingsTimeout = config.server.routeTimeouts['/v1/embeddings'] ?? config.server.requestTimeoutMs;
-  const adminRoutes = new Map<string, AdminRoute>();
-  for (const r of engine.adminRoutes) adminRoutes.set(`${r.method} ${r.path}`, r);
+  const authenticate = createAuthenticator(config.auth);
+  const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
+  const depsFor = (path: string): ChatDeps => ({ engine, authenticate, bodyLimitBytes: config.server.bodyLimitBytes, timeoutMs: timeoutOf(path) });
+  // each wire format's endpoints, from the codecs registered in providers/
+  const chatRoutes = new Map<string, { codec: WireCodec; deps: ChatDeps }>();
+  const embeddingsRoutes = new Map<string, ChatDeps & { codec: WireCodec }>();
+  for (const codec of wireCodecs()) {
+    chatRoutes.set(codec.endpoints.chat, { codec, deps: depsFor(codec.endpoints.chat) });
+    if (codec.endpoints.embeddings && codec.embeddings) embeddingsRoutes.set(codec.endpoints.embeddings, { ...depsFor(codec.endpoints.embeddings), codec });
+  }
+  /** the methods each fixed path answers, for 405s */
+  const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
+  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  if (config.auth.mode === 'keys' && config.auth.keys.length === 0) {
+    process.emitWarning('tollgate: auth.mode is keys but auth.keys is empty: every request will get 401 (add keys with `tollgate keys create`, or use auth.mode: demo)');
+  }
+  const admin = createAdminRouter({
+    routes: [...engine.adminRoutes],
+    authenticate,
+    bodyLimitBytes: config.server.adminBodyLimitBytes,
+    keyIdsByTeam: keyIdsByTeam(config.auth),
+  });
+
+  const server: Server = createServer(serverOptions(config.server), (req, res) => {
     route(req, res).catch((err) => {
       // last resort: never let one request take the process down
-      if (!res.headersSent) sendJson(res, 500, { error: { message: 'internal error', type: 'api_error' } });
+      if (!res.headersSent) sendError(res, defaultCodec().format, new GatewayError('internal', 'The gateway hit an internal error.'));
       else res.destroy();
       process.emitWarning(`tollgate: unhandled error in request handler: ${(err as Error)?.message}`);
     });
   });
+  enforceConnectionLimits(server, config.server);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const q = req.url!.indexOf('?');
-    const path = q === -1 ? req.url! : req.url!.slice(0, q);
+    const path = requestPath(req.url!);
     const method = req.method ?? 'GET';
-    if (method === 'POST' && path === '/v1/chat/completions') return handleChat(req, res, 'openai', path, chatDeps);
-    if (method === 'POST' && path === '/v1/messages') return handleChat(req, res, 'anthropic', path, messagesDeps);
-    if (method === 'POST' && path === '/v1/embeddings') return handleEmbeddings(req, res, { ...chatDeps, timeoutMs: embeddingsTimeout });
+    const noHost = missingHost(req);
+    if (noHost) return sendError(res, formatOfPath(path), noHost);
+    if (method === 'POST') {
+      const chat = chatRoutes.get(path);
+      if (chat) return handleChat(req, res, chat.codec.format, path, chat.deps);
+      const emb = embeddingsRoutes.get(path);
+      if (emb) return handleEmbeddings(req, res, emb.codec, emb);
+    }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
-    if (method === 'GET' && path === '/metrics') {
-      const l = ledger.stats();
-      metrics.setLedgerStats(l);
-      const text = await metrics.render();
-      res.writeHead(200, { 'content-type': metrics.contentType });
-      res.end(text);
-      return;
+    if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    if (isAdminPath(path)) return admin.handle(req, res, method, path);
+    const format = formatOfPath(path);
+    const allow = allowed[path];
+    if (allow) return sendError(res, format, new GatewayError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow}.`), { allow });
+    sendError(res, format, new GatewayError('not_found', `Unknown endpoint ${method} ${path}`));
+  }
+
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!config.server.publicMetrics) {
+      const denied = requireGlobalAdmin(authenticate(req.headers), '/metrics');
+      if (denied) return sendError(res, defaultCodec().format, denied);
     }
-    const admin = adminRoutes.get(`${method} ${path}`);
-    if (admin) return handleAdmin(req, res, admin);
-    const format: WireFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
-    const err = new GatewayError('not_found', `Unknown endpoint ${method} ${path}`);
-    const rendered = codecFor(format).renderError(err);
-    sendJson(res, rendered.status, rendered.body);
+    const l = ledger.stats();
+    metrics.setLedgerStats(l);
+    const text = await metrics.render();
+    res.writeHead(200, { 'content-type': metrics.contentType });
+    res.end(text);
   }
 
   function listModels(req: IncomingMessage, res: ServerResponse): void {
+    // GET /v1/models is shared by the formats: the client's headers say whose shape it wants
+    const codec = codecForHeaders(req.headers);
+    if (!authenticate(req.headers)) {
+      return sendError(res, codec.format, new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.'));
+    }
     const ids = [...registry.modelNames(), ...registry.routeNames()];
-    const models = ids.map((id) => ({ id, ownedBy: registry.resolve(id)?.target.provider ?? 'tollgate-route' }));
-    sendJson(res, 200, renderModelList(modelListFormat(req.headers), models));
-  }
-
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, admin: AdminRoute): Promise<void> {
-    if (!chatDeps.authenticate(req.headers)) return sendJson(res, 401, { error: { message: 'Invalid API key', type: 'invalid_request_error' } });
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    let body: unknown = undefined;
-    if (chunks.length) {
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return sendJson(res, 400, { error: { message: 'body is not valid JSON', type: 'invalid_request_error' } });
-      }
-    }
-    const url = new URL(req.url!, 'http://x');
-    try {
-      const r = await admin.handler(body, url.searchParams);
-      sendJson(res, r.status, r.body);
-    } catch (err) {
-      sendJson(res, 400, { error: { message: (err as Error).message, type: 'invalid_request_error' } });
-    }
+    sendJson(res, 200, codec.renderModelList(ids.map((id) => ({ id, ownedBy: registry.resolve(id)?.target.provider ?? 'tollgate-route' }))));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -137,3 +141,4 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
   };
 }
+

@@ -2,10 +2,23 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventEmitter } from 'node:events';
+import type { WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
+import { codecFor, codecForPath, defaultCodec } from '../providers/registry.js';
 
 export function now(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** body reads in progress, so that the server can fail one (a deadline) and let its handler answer */
+const pendingReads = new WeakMap<IncomingMessage, (err: GatewayError) => void>();
+
+/** Fails the body read in progress on `req` with `err`; false when none is in progress. */
+export function failBodyRead(req: IncomingMessage, err: GatewayError): boolean {
+  const fail = pendingReads.get(req);
+  if (!fail) return false;
+  fail(err);
+  return true;
 }
 
 /** Reads the whole body, refusing (413) past `limit` bytes without buffering the excess. */
@@ -19,22 +32,26 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      pendingReads.delete(req);
+      chunks.length = 0;
+      reject(err);
+    };
+    pendingReads.set(req, fail);
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
-      if (size > limit) {
-        failed = true;
-        reject(new GatewayError('body_too_large', `request body exceeds the limit of ${limit} bytes`));
-        return;
-      }
+      if (size > limit) return fail(new GatewayError('body_too_large', `request body exceeds the limit of ${limit} bytes`));
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (failed) return;
+      pendingReads.delete(req);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
-    });
+    req.on('error', fail);
   });
 }
 
@@ -56,6 +73,33 @@ export function lowerCaseHeaders(req: IncomingMessage): Record<string, string | 
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
+}
+
+/**
+ * The path of a request target, without the query. Absolute-form targets
+ * (`POST http://host/v1/chat/completions`, which HTTP/1.1 servers must accept, and which some
+ * proxies send) are reduced to their path.
+ */
+export function requestPath(url: string): string {
+  let start = 0;
+  if (url.charCodeAt(0) !== 47 /* '/' */) {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+    if (m) start = m[0].length;
+  }
+  const q = url.indexOf('?', start);
+  const path = url.slice(start, q === -1 ? undefined : q);
+  return path === '' ? '/' : path;
+}
+
+/** The wire format a path implies, for answers that come before (or without) a parsed request. */
+export function formatOfPath(path: string): WireFormat {
+  return (codecForPath(path) ?? defaultCodec()).format;
+}
+
+/** An error in `format`'s own shape, through the one error table. */
+export function sendError(res: ServerResponse, format: WireFormat, err: unknown, headers: Record<string, string> = {}): void {
+  const rendered = codecFor(format).renderError(err);
+  sendJson(res, rendered.status, rendered.body, headers);
 }
 
 /**

@@ -191,13 +191,14 @@ describe('exact cache stage', () => {
     const s2 = await createCacheStage({}, { dataDir: dir, costOf });
     expect(s2.store.size).toBe(3);
     const purge = s2.adminRoutes!.find((r) => r.path === '/admin/cache/purge')!;
-    expect((await purge.handler({}, new URLSearchParams())).status).toBe(400);
-    expect((await purge.handler({ tags: ['docs'] }, new URLSearchParams())).body).toEqual({ purged: 1 });
-    expect((await purge.handler({ route: 'support' }, new URLSearchParams())).body).toEqual({ purged: 1 });
+    const admin = { caller: { keyId: 'ops', role: 'admin' as const }, tenant: undefined, tenantKeyIds: [] };
+    await expect(purge.handler({}, new URLSearchParams(), admin)).rejects.toMatchObject({ status: 400 });
+    expect((await purge.handler({ tags: ['docs'] }, new URLSearchParams(), admin)).body).toEqual({ purged: 1 });
+    expect((await purge.handler({ route: 'support' }, new URLSearchParams(), admin)).body).toEqual({ purged: 1 });
     const hit = context(request('c'));
     await s2.handle(hit, up.complete);
     expect(hit.cache?.status).toBe('hit');
-    expect((await purge.handler({ all: true }, new URLSearchParams())).body).toEqual({ purged: 1 });
+    expect((await purge.handler({ all: true }, new URLSearchParams(), admin)).body).toEqual({ purged: 1 });
     await s2.close!();
   });
 

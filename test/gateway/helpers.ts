@@ -8,6 +8,9 @@ import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { demoConfig } from '../../src/config/demo.js';
 
+/** the admin key of the harness's demo auth (any other key is a client) */
+export const HARNESS_ADMIN_KEY = 'tg_harness_admin_key';
+
 export interface Harness {
   sim: { url: string; close(): Promise<void> };
   gw: RunningGateway;
@@ -27,7 +30,7 @@ export async function startHarness(
   const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 7, ...simOpts });
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
   // tests turn levers on explicitly (extra config), unless they ask for the demo's own
-  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: opts.levers ?? false }) as { providers: unknown[]; models: unknown[] };
+  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: opts.levers ?? false, adminKey: HARNESS_ADMIN_KEY }) as { providers: unknown[]; models: unknown[] };
   const config = resolveConfig({ ...base, ...extra, ...(opts.extend?.(base) ?? {}) }, '(test)', {});
   const gw = await startGateway({ config, port: 0 });
   return {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLedger } from '../../src/ledger/read.js';
 import type { RequestRecord } from '../../src/ledger/record.js';
-import type { Harness } from '../gateway/helpers.js';
+import { HARNESS_ADMIN_KEY, type Harness } from '../gateway/helpers.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MMLU_WEIGHTS = join(REPO_ROOT, 'data/router/mmlu.json');
@@ -75,7 +75,7 @@ export interface UpstreamStatsView {
 }
 
 export async function upstreams(h: Harness): Promise<Record<string, UpstreamStatsView>> {
-  const res = await fetch(`${h.gw.url}/admin/upstreams`, { headers: { authorization: 'Bearer test-key' } });
+  const res = await fetch(`${h.gw.url}/admin/upstreams`, { headers: { authorization: `Bearer ${HARNESS_ADMIN_KEY}` } });
   if (res.status !== 200) throw new Error(`GET /admin/upstreams: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, UpstreamStatsView>;
 }

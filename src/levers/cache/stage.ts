@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import { GatewayError } from '../../core/errors.js';
 import { StreamAccumulator, responseToEvents } from '../../core/stream-accumulator.js';
 import type { ChatResponse, Usage } from '../../core/canonical.js';
-import type { AdminRoute, ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
+import type { AdminContext, AdminRoute, ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import type { StreamChunk } from '../../providers/contract.js';
 import { codecFor } from '../../providers/registry.js';
 import { cacheConfigSchema, type CacheConfig, type CacheConfigInput } from './config.js';
@@ -88,11 +88,15 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   });
   const semanticAnywhere = cfg.semantic.enabled || Object.values(cfg.routes).some((r) => r.semantic?.enabled);
   const embedder = semanticAnywhere ? await createEmbedder(cfg.semantic.embedder, deps.embed) : undefined;
-  const stats = new Map<string, RouteStats>();
+  // per tenant (the caller's team; undefined = keys with no team), then per route: a tenant admin
+  // sees only its own figures. Teams come from configured keys, so the map stays small.
+  const stats = new Map<string | undefined, Map<string, RouteStats>>();
   const sigs = new WeakMap<CacheEntry, Signature>();
-  const statsOf = (name: string): RouteStats => {
-    let s = stats.get(name);
-    if (!s) stats.set(name, (s = emptyStats()));
+  const statsOf = (ctx: GatewayContext, name: string): RouteStats => {
+    let byRoute = stats.get(ctx.caller.team);
+    if (!byRoute) stats.set(ctx.caller.team, (byRoute = new Map()));
+    let s = byRoute.get(name);
+    if (!s) byRoute.set(name, (s = emptyStats()));
     return s;
   };
 
@@ -257,7 +261,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   const store_ = (ctx: GatewayContext, p: Policy, c: CacheControls, key: string, scope: string, response: ChatResponse, startedAt: number, query: string | undefined, vec: { v?: Float32Array }): void => {
     if (response.finishReason === 'error') return;
     const t = now();
-    const s = statsOf(p.name);
+    const s = statsOf(ctx, p.name);
     const put = (embedding?: Float32Array): void => {
       store.put({
         key,
@@ -314,7 +318,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
 
   const handle = async (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
     const p = policyOf(ctx);
-    const s = statsOf(p.name);
+    const s = statsOf(ctx, p.name);
     const c = parseControls(ctx.headers);
     const why = ineligible(ctx, p) ?? (!c.read && !c.write ? c.reason : undefined);
     if (why) {
@@ -366,25 +370,65 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     return { ...result, chunks: wrapStream(result.chunks, (r) => store_(ctx, p, c, key, scope, r, startedAt, query, vec)) };
   };
 
+  /** The entry scopes a tenant owns; undefined = every scope (an admin of all tenants). */
+  const scopesOf = (admin: AdminContext): string[] | undefined => {
+    if (admin.tenant === undefined) return undefined;
+    if (cfg.scope === 'global') {
+      throw new GatewayError('forbidden', "cache.scope is 'global': every tenant shares the cached answers, so purging needs an admin key with no team.");
+    }
+    return cfg.scope === 'team' ? ['t:' + admin.tenant] : admin.tenantKeyIds.map((id) => 'k:' + id);
+  };
+
+  const purge = async (body: unknown, _q: URLSearchParams, admin: AdminContext): Promise<{ status: number; body: unknown }> => {
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new GatewayError('invalid_request', 'The purge body must be a JSON object.');
+    }
+    const b = (body ?? {}) as { tags?: unknown; route?: unknown; all?: unknown; scope?: unknown };
+    if (b.tags !== undefined && !(Array.isArray(b.tags) && b.tags.every((t) => typeof t === 'string'))) throw new GatewayError('invalid_request', "'tags' must be an array of strings.", { param: 'tags' });
+    if (b.route !== undefined && typeof b.route !== 'string') throw new GatewayError('invalid_request', "'route' must be a string.", { param: 'route' });
+    if (b.all !== undefined && typeof b.all !== 'boolean') throw new GatewayError('invalid_request', "'all' must be a boolean.", { param: 'all' });
+    if (b.scope !== undefined && typeof b.scope !== 'string') throw new GatewayError('invalid_request', "'scope' must be a string.", { param: 'scope' });
+    const tags = b.tags as string[] | undefined;
+    const route = b.route as string | undefined;
+    const all = b.all === true;
+    if (!all && !route && !tags?.length) throw new GatewayError('invalid_request', 'purge needs {"all": true}, {"route": "<name>"} or {"tags": ["..."]}');
+    const own = scopesOf(admin);
+    let scopes: (string | undefined)[];
+    if (own === undefined) scopes = [b.scope as string | undefined];
+    else if (b.scope === undefined) scopes = own;
+    else if (own.includes(b.scope as string)) scopes = [b.scope as string];
+    else throw new GatewayError('forbidden', `scope '${String(b.scope)}' does not belong to team '${admin.tenant}'.`, { param: 'scope' });
+    let purged = 0;
+    for (const scope of scopes) purged += store.purge({ all, route, tags, scope });
+    return { status: 200, body: { purged } };
+  };
+
+  const statsRoute = async (_b: unknown, _q: URLSearchParams, admin: AdminContext): Promise<{ status: number; body: unknown }> => {
+    if (admin.tenant === undefined) return { status: 200, body: { entries: store.size, routes: statsSnapshot() } };
+    // under a global scope the entries are shared: none of them is this tenant's own
+    const own = cfg.scope === 'global' ? [] : scopesOf(admin)!;
+    const entries = own.reduce((n, scope) => n + store.countScope(scope), 0);
+    return { status: 200, body: { tenant: admin.tenant, entries, routes: snapshotOf([stats.get(admin.tenant)]) } };
+  };
+
   const adminRoutes: AdminRoute[] = [
-    {
-      method: 'POST',
-      path: '/admin/cache/purge',
-      handler: async (body) => {
-        const b = (body ?? {}) as { tags?: unknown; route?: unknown; all?: unknown; scope?: unknown };
-        const tags = Array.isArray(b.tags) && b.tags.every((t) => typeof t === 'string') ? (b.tags as string[]) : undefined;
-        const route = typeof b.route === 'string' ? b.route : undefined;
-        const all = b.all === true;
-        if (!all && !route && !tags?.length) return { status: 400, body: { error: { message: 'purge needs {"all": true}, {"route": "<name>"} or {"tags": ["..."]}' } } };
-        const purged = store.purge({ all, route, tags, scope: typeof b.scope === 'string' ? b.scope : undefined });
-        return { status: 200, body: { purged } };
-      },
-    },
-    { method: 'GET', path: '/admin/cache/stats', handler: async () => ({ status: 200, body: { entries: store.size, routes: statsSnapshot() } }) },
+    { method: 'POST', path: '/admin/cache/purge', scope: 'tenant', handler: purge },
+    { method: 'GET', path: '/admin/cache/stats', scope: 'tenant', handler: statsRoute },
   ];
 
-  const statsSnapshot = (): Record<string, RouteStats & { staleRatio: number; hitRate: number }> =>
-    Object.fromEntries([...stats].map(([k, v]) => [k, { ...v, staleRatio: v.hits ? v.staleHits / v.hits : 0, hitRate: v.lookups ? v.hits / v.lookups : 0 }]));
+  /** route -> figures summed over the given tenants' maps */
+  const snapshotOf = (maps: Iterable<Map<string, RouteStats> | undefined>): Record<string, RouteStats & { staleRatio: number; hitRate: number }> => {
+    const sum = new Map<string, RouteStats>();
+    for (const byRoute of maps) {
+      for (const [route, v] of byRoute ?? []) {
+        let t = sum.get(route);
+        if (!t) sum.set(route, (t = emptyStats()));
+        for (const k of Object.keys(t) as (keyof RouteStats)[]) t[k] += v[k];
+      }
+    }
+    return Object.fromEntries([...sum].map(([k, v]) => [k, { ...v, staleRatio: v.hits ? v.staleHits / v.hits : 0, hitRate: v.lookups ? v.hits / v.lookups : 0 }]));
+  };
+  const statsSnapshot = () => snapshotOf(stats.values());
 
   return {
     name: 'cache',

@@ -173,6 +173,13 @@ export class CacheStore {
     return out;
   }
 
+  /** How many live entries one scope (tenant) holds; walks every entry, so for admin reads only. */
+  countScope(scope: string): number {
+    let n = 0;
+    for (const e of this.byId.values()) if (e.scope === scope) n++;
+    return n;
+  }
+
   /** Delete matching entries; returns how many. */
   purge(filter: { all?: boolean; tags?: string[]; route?: string; scope?: string }): number {
     const victims: CacheEntry[] = [];

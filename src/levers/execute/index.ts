@@ -254,6 +254,8 @@ export class ExecuteStage implements Stage {
       {
         method: 'GET' as const,
         path: '/admin/upstreams',
+        // every tenant's traffic shares these upstreams and their breakers: admins of all tenants only
+        scope: 'global' as const,
         handler: async () => ({ status: 200, body: this.stats() }),
       },
     ];

@@ -149,7 +149,9 @@ function parseToolChoice(v: unknown): ToolChoice | undefined {
 
 function optNumber(v: unknown, param: string, min: number, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('Input should be a valid number', param);
+  if (typeof v !== 'number') throw bad('Input should be a valid number', param);
+  // JSON.parse turns a literal beyond ±1.8e308 (e.g. 1e400) into ±Infinity; the wording is Anthropic's (pydantic's)
+  if (!Number.isFinite(v)) throw bad('Input should be a finite number', param);
   if (v < min || v > max) throw bad(`Input should be between ${min} and ${max}`, param);
   return v;
 }
@@ -159,6 +161,7 @@ export function parseAnthropicMessagesRequest(body: unknown): ChatRequest {
   if (body.model === undefined) throw bad('Field required', 'model');
   const model = expectString(body.model, 'model');
   if (body.max_tokens === undefined) throw bad('Field required', 'max_tokens');
+  if (typeof body.max_tokens === 'number' && !Number.isFinite(body.max_tokens)) throw bad('Input should be a finite number', 'max_tokens');
   if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens)) throw bad('Input should be a valid integer', 'max_tokens');
   if (body.max_tokens < 1) throw bad('Input should be greater than or equal to 1', 'max_tokens');
   const system = parseSystem(body.system);

@@ -42,7 +42,9 @@ function expectString(v: unknown, param: string): string {
 
 function optNumber(v: unknown, param: string, min: number, max: number, integer = false): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`Invalid type for '${param}': expected a number, but got ${typeName(v)} instead.`, param);
+  if (typeof v !== 'number') throw bad(`Invalid type for '${param}': expected a number, but got ${typeName(v)} instead.`, param);
+  // JSON.parse turns a literal beyond ±1.8e308 (e.g. 1e400) into ±Infinity
+  if (!Number.isFinite(v)) throw bad(`Invalid '${param}': the number is too large to represent; expected a finite number.`, param);
   if (integer && !Number.isInteger(v)) throw bad(`Invalid '${param}': expected an integer, but got ${v} instead.`, param);
   if (v < min) throw bad(`Invalid '${param}': ${v} is less than the minimum of ${min}.`, param);
   if (v > max) throw bad(`Invalid '${param}': ${v} is greater than the maximum of ${max}.`, param);
