@@ -1,13 +1,11 @@
 // `tollgate serve`, `tollgate demo` and `tollgate keys`.
 
+// Registering a command costs nothing: everything an action needs is imported inside the action,
+// so `tollgate --help` does not load the gateway, the simulator or zod.
+
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfigFile, resolveConfig } from '../config/load.js';
-import { demoConfig } from '../config/demo.js';
-import { startGateway, type RunningGateway } from '../server/gateway.js';
-import { hashKey } from '../server/auth.js';
-import { startSimulator } from '../sim/index.js';
-import { DEMO_MODELS, startTrafficGenerator } from '../demo/traffic.js';
+import type { RunningGateway } from '../server/gateway.js';
+import { failStartup } from './startup-errors.js';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -29,14 +27,6 @@ function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGTERM', stop);
 }
 
-function failConfig(err: unknown): never {
-  if (err instanceof ConfigError) {
-    console.error(`tollgate: ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
-
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
@@ -45,13 +35,22 @@ export function registerServeCommand(program: Command): void {
     .option('-p, --port <port>', 'listen port (overrides server.port)', parsePort)
     .option('--host <host>', 'listen address (overrides server.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
+      const { loadConfigFile, deprecationWarning } = await import('../config/load.js');
       let config;
       try {
         config = loadConfigFile(opts.config);
       } catch (err) {
-        failConfig(err);
+        failStartup(err);
       }
-      const gw = await startGateway({ config, port: opts.port, host: opts.host });
+      const warning = deprecationWarning(config);
+      if (warning) console.error(warning);
+      let gw: RunningGateway;
+      try {
+        const { startGateway } = await import('../server/gateway.js');
+        gw = await startGateway({ config, port: opts.port, host: opts.host });
+      } catch (err) {
+        failStartup(err, { host: opts.host ?? config.server.host, port: opts.port ?? config.server.port, dataDir: config.dataDir });
+      }
       console.log(`tollgate: gateway listening on ${gw.url} (data: ${config.dataDir})`);
       onShutdown(() => gw.close());
     });
@@ -67,6 +66,13 @@ export function registerDemoCommand(program: Command): void {
     .option('--data-dir <dir>', 'where the ledger lives (default $TOLLGATE_DATA_DIR or ./.tollgate)')
     .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string }) => {
       const port = opts.port ?? (process.env.PORT ? parsePort(process.env.PORT) : 8787);
+      const [{ resolveConfig }, { demoConfig }, { startGateway }, { startSimulator }, { DEMO_MODELS, startTrafficGenerator }] = await Promise.all([
+        import('../config/load.js'),
+        import('../config/demo.js'),
+        import('../server/gateway.js'),
+        import('../sim/index.js'),
+        import('../demo/traffic.js'),
+      ]);
       const sim = await startSimulator({ port: 0, latencyScale: opts.latencyScale });
       let gw: RunningGateway;
       try {
@@ -74,11 +80,7 @@ export function registerDemoCommand(program: Command): void {
         gw = await startGateway({ config });
       } catch (err) {
         await sim.close();
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          console.error(`tollgate: port ${port} is in use; pick another with --port or PORT=`);
-          process.exit(1);
-        }
-        failConfig(err);
+        failStartup(err, { host: '127.0.0.1', port, dataDir: opts.dataDir ?? process.env.TOLLGATE_DATA_DIR ?? './.tollgate', portHint: 'pick another with --port or PORT=' });
       }
       // a share of the traffic asks for the `auto` route, so the router's choices show in the ledger
       const traffic = opts.rate > 0 ? startTrafficGenerator({ gatewayUrl: gw.url, ratePerSec: opts.rate, models: [...DEMO_MODELS, 'auto', 'auto'] }) : undefined;
@@ -108,12 +110,16 @@ export function registerKeysCommand(program: Command): void {
     .requiredOption('--id <id>', 'a stable id for the ledger')
     .option('--team <team>')
     .option('--user <user>')
-    .action((opts: { id: string; team?: string; user?: string }) => {
+    .action(async (opts: { id: string; team?: string; user?: string }) => {
+      const [{ randomBytes }, { hashKey }] = await Promise.all([import('node:crypto'), import('../server/auth.js')]);
       const key = `tg_${randomBytes(24).toString('base64url')}`;
       console.log(`key (shown once): ${key}\n\nauth:\n  keys:\n    - id: ${opts.id}\n      sha256: ${hashKey(key)}${opts.team ? `\n      team: ${opts.team}` : ''}${opts.user ? `\n      user: ${opts.user}` : ''}`);
     });
   keys
     .command('hash <key>')
     .description('print the SHA-256 of an existing key for the auth.keys config')
-    .action((key: string) => console.log(hashKey(key)));
+    .action(async (key: string) => {
+      const { hashKey } = await import('../server/auth.js');
+      console.log(hashKey(key));
+    });
 }
