@@ -12,6 +12,7 @@ import { ConfigError, deprecationWarning, resolveConfig } from '../../src/config
 import { camelKey } from '../../src/config/case-style.js';
 import { checkReferences, configCheckers } from '../../src/config/references.js';
 import { demoConfig } from '../../src/config/demo.js';
+import { registerProviderKind } from '../../src/providers/registry.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const exampleFile = join(root, 'tollgate.example.yaml');
@@ -140,6 +141,15 @@ describe('references pass', () => {
     const cfg = resolveConfig(demoConfig({ simUrl: 'http://127.0.0.1:9', port: 0, dataDir: dataDir() }), '(demo)', {});
     expect(checkReferences(cfg)).toEqual([]);
     expect(configCheckers.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('a provider kind is any registered kind: a plugin that registers one is accepted, an unknown one is named', () => {
+    const withKind = (kind: string) => ({ ...minimal(), providers: [{ ...provider, kind }] });
+    expect(() => resolveConfig(withKind('bedrock-test'), '(t)', {})).toThrow(/providers\[0\]\.kind: unknown provider kind 'bedrock-test' \(known: openai, anthropic, openai-compatible/);
+    registerProviderKind('bedrock-test', () => {
+      throw new Error('not created in this test');
+    });
+    expect(resolveConfig(withKind('bedrock-test'), '(t)', {}).providers[0]!.kind).toBe('bedrock-test');
   });
 
   it('collects every issue into one ConfigError', () => {
