@@ -1,7 +1,7 @@
 // Every kind of broken config stops `tollgate serve` with exit code 2 and one message naming the
 // field, never a stack trace. Runs the compiled CLI (npm test builds first) as a user would.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,10 +60,11 @@ afterAll(async () => {
 type Cfg = Record<string, any>;
 
 /** A config that starts (checked by the last case); each broken one changes one thing in it. */
-function base(): Cfg {
+function base(n: number): Cfg {
   return {
     server: { host: '127.0.0.1', port: 0 },
-    dataDir: join(dir, 'data'),
+    // one each: the cases run side by side, and a few get as far as opening the ledger
+    dataDir: join(dir, `data-${n}`),
     auth: { mode: 'demo' },
     providers: [
       { name: 'oa', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' },
@@ -143,17 +144,17 @@ const cases: Case[] = [
   { name: 'listen address that is not this host', edit: (c) => (c.server.host = '203.0.113.7'), stderr: /server\.host: cannot listen on 203\.0\.113\.7/ },
 ];
 
-describe('tollgate serve with a broken config', () => {
-  let n = 0;
-  for (const c of cases) {
-    it(`${c.name}: exit 2, names the field, no stack trace`, { timeout: HANG_GUARD_MS + 30_000 }, async () => {
+// concurrent (vitest runs up to 5 at once): each case is a process that mostly waits for the loader
+describe.concurrent('tollgate serve with a broken config', () => {
+  cases.forEach((c, n) => {
+    it(`${c.name}: exit 2, names the field, no stack trace`, { timeout: HANG_GUARD_MS + 30_000 }, async ({ expect }) => {
       let file: string;
       if (c.file) file = c.file();
       else {
-        file = join(dir, `case-${n++}.yaml`);
+        file = join(dir, `case-${n}.yaml`);
         let text = c.yaml;
         if (text === undefined) {
-          const cfg = base();
+          const cfg = base(n);
           c.edit!(cfg);
           text = stringify(cfg);
         }
@@ -165,12 +166,12 @@ describe('tollgate serve with a broken config', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack frames
       expect(r.status).toBe(2);
     });
-  }
+  });
 
-  it('the base config these cases break does start (so each case fails for its own reason)', { timeout: HANG_GUARD_MS + 30_000 }, async () => {
+  it('the base config these cases break does start (so each case fails for its own reason)', { timeout: HANG_GUARD_MS + 30_000 }, async ({ expect }) => {
     mkdirSync(join(dir, 'ok'), { recursive: true });
     const file = join(dir, 'ok.yaml');
-    const cfg = base();
+    const cfg = base(-1);
     cfg.dataDir = join(dir, 'ok', 'data');
     writeFileSync(file, stringify(cfg));
     const r = await serve(file);

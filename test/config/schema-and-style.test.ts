@@ -18,6 +18,8 @@ const root = resolve(import.meta.dirname, '../..');
 const exampleFile = join(root, 'tollgate.example.yaml');
 /** generous: a guard against hangs on a busy machine, not a speed requirement */
 const SLOW = { timeout: 120_000 };
+/** ajv without ajv-formats: `uri` is checked the way zod checks it (new URL) */
+const ajvOf = () => new Ajv2020({ strict: false, allErrors: true, formats: { uri: (v: string) => URL.canParse(v) } });
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -36,8 +38,7 @@ describe('tollgate config schema', () => {
     const r = await cli(['config', 'schema']);
     expect(r.status).toBe(0);
     const schema = JSON.parse(r.stdout);
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    const validate = ajv.compile(schema);
+    const validate = ajvOf().compile(schema);
     const example = parse(readFileSync(exampleFile, 'utf8'));
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
 
@@ -49,6 +50,9 @@ describe('tollgate config schema', () => {
     const wrongType = structuredClone(example);
     wrongType.server.port = 'eighty';
     expect(validate(wrongType)).toBe(false);
+    const badUrl = structuredClone(example);
+    badUrl.providers[0].baseUrl = 'api.openai.com';
+    expect(validate(badUrl)).toBe(false);
   });
 
   it('shows camelCase names and keeps the old spellings, marked deprecated', SLOW, async () => {
@@ -59,7 +63,7 @@ describe('tollgate config schema', () => {
     expect(retry.budget.properties.windowSeconds).toBeDefined();
     expect(retry.budget.default).toEqual({ ratio: 0.2, minPerSecond: 1, windowSeconds: 10 });
     // a file still written in the old spelling validates in editors too
-    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const validate = ajvOf().compile(schema);
     expect(validate({ providers: [provider], retry: { max_retries: 1, budget: { min_per_second: 2 } } })).toBe(true);
   });
 });
