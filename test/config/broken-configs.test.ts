@@ -178,4 +178,21 @@ describe.concurrent('tollgate serve with a broken config', () => {
     expect(r.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stderr).not.toMatch(/deprecated/);
   });
+
+  it('a config in the old snake_case spelling still starts, with one warning line naming each key', { timeout: HANG_GUARD_MS + 30_000 }, async ({ expect }) => {
+    const file = join(dir, 'snake.yaml');
+    const cfg = base(-2);
+    const support = cfg.routes.support;
+    support.rules[0].when = { input_tokens_gt: 2000 };
+    support.default_tier = 'cheap';
+    cfg.retry = { max_retries: 1, budget: { window_s: 5 } };
+    writeFileSync(file, stringify(cfg));
+    const r = await serve(file);
+    expect(r.stdout).toMatch(/listening on/);
+    const warnings = r.stderr.split('\n').filter((l) => /deprecated/.test(l));
+    expect(warnings).toHaveLength(1);
+    for (const k of ['routes.support.rules[0].when.input_tokens_gt → routes.support.rules[0].when.inputTokensGt', 'routes.support.default_tier → routes.support.defaultTier', 'retry.max_retries → retry.maxRetries', 'retry.budget.window_s → retry.budget.windowSeconds']) {
+      expect(warnings[0]).toContain(k);
+    }
+  });
 });
