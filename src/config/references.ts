@@ -30,6 +30,15 @@ function regexIssue(path: string, pattern: string, flags = 'i'): ConfigIssue | u
   }
 }
 
+function resolvable(pkg: string): boolean {
+  try {
+    import.meta.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function duplicates<T>(items: readonly T[], nameOf: (t: T) => string, at: (i: number) => string, what: string): ConfigIssue[] {
   const seen = new Set<string>();
   const out: ConfigIssue[] = [];
@@ -135,8 +144,13 @@ export const checkCache: ConfigChecker = (c) => {
   if (s.verifierModel !== undefined && !models.has(s.verifierModel)) out.push({ path: 'cache.semantic.verifierModel', message: `unknown model '${s.verifierModel}' (models: ${list(models)})` });
   const e = s.embedder;
   if (e.kind === 'openai-compatible' && !models.has(e.model)) out.push({ path: 'cache.semantic.embedder.model', message: `unknown model '${e.model}' (models: ${list(models)})` });
-  if (e.kind === 'builtin' && e.file !== undefined && !existsSync(e.file)) out.push({ path: 'cache.semantic.embedder.file', message: `no embedder weights at ${resolve(e.file)}` });
-  if (e.kind === 'onnx' && !existsSync(e.dir)) out.push({ path: 'cache.semantic.embedder.dir', message: `no model directory at ${resolve(e.dir)}` });
+  // the embedder is loaded only when some route uses the semantic cache (levers/cache/stage.ts)
+  const semanticAnywhere = s.enabled || Object.values(c.cache.routes).some((r) => r.semantic?.enabled);
+  if (semanticAnywhere && e.kind === 'builtin' && e.file !== undefined && !existsSync(e.file)) out.push({ path: 'cache.semantic.embedder.file', message: `no embedder weights at ${resolve(e.file)}` });
+  if (semanticAnywhere && e.kind === 'onnx') {
+    if (!existsSync(e.dir)) out.push({ path: 'cache.semantic.embedder.dir', message: `no model directory at ${resolve(e.dir)}` });
+    if (!resolvable('@huggingface/transformers')) out.push({ path: 'cache.semantic.embedder.kind', message: "'onnx' needs the optional package @huggingface/transformers (npm install @huggingface/transformers@3)" });
+  }
   const pc = c.cache.promptCache;
   const bad = [regexIssue('cache.promptCache.models', pc.models), ...pc.minTokens.map((m, i) => regexIssue(`cache.promptCache.minTokens[${i}].match`, m.match))];
   for (const b of bad) if (b) out.push(b);
