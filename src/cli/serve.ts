@@ -3,13 +3,19 @@
 // Registering a command costs nothing: everything an action needs is imported inside the action,
 // so `tollgate --help` does not load the gateway, the simulator or zod.
 
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { RunningGateway } from '../server/gateway.js';
 import { failStartup } from './startup-errors.js';
 
-function parsePort(v: string): number {
+function validPort(v: string): number | undefined {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return v.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+/** for --port: commander prints the message (one line, the CLI's usage-error exit code 1) */
+function parsePort(v: string): number {
+  const n = validPort(v);
+  if (n === undefined) throw new InvalidArgumentError(`expected a port number 0-65535, got '${v}'`);
   return n;
 }
 
@@ -65,7 +71,12 @@ export function registerDemoCommand(program: Command): void {
     .option('--latency-scale <x>', 'simulated latency multiplier (1 = realistic, 0 = instant)', Number, 1)
     .option('--data-dir <dir>', 'where the ledger lives (default $TOLLGATE_DATA_DIR or ./.tollgate)')
     .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string }) => {
-      const port = opts.port ?? (process.env.PORT ? parsePort(process.env.PORT) : 8787);
+      const fromEnv = process.env.PORT ? validPort(process.env.PORT) : 8787;
+      if (fromEnv === undefined) {
+        console.error(`tollgate: PORT: expected a port number 0-65535, got '${process.env.PORT}'`);
+        process.exit(2);
+      }
+      const port = opts.port ?? fromEnv;
       const [{ resolveConfig }, { demoConfig }, { startGateway }, { startSimulator }, { DEMO_MODELS, startTrafficGenerator }] = await Promise.all([
         import('../config/load.js'),
         import('../config/demo.js'),

@@ -65,6 +65,17 @@ describe('CLI', () => {
     });
   });
 
+  it('a bad --port is a one-line usage error, a bad PORT for the demo exits 2; neither prints a stack', GUARD, async () => {
+    const flag = await cli(['serve', '--config', 'unused.yaml', '--port', 'abc']);
+    expect(flag.stderr).toMatch(/--port <port>.*'abc'/);
+    expect(flag.stderr).not.toMatch(/\n\s+at /);
+    expect(flag.status).toBe(1);
+    const env = await cli(['demo', '--rate', '0'], { PORT: 'eighty' });
+    expect(env.stderr).toMatch(/PORT: expected a port number 0-65535, got 'eighty'/);
+    expect(env.stderr).not.toMatch(/\n\s+at /);
+    expect(env.status).toBe(2);
+  });
+
   it('keys create prints a key whose hash is in the printed entry', GUARD, async () => {
     const r = await cli(['keys', 'create', '--id', 'bob', '--team', 'ml']);
     const key = /key \(shown once\): (\S+)/.exec(r.stdout)![1]!;
