@@ -140,6 +140,20 @@ describe('one key style', () => {
   });
 });
 
+describe("the README's config examples", () => {
+  it('the routing/retry and cache examples are valid and in the one key style', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const yamlAfter = (heading: string) => parse(readme.slice(readme.indexOf(heading)).split('```yaml\n')[1]!.split('```')[0]!);
+    const models = ['gpt-4o-mini', 'claude-3-5-haiku', 'claude-sonnet-4', 'gpt-4o', 'gemini-2.0-flash'].map((name) => ({ name, provider: 'p' }));
+    const routing = resolveConfig({ ...minimal(), models, ...yamlAfter('## Routing, fallbacks and retries') }, 'README routing', {});
+    expect(routing.deprecatedKeys).toEqual([]);
+    expect(routing.retry.budget.min_per_second).toBe(1);
+    const oneTier = { tiers: [{ name: 'a', models: ['gpt-4o'] }] };
+    const cache = resolveConfig({ ...minimal(), models, ...yamlAfter('### Example\n'), routes: { 'support-faq': oneTier, agent: oneTier, creative: oneTier } }, 'README cache', {});
+    expect(cache.deprecatedKeys).toEqual([]);
+  });
+});
+
 describe('references pass', () => {
   it('the demo config has no issues, and every checker is in the exported list', () => {
     const cfg = resolveConfig(demoConfig({ simUrl: 'http://127.0.0.1:9', port: 0, dataDir: dataDir() }), '(demo)', {});
