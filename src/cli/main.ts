@@ -1,4 +1,6 @@
 // `tollgate` command line: one sub-command per capability, each registered by its own module.
+// Registration only declares names, options and help; each action imports what it runs, so
+// `tollgate --help` and every `--help` answer without loading the gateway.
 
 import { Command } from 'commander';
 import { registerServeCommand, registerDemoCommand, registerKeysCommand } from './serve.js';
@@ -6,6 +8,7 @@ import { registerSimCommand } from './sim.js';
 import { registerLedgerCommand } from './ledger.js';
 import { registerCacheCommand } from './cache.js';
 import { registerRouterCommand } from './router.js';
+import { registerConfigCommand } from './config.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -18,6 +21,7 @@ export function buildProgram(): Command {
   registerCacheCommand(program);
   registerRouterCommand(program);
   registerKeysCommand(program);
+  registerConfigCommand(program);
   return program;
 }
 

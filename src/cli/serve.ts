@@ -1,17 +1,21 @@
 // `tollgate serve`, `tollgate demo` and `tollgate keys`.
 
-import { Option, type Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfigFile, resolveConfig } from '../config/load.js';
-import { demoConfig } from '../config/demo.js';
-import { startGateway, type RunningGateway } from '../server/gateway.js';
-import { hashKey } from '../server/auth.js';
-import { startSimulator } from '../sim/index.js';
-import { DEMO_MODELS, startTrafficGenerator } from '../demo/traffic.js';
+// Registering a command costs nothing: everything an action needs is imported inside the action,
+// so `tollgate --help` does not load the gateway, the simulator or zod.
 
-function parsePort(v: string): number {
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { RunningGateway } from '../server/gateway.js';
+import { failStartup } from './startup-errors.js';
+
+function validPort(v: string): number | undefined {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return v.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+/** for --port: commander prints the message (one line, the CLI's usage-error exit code 1) */
+function parsePort(v: string): number {
+  const n = validPort(v);
+  if (n === undefined) throw new InvalidArgumentError(`expected a port number 0-65535, got '${v}'`);
   return n;
 }
 
@@ -29,14 +33,6 @@ function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGTERM', stop);
 }
 
-function failConfig(err: unknown): never {
-  if (err instanceof ConfigError) {
-    console.error(`tollgate: ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
-
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
@@ -45,13 +41,22 @@ export function registerServeCommand(program: Command): void {
     .option('-p, --port <port>', 'listen port (overrides server.port)', parsePort)
     .option('--host <host>', 'listen address (overrides server.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
+      const { loadConfigFile, deprecationWarning } = await import('../config/load.js');
       let config;
       try {
         config = loadConfigFile(opts.config);
       } catch (err) {
-        failConfig(err);
+        failStartup(err);
       }
-      const gw = await startGateway({ config, port: opts.port, host: opts.host });
+      const warning = deprecationWarning(config);
+      if (warning) console.error(warning);
+      let gw: RunningGateway;
+      try {
+        const { startGateway } = await import('../server/gateway.js');
+        gw = await startGateway({ config, port: opts.port, host: opts.host });
+      } catch (err) {
+        failStartup(err, { host: opts.host ?? config.server.host, port: opts.port ?? config.server.port, dataDir: config.dataDir });
+      }
       console.log(`tollgate: gateway listening on ${gw.url} (data: ${config.dataDir})`);
       onShutdown(() => gw.close());
     });
@@ -66,7 +71,20 @@ export function registerDemoCommand(program: Command): void {
     .option('--latency-scale <x>', 'simulated latency multiplier (1 = realistic, 0 = instant)', Number, 1)
     .option('--data-dir <dir>', 'where the ledger lives (default $TOLLGATE_DATA_DIR or ./.tollgate)')
     .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string }) => {
-      const port = opts.port ?? (process.env.PORT ? parsePort(process.env.PORT) : 8787);
+      const fromEnv = process.env.PORT ? validPort(process.env.PORT) : 8787;
+      if (fromEnv === undefined) {
+        console.error(`tollgate: PORT: expected a port number 0-65535, got '${process.env.PORT}'`);
+        process.exit(2);
+      }
+      const port = opts.port ?? fromEnv;
+      const [{ resolveConfig }, { demoConfig }, { startGateway }, { startSimulator }, { DEMO_MODELS, startTrafficGenerator }] = await Promise.all([
+        import('../config/load.js'),
+        import('../config/demo.js'),
+        import('../server/gateway.js'),
+        import('../sim/index.js'),
+        import('../demo/traffic.js'),
+      ]);
+      const { randomBytes } = await import('node:crypto');
       const sim = await startSimulator({ port: 0, latencyScale: opts.latencyScale });
       const envAdminKey = process.env.TOLLGATE_ADMIN_KEY;
       const adminKey = envAdminKey || `tg_admin_${randomBytes(24).toString('base64url')}`;
@@ -76,11 +94,7 @@ export function registerDemoCommand(program: Command): void {
         gw = await startGateway({ config });
       } catch (err) {
         await sim.close();
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          console.error(`tollgate: port ${port} is in use; pick another with --port or PORT=`);
-          process.exit(1);
-        }
-        failConfig(err);
+        failStartup(err, { host: '127.0.0.1', port, dataDir: opts.dataDir ?? process.env.TOLLGATE_DATA_DIR ?? './.tollgate', portHint: 'pick another with --port or PORT=' });
       }
       // a share of the traffic asks for the `auto` route, so the router's choices show in the ledger
       const traffic = opts.rate > 0 ? startTrafficGenerator({ gatewayUrl: gw.url, ratePerSec: opts.rate, models: [...DEMO_MODELS, 'auto', 'auto'] }) : undefined;
@@ -115,7 +129,8 @@ export function registerKeysCommand(program: Command): void {
     .option('--team <team>')
     .option('--user <user>')
     .addOption(new Option('--role <role>', 'admin keys may also call /admin/* and /metrics').choices(['admin', 'client']).default('client'))
-    .action((opts: { id: string; team?: string; user?: string; role: string }) => {
+    .action(async (opts: { id: string; team?: string; user?: string; role: string }) => {
+      const [{ randomBytes }, { hashKey }] = await Promise.all([import('node:crypto'), import('../server/auth.js')]);
       const key = `tg_${randomBytes(24).toString('base64url')}`;
       console.log(
         `key (shown once): ${key}\n\nauth:\n  keys:\n    - id: ${opts.id}\n      sha256: ${hashKey(key)}${opts.team ? `\n      team: ${opts.team}` : ''}${opts.user ? `\n      user: ${opts.user}` : ''}${opts.role === 'admin' ? '\n      role: admin' : ''}`,
@@ -124,5 +139,8 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command('hash <key>')
     .description('print the SHA-256 of an existing key for the auth.keys config')
-    .action((key: string) => console.log(hashKey(key)));
+    .action(async (key: string) => {
+      const { hashKey } = await import('../server/auth.js');
+      console.log(hashKey(key));
+    });
 }

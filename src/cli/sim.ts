@@ -1,7 +1,6 @@
 // `tollgate sim`: the provider simulator on its own, for clients, gateways and benchmarks.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import { startSimulator } from '../sim/index.js';
 
 function num(name: string, min: number, integer: boolean) {
   return (v: string): number => {
@@ -43,6 +42,8 @@ Example:
     -H 'content-type: application/json' -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}'`,
     )
     .action(async (opts: { port: number; host: string; seed: number; latencyScale: number; enforceRateLimits: boolean }) => {
+      // loaded here, not at the top: `tollgate --help` must not pay for the simulator
+      const { startSimulator } = await import('../sim/index.js');
       const sim = await startSimulator({ port: opts.port, host: opts.host, seed: opts.seed, latencyScale: opts.latencyScale, enforceRateLimits: opts.enforceRateLimits });
       console.log(`tollgate sim: simulated providers on ${sim.url} (seed ${opts.seed}, latency scale ${opts.latencyScale})`);
       console.log(`  OpenAI:    baseURL ${sim.url}/v1`);

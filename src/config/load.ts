@@ -1,10 +1,14 @@
 // Reads tollgate.yaml, validates it, resolves provider keys from the environment, and freezes it.
-// Errors name the offending field (and the environment variable, for keys) and stop start-up.
+// Validation is whole: the schema (field by field), then the references pass (names that must
+// point somewhere, files that must exist, the pipeline's order); every mistake is reported at
+// once with the path the file spells, and stops start-up (the CLI exits 2).
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type TollgateConfig } from './schema.js';
+import { displayPath, toInternalKeys } from './case-style.js';
+import { checkReferences, type ConfigIssue } from './references.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -16,55 +20,51 @@ export class ConfigError extends Error {
 export interface LoadedConfig extends TollgateConfig {
   /** provider keys resolved from the environment, by provider name; never logged */
   readonly providerKeys: Readonly<Record<string, string | undefined>>;
+  /** deprecated key spellings found (`retry.max_retries → retry.maxRetries`); the CLI prints them in one line */
+  readonly deprecatedKeys?: readonly string[];
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)';
-}
-
-export function formatZodError(err: z.ZodError, source: string): string {
-  const lines = err.issues.map((issue) => {
+function zodIssues(err: z.ZodError): ConfigIssue[] {
+  return err.issues.map((issue) => {
+    const path = displayPath(configSchema, issue.path);
     if (issue.code === 'unrecognized_keys') {
-      const at = issue.path.length ? `${formatPath(issue.path)}.` : '';
-      return `  - unknown field ${issue.keys.map((k) => `${at}${k}`).join(', ')}`;
+      const at = issue.path.length ? `${path}.` : '';
+      return { path, message: `unknown field ${issue.keys.map((k) => `${at}${k}`).join(', ')}` };
     }
-    return `  - ${formatPath(issue.path)}: ${issue.message}`;
+    return { path, message: issue.message };
   });
+}
+
+function formatIssues(issues: readonly ConfigIssue[], source: string): string {
+  const lines = issues.map((i) => (i.message.startsWith('unknown field ') ? `  - ${i.message}` : `  - ${i.path}: ${i.message}`));
   return `invalid config ${source}:\n${lines.join('\n')}`;
+}
+
+/** kept for callers that validate with their own schema */
+export function formatZodError(err: z.ZodError, source: string): string {
+  return formatIssues(zodIssues(err), source);
 }
 
 /** Validates a config object (already parsed from YAML or built in code). */
 export function resolveConfig(raw: unknown, source = '(inline)', env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const parsed = configSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, source));
+  const styled = toInternalKeys(configSchema, raw ?? {});
+  if (styled.conflicts.length) throw new ConfigError(formatIssues(styled.conflicts, source));
+  const parsed = configSchema.safeParse(styled.value);
+  if (!parsed.success) throw new ConfigError(formatIssues(zodIssues(parsed.error), source));
   const cfg = parsed.data;
+  if (env.TOLLGATE_DATA_DIR) cfg.dataDir = env.TOLLGATE_DATA_DIR;
 
-  const providerNames = new Set<string>();
-  cfg.providers.forEach((p, i) => {
-    if (providerNames.has(p.name)) throw new ConfigError(`invalid config ${source}:\n  - providers[${i}].name: duplicate provider name "${p.name}"`);
-    providerNames.add(p.name);
-  });
-  const modelNames = new Set<string>();
-  cfg.models.forEach((m, i) => {
-    if (!providerNames.has(m.provider)) {
-      throw new ConfigError(`invalid config ${source}:\n  - models[${i}].provider: unknown provider "${m.provider}" (known: ${[...providerNames].join(', ')})`);
-    }
-    if (modelNames.has(m.name)) throw new ConfigError(`invalid config ${source}:\n  - models[${i}].name: duplicate model name "${m.name}"`);
-    modelNames.add(m.name);
-  });
-
+  const issues = checkReferences(cfg);
   const providerKeys: Record<string, string | undefined> = {};
   cfg.providers.forEach((p, i) => {
     if (!p.apiKeyEnv) return;
     const value = env[p.apiKeyEnv];
-    if (!value) {
-      throw new ConfigError(`invalid config ${source}:\n  - providers[${i}].apiKeyEnv: environment variable ${p.apiKeyEnv} is not set (provider "${p.name}")`);
-    }
-    providerKeys[p.name] = value;
+    if (!value) issues.push({ path: `providers[${i}].apiKeyEnv`, message: `environment variable ${p.apiKeyEnv} is not set (provider '${p.name}')` });
+    else providerKeys[p.name] = value;
   });
+  if (issues.length) throw new ConfigError(formatIssues(issues, source));
 
-  if (env.TOLLGATE_DATA_DIR) cfg.dataDir = env.TOLLGATE_DATA_DIR;
-  return deepFreeze({ ...cfg, providerKeys });
+  return deepFreeze({ ...cfg, providerKeys, deprecatedKeys: styled.deprecated });
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -72,7 +72,9 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
+    throw new ConfigError(`cannot read config file ${path}: ${why}`);
   }
   let raw: unknown;
   try {
@@ -81,6 +83,13 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
   return resolveConfig(raw, path, env);
+}
+
+/** The one-line start-up warning for deprecated key spellings, or undefined when there are none. */
+export function deprecationWarning(config: LoadedConfig): string | undefined {
+  const d = config.deprecatedKeys ?? [];
+  if (!d.length) return undefined;
+  return `tollgate: warning: deprecated snake_case config keys (they still work; the file's style is camelCase): ${d.join(', ')}`;
 }
 
 function deepFreeze<T>(o: T): T {

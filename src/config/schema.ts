@@ -108,7 +108,8 @@ export const configSchema = z
     routes: routesConfigSchema,
     retry: retryConfigSchema,
     /** the order of the levers in the request pipeline */
-    pipeline: z.array(z.enum(['cache', 'router', 'prompt-cache', 'execute'])).default(['cache', 'router', 'prompt-cache', 'execute']),
+    // names are checked against the lever registry by the references pass
+    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),
   })
   .strict();
 

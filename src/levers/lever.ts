@@ -1,7 +1,9 @@
 // What a lever is to the gateway: one folder with a `lever.ts` exporting a `Lever` definition, listed
-// once in registry.ts. The engine builds the pipeline from `config.pipeline` through the registry;
-// nothing else needs to know a lever exists.
+// once in registry.ts. The engine builds the pipeline from `config.pipeline` through the registry,
+// and the config's references pass runs each lever's `check`; nothing else needs to know a lever
+// exists.
 
+import type { ConfigChecker } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OwnCalls } from '../engine/own-calls.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
@@ -30,7 +32,8 @@ export interface Lever {
   readonly before?: readonly string[];
   /** must be the last stage (it makes the upstream call through next()) */
   readonly last?: boolean;
-  /** model or route names its config refers to, each with the config path that names it */
-  references?(config: LoadedConfig): { path: string; name: string }[];
-  create(config: LoadedConfig, deps: LeverDeps): Promise<Stage> | Stage;
+  /** the references pass for its config section (models it names, files it loads), run at start-up */
+  readonly check?: ConfigChecker;
+  /** builds the stage; implementations are imported here, so the registry itself stays light */
+  create(config: LoadedConfig, deps: LeverDeps): Promise<Stage>;
 }

@@ -3,13 +3,15 @@
 
 import { z } from 'zod';
 
+/** the kinds built in (src/providers/index.ts registers them); a plugin may register more */
 export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible'] as const;
 
 export const providerConfigSchema = z
   .object({
     /** instance name models refer to, e.g. 'openai' or 'groq' */
     name: z.string().min(1),
-    kind: z.enum(PROVIDER_KINDS),
+    /** a registered kind (registry.ts): the config loader checks it against registeredProviderKinds() */
+    kind: z.string().min(1),
     /**
      * Base URL the way each vendor's SDK takes it: OpenAI-style with the version prefix
      * (https://api.openai.com/v1), Anthropic without it (https://api.anthropic.com).

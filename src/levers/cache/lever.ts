@@ -6,22 +6,16 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { GatewayContext } from '../../pipeline/stage.js';
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { Lever, LeverDeps } from '../lever.js';
-import { createCacheStage, type CacheStage } from './stage.js';
+import { checkCache } from './check.js';
+import type { CacheStage } from './stage.js';
 
 export const cacheLever: Lever = {
   name: 'cache',
   configSection: 'cache',
   before: ['router', 'execute'],
-  references(config) {
-    const refs: { path: string; name: string }[] = [];
-    const sem = config.cache.semantic;
-    if (sem.verifierModel) refs.push({ path: 'cache.semantic.verifierModel', name: sem.verifierModel });
-    const emb = sem.embedder as { kind: string; model?: string };
-    if (emb.kind === 'openai-compatible' && emb.model) refs.push({ path: 'cache.semantic.embedder.model', name: emb.model });
-    for (const name of Object.keys(config.cache.routes)) refs.push({ path: `cache.routes.${name}`, name });
-    return refs;
-  },
+  check: checkCache,
   async create(config, deps) {
+    const { createCacheStage } = await import('./stage.js');
     const verifierModel = config.cache.semantic.verifierModel;
     const cache = await createCacheStage(withRoutePolicyVersions(config), {
       dataDir: deps.dataDir,

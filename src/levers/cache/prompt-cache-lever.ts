@@ -2,7 +2,7 @@
 
 import type { GatewayMetrics } from '../../telemetry/metrics.js';
 import type { Lever } from '../lever.js';
-import { createPromptCacheStage, type PromptCacheStage } from './prompt-cache.js';
+import type { PromptCacheStage } from './prompt-cache.js';
 
 export const promptCacheLever: Lever = {
   name: 'prompt-cache',
@@ -10,7 +10,8 @@ export const promptCacheLever: Lever = {
   // breakpoints go on the request the router chose, and before the call
   after: ['router'],
   before: ['execute'],
-  create(config, deps) {
+  async create(config, deps) {
+    const { createPromptCacheStage } = await import('./prompt-cache.js');
     const stage = createPromptCacheStage(config.cache);
     exportPromptCacheMetrics(deps.metrics, stage);
     return stage;

@@ -2,13 +2,13 @@
 // whose next() is the upstream call.
 
 import type { Lever } from '../lever.js';
-import { createExecuteStage } from './index.js';
 
 export const executeLever: Lever = {
   name: 'execute',
   configSection: 'retry',
   last: true,
-  create(config, deps) {
+  async create(config, deps) {
+    const { createExecuteStage } = await import('./index.js');
     return createExecuteStage(config.retry, { metricsRegistry: deps.metrics.registry });
   },
 };
