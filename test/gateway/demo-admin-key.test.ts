@@ -1,9 +1,12 @@
 // `tollgate demo` prints its admin key (generated), or takes it from TOLLGATE_ADMIN_KEY and then
-// does not echo it; that key is the demo's admin, and any other key a client. Runs the built CLI
-// (`npm test` builds first).
+// does not echo it; that key is the demo's admin, and any other key a client. `tollgate keys
+// create --role admin` makes admin keys. Runs the built CLI (`npm test` builds first).
 
 import { afterEach, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { parse as parseYaml } from 'yaml';
+import { resolveConfig } from '../../src/config/load.js';
+import { hashKey } from '../../src/server/auth.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -60,4 +63,16 @@ it('takes the admin key from TOLLGATE_ADMIN_KEY and does not print it', { timeou
   const url = /gateway on (http:\/\/\S+),/.exec(banner)![1]!;
   expect(await status(url, mine)).toBe(200);
   expect(await status(url, 'tg_admin_guess')).toBe(403);
+});
+
+it('`tollgate keys create --role admin` prints an entry the config accepts as an admin key', { timeout: 120_000 }, async () => {
+  const r = spawnSync(process.execPath, [join(root, 'bin/tollgate.mjs'), 'keys', 'create', '--id', 'ops', '--team', 'support', '--role', 'admin'], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const key = /key \(shown once\): (\S+)/.exec(r.stdout)![1]!;
+  const auth = (parseYaml(r.stdout.slice(r.stdout.indexOf('auth:'))) as { auth: unknown }).auth;
+  const cfg = resolveConfig({ providers: [{ name: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }], auth }, '(test)', {});
+  expect(cfg.auth.keys).toEqual([{ id: 'ops', sha256: hashKey(key), team: 'support', role: 'admin' }]);
+  const bad = spawnSync(process.execPath, [join(root, 'bin/tollgate.mjs'), 'keys', 'create', '--id', 'x', '--role', 'root'], { encoding: 'utf8' });
+  expect(bad.status).not.toBe(0);
+  expect(bad.stderr).toMatch(/admin, client/);
 });
