@@ -9,7 +9,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, ty
 import type { Socket } from 'node:net';
 import { GatewayError } from '../core/errors.js';
 import { codecFor } from '../providers/registry.js';
-import { failBodyRead, formatOfPath, requestPath } from './http-util.js';
+import { failBodyRead, formatOfPath, requestPath, sendError } from './http-util.js';
 
 export interface ConnectionLimits {
   headersTimeoutMs: number;
@@ -96,6 +96,13 @@ export function enforceConnectionLimits(server: Server, l: ConnectionLimits): vo
       f.res = undefined;
       if (!s.destroyed) markIdle(s);
     });
+  });
+
+  // an Expect other than 100-continue: Node's own 417 has an empty body
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const err = new GatewayError('invalid_request', `Expect: ${String(req.headers.expect)} is not supported (only 100-continue).`, { status: 417 });
+    res.shouldKeepAlive = false;
+    sendError(res, formatOfPath(requestPath(req.url ?? '/')), err);
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer; reason?: string }, s: Socket) => {

@@ -198,7 +198,7 @@ describe('edge errors answer with a body in the format the path implies', () => 
     expect(isOpenAIError(wrongMethod.json, 'method_not_allowed'), wrongMethod.text).toBe(true);
   });
 
-  it("what Node's parser rejects gets JSON, not an empty body: 400 malformed, 431 oversized headers, 400 no Host", async () => {
+  it("what Node's parser rejects gets JSON, not an empty body: 400 malformed, 431 oversized headers, 400 no Host, 417", async () => {
     const malformed = await rawExchange(h.gw.port, 'P\x01ST /v1/messages HTTP/1.1\r\nhost: x\r\n\r\n');
     expect(malformed.status).toBe(400);
     expect(isAnthropicError(malformed.json, 'invalid_request_error'), malformed.text).toBe(true);
@@ -214,6 +214,9 @@ describe('edge errors answer with a body in the format the path implies', () => 
     const noHost = await rawExchange(h.gw.port, 'GET /health HTTP/1.1\r\nconnection: close\r\n\r\n');
     expect(noHost.status).toBe(400);
     expect(isOpenAIError(noHost.json, 'invalid_request'), noHost.text).toBe(true);
+    const expect417 = await rawExchange(h.gw.port, request('POST', '/v1/messages', MESSAGES, { expect: 'something-else' }));
+    expect(expect417.status).toBe(417);
+    expect(isAnthropicError(expect417.json, 'invalid_request_error'), expect417.text).toBe(true);
     // HTTP/1.0 needs no Host
     expect((await rawExchange(h.gw.port, 'GET /health HTTP/1.0\r\n\r\n')).status).toBe(200);
   });
