@@ -55,9 +55,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
   for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
-  if (config.auth.mode === 'keys' && config.auth.keys.length === 0) {
-    process.emitWarning('tollgate: auth.mode is keys but auth.keys is empty: every request will get 401 (add keys with `tollgate keys create`, or use auth.mode: demo)');
-  }
   const admin = createAdminRouter({
     routes: [...engine.adminRoutes],
     authenticate,
