@@ -10,51 +10,37 @@ import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import type { RequestRecord } from './record.js';
 import { comparePositions, listSegments, segmentPath, type JournalPosition } from './journal.js';
 import { parseJournalLine } from './ingest.js';
-import { openLedgerDbReadOnly, queryLedgerDb, readIngestState, type LedgerQuery } from '../store/ledger-db.js';
+import { MAX_QUERY_LIMIT, matcher, rowOf, type LedgerFilter } from '../stores/ledger.js';
+import { SqliteLedgerStore } from '../stores/sqlite/ledger-store.js';
 
-export type { LedgerQuery } from '../store/ledger-db.js';
+/** A ledger filter plus how many records (newest first): at most MAX_QUERY_LIMIT, which is also the default. */
+export type LedgerQuery = LedgerFilter & { last?: number };
 
 interface JournalEntry {
   pos: JournalPosition;
   rec: RequestRecord;
+  /** append order, to break ties of receivedAt */
+  n: number;
 }
 
+/** Newest first; `last` above MAX_QUERY_LIMIT is read as MAX_QUERY_LIMIT (page with a LedgerReader for more). */
 export function readLedger(dataDir: string, q: LedgerQuery): RequestRecord[] {
-  const db = openLedgerDbReadOnly(dataDir);
+  const { last, ...filter } = q;
+  const limit = Math.min(last ?? MAX_QUERY_LIMIT, MAX_QUERY_LIMIT);
+  const test = matcher(filter); // the one filter implementation, also what the store compiles to SQL
+  const store = SqliteLedgerStore.openReadOnly(dataDir);
   try {
-    const p1 = db ? readIngestState(db) : { segment: 0, offset: 0 };
-    const journal = readJournalFrom(dataDir, p1);
-    let stored: RequestRecord[] = [];
-    let p2: JournalPosition = p1;
-    if (db) {
-      db.transaction(() => {
-        p2 = readIngestState(db);
-        stored = hasRequestsTable(db) ? queryLedgerDb(db, q) : []; // created but not migrated yet
-      })();
-    }
-    const storedIds = new Set(stored.map((r) => r.requestId));
-    const pending = journal
-      .filter((e) => comparePositions(e.pos, p2) >= 0 && !storedIds.has(e.rec.requestId) && matches(e.rec, q))
-      .reverse() // newest appended first, so equal receivedAt keeps append order reversed
-      .map((e) => e.rec)
-      .sort((a, b) => b.receivedAt - a.receivedAt);
-    const merged = mergeNewestFirst(pending, stored);
-    return q.last === undefined ? merged : merged.slice(0, q.last);
+    const p1 = store ? store.ingestState() : { segment: 0, offset: 0 };
+    const journal = readJournalFrom(dataDir, p1, (rec) => test(rowOf(rec)), limit);
+    // one snapshot: the rows and the position they are complete up to
+    const page = store ? store.query(filter, { limit, order: 'newest' }) : { records: [], position: p1 };
+    const p2 = page.position;
+    const storedIds = new Set(page.records.map((r) => r.requestId));
+    const pending = journal.filter((e) => comparePositions(e.pos, p2) >= 0 && !storedIds.has(e.rec.requestId)).map((e) => e.rec);
+    return mergeNewestFirst(pending, page.records).slice(0, limit);
   } finally {
-    db?.close();
+    store?.close();
   }
-}
-
-function hasRequestsTable(db: NonNullable<ReturnType<typeof openLedgerDbReadOnly>>): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'").get() !== undefined;
-}
-
-export function matches(rec: RequestRecord, q: LedgerQuery): boolean {
-  if (q.since !== undefined && !(rec.receivedAt >= q.since)) return false;
-  if (q.model !== undefined && rec.model !== q.model && rec.requestedModel !== q.model) return false;
-  if (q.route !== undefined && rec.route !== q.route) return false;
-  if (q.team !== undefined && rec.team !== q.team) return false;
-  return true;
 }
 
 /** both inputs newest first; on equal times the journal (appended later) comes first */
@@ -69,9 +55,19 @@ function mergeNewestFirst(journal: RequestRecord[], stored: RequestRecord[]): Re
   return out;
 }
 
-/** complete journal lines at or after `from`, in append order */
-function readJournalFrom(dataDir: string, from: JournalPosition): JournalEntry[] {
-  const out: JournalEntry[] = [];
+/** newest first, equal times latest appended first */
+function newestFirst(a: JournalEntry, b: JournalEntry): number {
+  return b.rec.receivedAt - a.rec.receivedAt || b.n - a.n;
+}
+
+/**
+ * The newest `limit` matching complete journal lines at or after `from`, newest first. Keeping
+ * only those is enough: a line dropped here is behind `limit` newer ones, which the merged answer
+ * has too (in the journal or in the store).
+ */
+function readJournalFrom(dataDir: string, from: JournalPosition, keep: (rec: RequestRecord) => boolean, limit: number): JournalEntry[] {
+  let out: JournalEntry[] = [];
+  let n = 0;
   for (const seg of listSegments(dataDir)) {
     if (seg < from.segment) continue;
     const start = seg === from.segment ? from.offset : 0;
@@ -82,11 +78,12 @@ function readJournalFrom(dataDir: string, from: JournalPosition): JournalEntry[]
       const nl = buf.indexOf(0x0a, lineStart);
       if (nl < 0) break; // a partial line: not a record (yet)
       const rec = parseJournalLine(buf.toString('utf8', lineStart, nl));
-      if (rec) out.push({ pos: { segment: seg, offset: start + lineStart }, rec });
+      if (rec && keep(rec)) out.push({ pos: { segment: seg, offset: start + lineStart }, rec, n: n++ });
+      if (out.length >= 2 * limit) out = out.sort(newestFirst).slice(0, limit);
       lineStart = nl + 1;
     }
   }
-  return out;
+  return out.sort(newestFirst).slice(0, limit);
 }
 
 function readFileFrom(path: string, start: number): Buffer | null {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { openLedger, type Ledger } from '../../src/ledger/ledger.js';
 import { readLedger } from '../../src/ledger/read.js';
 import { segmentPath, listSegments } from '../../src/ledger/journal.js';
-import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/store/ledger-db.js';
+import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/stores/sqlite/ledger-db.js';
 import { makeRecord, tempDataDir } from './fixtures.js';
 
 const open: Ledger[] = [];
