@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import type { RequestRecord } from './record.js';
 import { listSegments, segmentPath } from './journal.js';
-import type { IngestState, LedgerEntry, LedgerStore } from '../stores/ledger.js';
+import { rowOf, type IngestState, type LedgerEntry, type LedgerStore } from '../stores/ledger.js';
 
 export type { IngestState } from '../stores/ledger.js';
 
@@ -26,11 +26,12 @@ export interface IngesterOptions {
 
 const NEWLINE = 0x0a;
 
-/** Parse one journal line; null when it is not a record. */
+/** Parse one journal line; null when it is not a record a store can keep. */
 export function parseJournalLine(line: string): RequestRecord | null {
   try {
     const rec = JSON.parse(line) as RequestRecord;
-    if (rec === null || typeof rec !== 'object' || typeof rec.requestId !== 'string' || typeof rec.receivedAt !== 'number') return null;
+    if (rec === null || typeof rec !== 'object') return null;
+    rowOf(rec); // throws when a column every store requires is missing: such a line is corrupt
     return rec;
   } catch {
     return null;

@@ -12,23 +12,25 @@ export type ColumnValue = string | number | null;
 interface ColumnDef {
   /** the SQL column name */
   readonly sql: string;
+  /** NOT NULL in every store: a record without it is refused */
+  readonly required?: true;
   /** the value a record stores in it */
   readonly of: (rec: RequestRecord) => ColumnValue;
 }
 
 /** Columns extracted from every record (the whole record is kept as JSON beside them). */
 export const LEDGER_COLUMNS = {
-  requestId: { sql: 'request_id', of: (r) => r.requestId },
-  receivedAt: { sql: 'received_at', of: (r) => r.receivedAt },
+  requestId: { sql: 'request_id', required: true, of: (r) => str(r.requestId) },
+  receivedAt: { sql: 'received_at', required: true, of: (r) => finite(r.receivedAt) },
   completedAt: { sql: 'completed_at', of: (r) => r.completedAt ?? null },
-  requestedModel: { sql: 'requested_model', of: (r) => r.requestedModel },
+  requestedModel: { sql: 'requested_model', required: true, of: (r) => str(r.requestedModel) },
   model: { sql: 'model', of: (r) => r.model ?? null },
   provider: { sql: 'provider', of: (r) => r.provider ?? null },
   route: { sql: 'route', of: (r) => r.route ?? null },
   team: { sql: 'team', of: (r) => r.team ?? null },
   keyId: { sql: 'key_id', of: (r) => r.keyId ?? null },
   user: { sql: 'user_id', of: (r) => r.user ?? null },
-  status: { sql: 'status', of: (r) => r.status },
+  status: { sql: 'status', required: true, of: (r) => str(r.status) },
   httpStatus: { sql: 'http_status', of: (r) => r.httpStatus ?? null },
   errorClass: { sql: 'error_class', of: (r) => r.errorClass ?? null },
   cacheStatus: { sql: 'cache_status', of: (r) => r.cacheStatus ?? null },
@@ -46,6 +48,12 @@ export type ColumnName = keyof typeof LEDGER_COLUMNS;
 export type LedgerRow = Record<ColumnName, ColumnValue>;
 export const COLUMN_NAMES = Object.keys(LEDGER_COLUMNS) as ColumnName[];
 
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+function finite(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
@@ -53,9 +61,15 @@ function int(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : 0;
 }
 
+/** The columns of a record; a record missing a required one is a StoreInputError. */
 export function rowOf(rec: RequestRecord): LedgerRow {
   const row = {} as LedgerRow;
-  for (const name of COLUMN_NAMES) row[name] = LEDGER_COLUMNS[name].of(rec);
+  for (const name of COLUMN_NAMES) {
+    const def: ColumnDef = LEDGER_COLUMNS[name];
+    const v = def.of(rec);
+    if (v === null && def.required) throw new StoreInputError(`a ledger record needs ${name}`);
+    row[name] = v;
+  }
   return row;
 }
 
