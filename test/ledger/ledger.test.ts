@@ -6,6 +6,7 @@ import { openLedger, type Ledger } from '../../src/ledger/ledger.js';
 import { readLedger } from '../../src/ledger/read.js';
 import { segmentPath, listSegments } from '../../src/ledger/journal.js';
 import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/stores/sqlite/ledger-db.js';
+import { SqliteLedgerStore } from '../../src/stores/sqlite/ledger-store.js';
 import { makeRecord, tempDataDir } from './fixtures.js';
 
 const open: Ledger[] = [];
@@ -196,6 +197,41 @@ describe('store: schema versions', () => {
     db = new Database(ledgerDbPath(dir));
     expect(readdirSync(dir)).toContain('ledger.db');
     db.close();
+  });
+});
+
+describe('store: upgrading a version-1 ledger.db', () => {
+  it('adds the token columns, fills them from the stored records, and aggregates over old and new rows', async () => {
+    const dir = tempDataDir();
+    // a ledger.db as Tollgate wrote it before schema version 2 (the first migration, verbatim)
+    const v1 = new Database(ledgerDbPath(dir));
+    v1.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+      CREATE TABLE requests (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, received_at REAL NOT NULL, completed_at REAL,
+        requested_model TEXT NOT NULL, model TEXT, provider TEXT, route TEXT, team TEXT, key_id TEXT, user_id TEXT, status TEXT NOT NULL,
+        http_status INTEGER, error_class TEXT, cache_status TEXT, cost_usd REAL NOT NULL, latency_ms REAL NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE ingest_state (id INTEGER PRIMARY KEY CHECK (id = 1), segment INTEGER NOT NULL, offset INTEGER NOT NULL, corrupt INTEGER NOT NULL DEFAULT 0);
+      INSERT INTO ingest_state VALUES (1, 0, 0, 0);`);
+    const old = makeRecord(1, { usage: { input: 11, cacheRead: 22, cacheWrite5m: 3, cacheWrite1h: 4, output: 55, reasoning: 6 } });
+    v1.prepare(
+      `INSERT INTO requests (request_id, received_at, completed_at, requested_model, model, provider, route, team, key_id, user_id, status, http_status,
+        error_class, cache_status, cost_usd, latency_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(old.requestId, old.receivedAt, old.completedAt, old.requestedModel, old.model, old.provider, old.route, old.team, old.keyId, null, old.status,
+      old.httpStatus, null, old.cacheStatus, old.costUsd, old.latencyMs, JSON.stringify(old));
+    v1.close();
+    // a reader that meets the old file before the gateway upgraded it: queries work, aggregates say what to do
+    const early = SqliteLedgerStore.openReadOnly(dir)!;
+    expect(early.query({}, { limit: 5 }).records.map((r) => r.requestId)).toEqual([old.requestId]);
+    expect(() => early.aggregate({}, [], ['count'])).toThrow(/older schema; start the gateway once/);
+    early.close();
+
+    const ledger = await ledgerAt(dir);
+    ledger.append(makeRecord(2, { usage: { input: 100, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 1, reasoning: 0 } }));
+    await ledger.flush();
+    const reader = SqliteLedgerStore.openReadOnly(dir)!;
+    expect(reader.aggregate({}, [], ['count', 'inputTokens', 'cacheReadTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens', 'outputTokens', 'reasoningTokens'])).toEqual([
+      { group: {}, values: { count: 2, inputTokens: 111, cacheReadTokens: 22, cacheWrite5mTokens: 3, cacheWrite1hTokens: 4, outputTokens: 56, reasoningTokens: 6 } },
+    ]);
+    reader.close();
   });
 });
 
