@@ -61,15 +61,28 @@ function int(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : 0;
 }
 
-/** The columns of a record; a record missing a required one is a StoreInputError. */
-export function rowOf(rec: RequestRecord): LedgerRow {
-  const row = {} as LedgerRow;
-  for (const name of COLUMN_NAMES) {
-    const def: ColumnDef = LEDGER_COLUMNS[name];
-    const v = def.of(rec);
-    if (v === null && def.required) throw new StoreInputError(`a ledger record needs ${name}`);
-    row[name] = v;
+const COLUMN_LIST = COLUMN_NAMES.map((name) => {
+  const def: ColumnDef = LEDGER_COLUMNS[name];
+  return { name, of: def.of, required: def.required === true };
+});
+
+/** The columns of a record, in COLUMN_NAMES order; a record missing a required one is a StoreInputError. */
+export function valuesOf(rec: RequestRecord): ColumnValue[] {
+  const out = new Array<ColumnValue>(COLUMN_LIST.length);
+  for (let i = 0; i < COLUMN_LIST.length; i++) {
+    const c = COLUMN_LIST[i]!;
+    const v = c.of(rec);
+    if (v === null && c.required) throw new StoreInputError(`a ledger record needs ${c.name}`);
+    out[i] = v;
   }
+  return out;
+}
+
+/** The same columns by name. */
+export function rowOf(rec: RequestRecord): LedgerRow {
+  const values = valuesOf(rec);
+  const row = {} as LedgerRow;
+  for (let i = 0; i < COLUMN_LIST.length; i++) row[COLUMN_LIST[i]!.name] = values[i]!;
   return row;
 }
 

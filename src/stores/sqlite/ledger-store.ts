@@ -15,7 +15,7 @@ import {
   encodeCursor,
   filterSql,
   groupSql,
-  rowOf,
+  valuesOf,
   type AggregateOptions,
   type AggregateRow,
   type ColumnValue,
@@ -66,8 +66,9 @@ export class SqliteLedgerStore implements LedgerStore, LedgerReader {
     return this.db.transaction((batch: readonly LedgerEntry[], state: IngestState) => {
       let inserted = 0;
       for (const { rec, json } of batch) {
-        const row = rowOf(rec);
-        inserted += insert.run(...COLUMN_NAMES.map((c) => row[c]), json).changes;
+        const values = valuesOf(rec);
+        values.push(json);
+        inserted += insert.run(values).changes;
       }
       setState.run(state.segment, state.offset, state.corrupt);
       return inserted;
