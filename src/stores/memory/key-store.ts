@@ -8,6 +8,7 @@ import {
   isLive,
   newKeyId,
   newSecret,
+  type ConfigKey,
   type KeySource,
   type KeyStore,
   type NewKey,
@@ -21,6 +22,16 @@ export class MemoryKeyStore implements KeyStore {
 
   constructor(opts: { now?: () => number } = {}) {
     this.now = opts.now ?? Date.now;
+  }
+
+  /** The YAML keys, synchronously (what the authenticator needs at start); a duplicate id or sha256 is a StoreInputError. */
+  static fromConfig(keys: readonly ConfigKey[], opts: { now?: () => number } = {}): MemoryKeyStore {
+    const s = new MemoryKeyStore(opts);
+    for (const k of keys) {
+      if (s.byId.has(k.id)) throw new StoreInputError(`auth.keys: the id "${k.id}" appears twice`);
+      s.put({ id: k.id, sha256: k.sha256, role: k.role, team: k.team, user: k.user, source: 'config' });
+    }
+    return s;
   }
 
   create(spec: NewKey): { key: VirtualKey; secret: string } {
