@@ -6,7 +6,7 @@
 // (position and rows commit together, and a segment is deleted only after the position passed
 // it); lines at or after P2 are folded in from what was read.
 
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { RequestRecord } from './record.js';
 import { comparePositions, listSegments, segmentPath, type JournalPosition } from './journal.js';
 import { parseJournalLine } from './ingest.js';
@@ -70,42 +70,69 @@ function readJournalFrom(dataDir: string, from: JournalPosition, keep: (rec: Req
   let n = 0;
   for (const seg of listSegments(dataDir)) {
     if (seg < from.segment) continue;
-    const start = seg === from.segment ? from.offset : 0;
-    const buf = readFileFrom(segmentPath(dataDir, seg), start);
-    if (!buf) continue; // ingested and deleted meanwhile: the snapshot has it
-    let lineStart = 0;
-    for (;;) {
-      const nl = buf.indexOf(0x0a, lineStart);
-      if (nl < 0) break; // a partial line: not a record (yet)
-      const rec = parseJournalLine(buf.toString('utf8', lineStart, nl));
-      if (rec && keep(rec)) out.push({ pos: { segment: seg, offset: start + lineStart }, rec, n: n++ });
+    for (const line of linesFrom(segmentPath(dataDir, seg), seg === from.segment ? from.offset : 0)) {
+      const rec = parseJournalLine(line.text);
+      if (rec && keep(rec)) out.push({ pos: { segment: seg, offset: line.offset }, rec, n: n++ });
       if (out.length >= 2 * limit) out = out.sort(newestFirst).slice(0, limit);
-      lineStart = nl + 1;
     }
   }
   return out.sort(newestFirst).slice(0, limit);
 }
 
-function readFileFrom(path: string, start: number): Buffer | null {
+const CHUNK_BYTES = 1024 * 1024;
+/** a line longer than this is skipped (append() never writes one; the ingester counts it corrupt) */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The complete lines of a file from `start`, read a chunk at a time so memory stays at one chunk
+ * (or one line, when a line is longer); a partial last line is not yielded. A file deleted
+ * meanwhile yields nothing: it was ingested, and the store's snapshot has its lines.
+ */
+function* linesFrom(path: string, start: number): Generator<{ offset: number; text: string }> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(Math.max(0, size - start));
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
+    let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pos = start;
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, pos);
+      if (got === 0) return;
+      const chunk = buf.subarray(0, got);
+      let lineStart = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, lineStart)) {
+        yield { offset: pos + lineStart, text: chunk.toString('utf8', lineStart, nl) };
+        lineStart = nl + 1;
+      }
+      if (lineStart > 0) {
+        pos += lineStart;
+        continue;
+      }
+      if (got < buf.length) return; // a partial line at the end: not a record (yet)
+      if (buf.length < MAX_LINE_BYTES) {
+        buf = Buffer.allocUnsafe(buf.length * 2); // one line longer than the buffer
+        continue;
+      }
+      const next = nextLineStart(fd, buf, pos);
+      if (next === undefined) return;
+      pos = next;
     }
-    return buf.subarray(0, got);
   } finally {
     closeSync(fd);
   }
 }
 
+/** the offset just past the next newline at or after `from`; undefined when there is none */
+function nextLineStart(fd: number, buf: Buffer, from: number): number | undefined {
+  for (let pos = from; ; ) {
+    const got = readSync(fd, buf, 0, buf.length, pos);
+    if (got === 0) return undefined;
+    const nl = buf.subarray(0, got).indexOf(0x0a);
+    if (nl >= 0) return pos + nl + 1;
+    pos += got;
+  }
+}

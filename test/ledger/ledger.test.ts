@@ -268,3 +268,18 @@ describe('readLedger: a store created but not migrated yet', () => {
     expect(readLedger(dir, {}).map((r) => r.requestId)).toEqual([makeRecord(7).requestId]);
   });
 });
+
+describe('readLedger: the journal is read a chunk at a time', () => {
+  it('finds every line across chunk boundaries, a line longer than a chunk, never a partial tail', () => {
+    const dir = tempDataDir();
+    mkdirSync(join(dir, 'ledger'));
+    const recs = Array.from({ length: 3000 }, (_, i) => makeRecord(i, i === 1500 ? { errorMessage: 'x'.repeat(1_500_000) } : {}));
+    const body = recs.map((r) => JSON.stringify(r) + '\n').join('');
+    expect(Buffer.byteLength(body)).toBeGreaterThan(3 * 1024 * 1024); // several 1 MiB chunks
+    writeFileSync(segmentPath(dir, 1), body + JSON.stringify(makeRecord(9999)).slice(0, 200)); // a cut last line
+    const got = readLedger(dir, {});
+    expect(got.map((r) => r.requestId)).toEqual(recs.map((r) => r.requestId).reverse());
+    expect(got.find((r) => r.requestId === recs[1500]!.requestId)!.errorMessage!.length).toBe(1_500_000);
+    expect(readLedger(dir, { last: 5, team: 'search' }).map((r) => r.requestId)).toEqual([2998, 2996, 2994, 2992, 2990].map((i) => makeRecord(i).requestId));
+  });
+});

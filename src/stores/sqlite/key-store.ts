@@ -57,6 +57,8 @@ function keyOf(r: Row): VirtualKey {
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Db;
   private readonly now: () => number;
+  /** prepared once: verify() runs for every request */
+  private readonly byHash;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     this.db = openDatabase(path);
@@ -67,6 +69,7 @@ export class SqliteKeyStore implements KeyStore {
       throw err;
     }
     this.now = opts.now ?? Date.now;
+    this.byHash = this.db.prepare('SELECT * FROM virtual_keys WHERE sha256 = ?');
   }
 
   static inDataDir(dataDir: string, opts: { now?: () => number } = {}): SqliteKeyStore {
@@ -107,7 +110,7 @@ export class SqliteKeyStore implements KeyStore {
 
   verify(secret: string): VirtualKey | undefined {
     if (typeof secret !== 'string' || secret.length === 0) return undefined;
-    const r = this.db.prepare('SELECT * FROM virtual_keys WHERE sha256 = ?').get(hashSecret(secret)) as Row | undefined;
+    const r = this.byHash.get(hashSecret(secret)) as Row | undefined;
     const k = r && keyOf(r);
     return k && isLive(k, this.now()) ? k : undefined;
   }
