@@ -8,6 +8,7 @@ import { MemoryCounterStore } from '../../src/stores/memory/counter-store.js';
 import { SqliteCounterStore } from '../../src/stores/sqlite/counter-store.js';
 import { tempDataDir } from '../ledger/fixtures.js';
 import { counterContract } from './counters.contract.js';
+import Database from 'better-sqlite3';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -74,4 +75,30 @@ describe('SQLite counters: two connections on one file', () => {
     // demand (8000 reservations of 3, most settled at 2) far exceeded the limit: some were refused
     expect(results[0]!.granted + results[1]!.granted).toBeLessThan(8000);
   }, 180_000);
+});
+
+describe('SQLite counters: bounded on disk', () => {
+  it('rows and reservations of windows that passed are swept by later writes, total counters stay', () => {
+    const d = dir();
+    let t = Date.UTC(2026, 11, 3, 9, 0, 0);
+    const s = SqliteCounterStore.inDataDir(d, { now: () => t });
+    const MIN = { kind: 'fixed', ms: 60_000 } as const;
+    for (let i = 0; i < 200; i++) {
+      s.incrementBy(`user:${i}`, 1, MIN); // touched once, never again
+      s.reserve(`ip:${i}`, 1, 10, { kind: 'sliding', ms: 60_000 }); // never settled
+    }
+    s.incrementBy('budget:2026-12', 5, { kind: 'total' });
+    const count = () => {
+      const db = new Database(join(d, 'counters.db'), { readonly: true });
+      const n = db.prepare('SELECT (SELECT COUNT(*) FROM counters) + (SELECT COUNT(*) FROM counter_reservations)').pluck().get() as number;
+      db.close();
+      return n;
+    };
+    expect(count()).toBe(200 + 200 + 200 + 1);
+    t += 3 * 60_000; // every window above has passed
+    for (let i = 0; i < 60; i++) s.incrementBy('live', 1, MIN);
+    expect(count()).toBe(2); // the live counter and the total one
+    expect(s.get('budget:2026-12', { kind: 'total' })).toBe(5);
+    s.close();
+  });
 });

@@ -20,21 +20,33 @@ import {
 import { migrate, openDatabase, type Db } from './database.js';
 
 export const COUNTERS_DB_FILE = 'counters.db';
+const SWEEP_PER_WRITE = 16;
+
+/** when a bucket stops counting: after its own window, and after the next one for a sliding window */
+function expiresAt(window: CounterWindow, bucket: number): number | null {
+  if (window.kind === 'total') return null;
+  return bucket + (window.kind === 'sliding' ? 2 : 1) * window.ms;
+}
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE counters (
-     key    TEXT NOT NULL,
-     bucket INTEGER NOT NULL,
-     value  REAL NOT NULL,
+     key        TEXT NOT NULL,
+     bucket     INTEGER NOT NULL,
+     value      REAL NOT NULL,
+     -- when the bucket stops counting (NULL: a total counter); rows past it are swept
+     expires_at INTEGER,
      PRIMARY KEY (key, bucket)
    ) WITHOUT ROWID;
+   CREATE INDEX counters_expires_at ON counters (expires_at) WHERE expires_at IS NOT NULL;
    CREATE TABLE counter_reservations (
-     id     TEXT PRIMARY KEY,
-     key    TEXT NOT NULL,
-     bucket INTEGER NOT NULL,
-     amount REAL NOT NULL
+     id         TEXT PRIMARY KEY,
+     key        TEXT NOT NULL,
+     bucket     INTEGER NOT NULL,
+     amount     REAL NOT NULL,
+     expires_at INTEGER
    );
-   CREATE INDEX counter_reservations_key ON counter_reservations (key, bucket);`,
+   CREATE INDEX counter_reservations_key ON counter_reservations (key, bucket);
+   CREATE INDEX counter_reservations_expires_at ON counter_reservations (expires_at) WHERE expires_at IS NOT NULL;`,
 ];
 
 export class SqliteCounterStore implements CounterStore {
@@ -46,6 +58,8 @@ export class SqliteCounterStore implements CounterStore {
   private readonly pruneReservations;
   private readonly insertReservation;
   private readonly takeReservation;
+  private readonly sweepRows;
+  private readonly sweepReservations;
 
   /** `path`: a file (created if needed), or a data directory's counters.db via SqliteCounterStore.inDataDir */
   constructor(path: string, opts: { now?: () => number } = {}) {
@@ -58,11 +72,20 @@ export class SqliteCounterStore implements CounterStore {
     }
     this.now = opts.now ?? Date.now;
     this.sel = this.db.prepare('SELECT value FROM counters WHERE key = ? AND bucket = ?').pluck();
-    this.add = this.db.prepare('INSERT INTO counters (key, bucket, value) VALUES (?, ?, ?) ON CONFLICT (key, bucket) DO UPDATE SET value = value + excluded.value');
+    this.add = this.db.prepare(
+      'INSERT INTO counters (key, bucket, value, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (key, bucket) DO UPDATE SET value = value + excluded.value',
+    );
     this.pruneRows = this.db.prepare('DELETE FROM counters WHERE key = ? AND bucket < ?');
     this.pruneReservations = this.db.prepare('DELETE FROM counter_reservations WHERE key = ? AND bucket < ?');
-    this.insertReservation = this.db.prepare('INSERT INTO counter_reservations (id, key, bucket, amount) VALUES (?, ?, ?, ?)');
+    this.insertReservation = this.db.prepare('INSERT INTO counter_reservations (id, key, bucket, amount, expires_at) VALUES (?, ?, ?, ?, ?)');
     this.takeReservation = this.db.prepare('DELETE FROM counter_reservations WHERE id = ? RETURNING bucket, amount');
+    // keys nobody touches again would stay forever: every write also sweeps a few expired rows
+    this.sweepRows = this.db.prepare(
+      `DELETE FROM counters WHERE (key, bucket) IN (SELECT key, bucket FROM counters WHERE expires_at <= ? LIMIT ${SWEEP_PER_WRITE})`,
+    );
+    this.sweepReservations = this.db.prepare(
+      `DELETE FROM counter_reservations WHERE id IN (SELECT id FROM counter_reservations WHERE expires_at <= ? LIMIT ${SWEEP_PER_WRITE})`,
+    );
   }
 
   static inDataDir(dataDir: string, opts: { now?: () => number } = {}): SqliteCounterStore {
@@ -90,7 +113,7 @@ export class SqliteCounterStore implements CounterStore {
       if (this.valueAt(key, window, now) + amount > limit) return null;
       const r: Reservation = Object.freeze({ id: randomUUID(), key, window, bucket: bucketOf(window, now), amount });
       this.bump(key, window, r.bucket, amount, now);
-      this.insertReservation.run(r.id, key, r.bucket, amount);
+      this.insertReservation.run(r.id, key, r.bucket, amount, expiresAt(window, r.bucket));
       return r;
     });
   }
@@ -132,9 +155,11 @@ export class SqliteCounterStore implements CounterStore {
   }
 
   private bump(key: string, window: CounterWindow, bucket: number, amount: number, now: number): void {
-    this.add.run(key, bucket, amount);
+    this.add.run(key, bucket, amount, expiresAt(window, bucket));
     const oldest = oldestLiveBucket(window, now);
     this.pruneRows.run(key, oldest);
     this.pruneReservations.run(key, oldest);
+    this.sweepRows.run(now);
+    this.sweepReservations.run(now);
   }
 }
