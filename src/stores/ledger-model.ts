@@ -302,11 +302,16 @@ export function groupValue(g: GroupBy, row: LedgerRow): ColumnValue {
   return def.bucketMs !== undefined && typeof v === 'number' ? Math.trunc(v / def.bucketMs) * def.bucketMs : v;
 }
 
-/** The same in SQL: CAST truncates toward zero, like Math.trunc. */
+/**
+ * The same in SQL: CAST truncates toward zero, like Math.trunc. A plain column is written `+col`
+ * so that SQLite does not walk its index to avoid the sort: a lookup per row from an index scan
+ * measured ~4x slower than a table scan plus a temporary B-tree (100k records). An index used by
+ * the WHERE clause is unaffected.
+ */
 export function groupSql(g: GroupBy): string {
   const def: { column: ColumnName; bucketMs?: number } = GROUP_BY[g];
   const col = LEDGER_COLUMNS[def.column].sql;
-  return def.bucketMs !== undefined ? `(CAST(${col} / ${def.bucketMs} AS INTEGER) * ${def.bucketMs})` : col;
+  return def.bucketMs !== undefined ? `(CAST(${col} / ${def.bucketMs} AS INTEGER) * ${def.bucketMs})` : `+${col}`;
 }
 
 /** 1-based nearest rank of percentile p among n values (same integer formula as the SQL). */
