@@ -7,6 +7,8 @@ import { readLedger } from '../../src/ledger/read.js';
 import { segmentPath, listSegments } from '../../src/ledger/journal.js';
 import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/stores/sqlite/ledger-db.js';
 import { SqliteLedgerStore } from '../../src/stores/sqlite/ledger-store.js';
+import { MemoryLedgerStore } from '../../src/stores/memory/ledger-store.js';
+import { varied } from '../contracts/ledger.contract.js';
 import { makeRecord, tempDataDir } from './fixtures.js';
 
 const open: Ledger[] = [];
@@ -281,5 +283,27 @@ describe('readLedger: the journal is read a chunk at a time', () => {
     expect(got.map((r) => r.requestId)).toEqual(recs.map((r) => r.requestId).reverse());
     expect(got.find((r) => r.requestId === recs[1500]!.requestId)!.errorMessage!.length).toBe(1_500_000);
     expect(readLedger(dir, { last: 5, team: 'search' }).map((r) => r.requestId)).toEqual([2998, 2996, 2994, 2992, 2990].map((i) => makeRecord(i).requestId));
+  });
+});
+
+describe('ledger → ingest worker → SQLite store → aggregate', () => {
+  it('what the worker stored aggregates exactly as the same records do in the memory store', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir, { segmentBytes: 16 * 1024, pollMs: 20 });
+    const recs = varied(250);
+    for (const r of recs) ledger.append(r);
+    await ledger.flush();
+    const mem = new MemoryLedgerStore();
+    mem.commit(recs.map((rec) => ({ rec, json: JSON.stringify(rec) })), { segment: 0, offset: 0, corrupt: 0 });
+    const sql = SqliteLedgerStore.openReadOnly(dir)!;
+    const metrics = ['count', 'costUsd', 'inputTokens', 'outputTokens', 'latencyP50Ms', 'latencyP95Ms'] as const;
+    for (const g of [['team'], ['model', 'day'], ['status', 'hour']] as const) {
+      const a = mem.aggregate({}, g, metrics);
+      const b = sql.aggregate({}, g, metrics);
+      expect(b.map((r) => r.group)).toEqual(a.map((r) => r.group));
+      b.forEach((row, i) => metrics.forEach((m) => expect(row.values[m]).toBeCloseTo(a[i]!.values[m]!, 9)));
+    }
+    expect(sql.aggregate({}, [], ['count'])).toEqual([{ group: {}, values: { count: 250 } }]);
+    sql.close();
   });
 });
