@@ -1,10 +1,12 @@
-// `tollgate ledger`: what each request cost, read straight from the data directory (the store
-// plus the journal lines not ingested yet), so it is exact even while the gateway is down.
+// `tollgate ledger`: what each request cost, read straight from the data directory (the ledger
+// store plus the journal lines not ingested yet, see ledger/read.ts), so it is exact even while the
+// gateway is down. The filters are the stores' one filter model (stores/ledger-model.ts).
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { readLedger } from '../ledger/read.js';
+import { MAX_QUERY_LIMIT } from '../stores/ledger.js';
 import { formatLedgerSummary, formatLedgerTable } from '../ledger/format.js';
 
 export const DEFAULT_DATA_DIR = './.tollgate';
@@ -32,7 +34,7 @@ const processIo: CliIo = {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of requests, 1 or more');
+  if (!Number.isInteger(n) || n < 1 || n > MAX_QUERY_LIMIT) throw new InvalidArgumentError(`expected a whole number of requests from 1 to ${MAX_QUERY_LIMIT}`);
   return n;
 }
 
@@ -85,7 +87,7 @@ export function registerLedgerCommand(program: Command, io: CliIo = processIo): 
   program
     .command('ledger')
     .description('show the most recent requests with their tokens, cost, latency and cache status (newest first)')
-    .option('-n, --last <N>', 'how many requests to show', positiveInt, DEFAULT_LAST)
+    .option('-n, --last <N>', `how many requests to show (at most ${MAX_QUERY_LIMIT})`, positiveInt, DEFAULT_LAST)
     .option('--json', 'print JSON lines, one full RequestRecord per line')
     .option('--data-dir <DIR>', `data directory (default: $TOLLGATE_DATA_DIR or ${DEFAULT_DATA_DIR})`)
     .option('--model <M>', 'only requests that asked for or were served by this model')

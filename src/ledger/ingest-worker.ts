@@ -1,9 +1,9 @@
-// The ingest worker: owns the SQLite connection so no database work ever runs on the gateway's
-// event loop. Polls the journal every pollMs, and on demand when the ledger asks for a flush.
+// The ingest worker: owns the ledger store's connection so no database work ever runs on the
+// gateway's event loop. Polls the journal every pollMs, and on demand when the ledger asks for a flush.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ingester } from './ingest.js';
-import { openLedgerDb } from '../store/ledger-db.js';
+import { SqliteLedgerStore } from '../stores/sqlite/ledger-store.js';
 
 export interface IngestWorkerData {
   dataDir: string;
@@ -25,46 +25,57 @@ if (!port) throw new Error('ingest-worker must run as a worker thread');
 const { dataDir, pollMs, chunkBytes } = workerData as IngestWorkerData;
 const post = (m: FromWorker): void => port.postMessage(m);
 
-const db = openLedgerDb(dataDir);
-const ingester = new Ingester(dataDir, db, { chunkBytes });
+const store = SqliteLedgerStore.open(dataDir);
+const ingester = await Ingester.open(dataDir, store, { chunkBytes });
 const start = ingester.position();
 post({ type: 'ready', ...start });
 
 let failing = false;
 let timer: NodeJS.Timeout | null = null;
+/** passes run one after another: a flush or close waits for the pass in progress */
+let passes: Promise<unknown> = Promise.resolve();
 
-/** one pass; returns an error message instead of throwing (a full disk must not kill the worker) */
-function pass(): string | undefined {
-  try {
-    ingester.runPass(({ state, inserted }) => post({ type: 'progress', ...state, inserted }));
-    failing = false;
-    return undefined;
-  } catch (err) {
-    const message = `ledger ingest failed: ${(err as Error).message}; records stay in the journal and are retried`;
-    if (!failing) post({ type: 'error', message });
-    failing = true;
-    return message;
-  }
+/** one pass; resolves to an error message instead of throwing (a full disk must not kill the worker) */
+function pass(): Promise<string | undefined> {
+  const run = passes.then(async () => {
+    try {
+      await ingester.runPass(({ state, inserted }) => post({ type: 'progress', ...state, inserted }));
+      failing = false;
+      return undefined;
+    } catch (err) {
+      const message = `ledger ingest failed: ${(err as Error).message}; records stay in the journal and are retried`;
+      if (!failing) post({ type: 'error', message });
+      failing = true;
+      return message;
+    }
+  });
+  passes = run;
+  return run;
 }
 
+let closing = false;
 function schedule(): void {
   timer = setTimeout(() => {
-    pass();
-    schedule();
+    void pass().then(() => {
+      if (!closing) schedule();
+    });
   }, pollMs);
 }
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'flush') {
-    post({ type: 'flushed', id: m.id, error: pass() });
+    void pass().then((error) => post({ type: 'flushed', id: m.id, error }));
   } else if (m.type === 'close') {
+    closing = true;
     if (timer) clearTimeout(timer);
-    pass();
-    db.close();
-    post({ type: 'closed' });
-    port.close();
+    void pass().then(async () => {
+      await store.close();
+      post({ type: 'closed' });
+      port.close();
+    });
   }
 });
 
-pass();
-schedule();
+void pass().then(() => {
+  if (!closing) schedule();
+});

@@ -1,8 +1,8 @@
-// Moves journal lines into the SQLite store. Runs inside the ingest worker (never on the
-// gateway's event loop) and in tests directly.
+// Moves journal lines into a LedgerStore (SQLite by default). Runs inside the ingest worker (never
+// on the gateway's event loop) and in tests directly.
 //
 // One pass: list the segments, then read from the consumed position to the end of the journal
-// in chunks; each chunk's complete lines go into SQLite in one transaction together with the new
+// in chunks; each chunk's complete lines go into the store in one transaction together with the new
 // position. A segment is final once a later one exists (listed before reading it); a final
 // segment read to its end is left behind (state moves to the next one) and deleted. A line that
 // does not parse, or a partial line at the end of a final segment, is counted as corrupt.
@@ -10,7 +10,9 @@
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import type { RequestRecord } from './record.js';
 import { listSegments, segmentPath } from './journal.js';
-import { ledgerWriter, readIngestState, type Db, type IngestState, type LedgerWriter } from '../store/ledger-db.js';
+import { rowOf, type IngestState, type LedgerEntry, type LedgerStore } from '../stores/ledger.js';
+
+export type { IngestState } from '../stores/ledger.js';
 
 export interface IngestProgress {
   state: IngestState;
@@ -24,11 +26,12 @@ export interface IngesterOptions {
 
 const NEWLINE = 0x0a;
 
-/** Parse one journal line; null when it is not a record. */
+/** Parse one journal line; null when it is not a record a store can keep. */
 export function parseJournalLine(line: string): RequestRecord | null {
   try {
     const rec = JSON.parse(line) as RequestRecord;
-    if (rec === null || typeof rec !== 'object' || typeof rec.requestId !== 'string' || typeof rec.receivedAt !== 'number') return null;
+    if (rec === null || typeof rec !== 'object') return null;
+    rowOf(rec); // throws when a column every store requires is missing: such a line is corrupt
     return rec;
   } catch {
     return null;
@@ -36,42 +39,44 @@ export function parseJournalLine(line: string): RequestRecord | null {
 }
 
 export class Ingester {
-  private state: IngestState;
-  private readonly writer: LedgerWriter;
   private buf: Buffer;
 
-  constructor(
+  private constructor(
     private readonly dataDir: string,
-    db: Db,
-    private readonly opts: IngesterOptions,
+    private readonly store: LedgerStore,
+    private state: IngestState,
+    opts: IngesterOptions,
   ) {
-    this.state = readIngestState(db);
-    this.writer = ledgerWriter(db);
     this.buf = Buffer.allocUnsafe(opts.chunkBytes);
+  }
+
+  /** resumes from the state the store holds */
+  static async open(dataDir: string, store: LedgerStore, opts: IngesterOptions): Promise<Ingester> {
+    return new Ingester(dataDir, store, await store.ingestState(), opts);
   }
 
   position(): IngestState {
     return { ...this.state };
   }
 
-  /** Ingest everything in the journal now; onCommit is told after every transaction. */
-  runPass(onCommit: (p: IngestProgress) => void): void {
+  /** Ingest everything in the journal now; onCommit is told after every transaction. Never run two passes at once. */
+  async runPass(onCommit: (p: IngestProgress) => void): Promise<void> {
     const segments = listSegments(this.dataDir);
     for (const n of segments) if (n < this.state.segment) removeSegment(this.dataDir, n);
     const remaining = segments.filter((n) => n >= this.state.segment);
     for (let i = 0; i < remaining.length; i++) {
       const seg = remaining[i]!;
       const final = i < remaining.length - 1;
-      if (seg !== this.state.segment) this.commit([], { ...this.state, segment: seg, offset: 0 }, onCommit);
-      this.ingestSegment(seg, final, onCommit);
+      if (seg !== this.state.segment) await this.commit([], { ...this.state, segment: seg, offset: 0 }, onCommit);
+      await this.ingestSegment(seg, final, onCommit);
       if (!final) return;
       // Final and read to its end: step past it, then delete it.
-      this.commit([], { ...this.state, segment: remaining[i + 1]!, offset: 0 }, onCommit);
+      await this.commit([], { ...this.state, segment: remaining[i + 1]!, offset: 0 }, onCommit);
       removeSegment(this.dataDir, seg);
     }
   }
 
-  private ingestSegment(seg: number, final: boolean, onCommit: (p: IngestProgress) => void): void {
+  private async ingestSegment(seg: number, final: boolean, onCommit: (p: IngestProgress) => void): Promise<void> {
     let fd: number;
     try {
       fd = openSync(segmentPath(this.dataDir, seg), 'r');
@@ -91,10 +96,10 @@ export class Ingester {
           // One line longer than a whole chunk: not something append() produces; skip it.
           offset = this.skipLine(fd, offset);
           corrupt++;
-          this.commit([], { segment: seg, offset, corrupt }, onCommit);
+          await this.commit([], { segment: seg, offset, corrupt }, onCommit);
           continue;
         }
-        const batch: { rec: RequestRecord; json: string }[] = [];
+        const batch: LedgerEntry[] = [];
         for (const line of this.buf.toString('utf8', 0, lastNl).split('\n')) {
           if (line.length === 0) continue;
           const rec = parseJournalLine(line);
@@ -102,11 +107,11 @@ export class Ingester {
           else corrupt++;
         }
         offset += lastNl + 1;
-        this.commit(batch, { segment: seg, offset, corrupt }, onCommit);
+        await this.commit(batch, { segment: seg, offset, corrupt }, onCommit);
       }
       if (final && fstatSync(fd).size > offset) {
         // the partial line a short write or a killed writer left behind
-        this.commit([], { segment: seg, offset, corrupt: corrupt + 1 }, onCommit);
+        await this.commit([], { segment: seg, offset, corrupt: corrupt + 1 }, onCommit);
       }
     } finally {
       closeSync(fd);
@@ -125,8 +130,8 @@ export class Ingester {
     }
   }
 
-  private commit(batch: { rec: RequestRecord; json: string }[], state: IngestState, onCommit: (p: IngestProgress) => void): void {
-    const inserted = this.writer.commit(batch, state);
+  private async commit(batch: LedgerEntry[], state: IngestState, onCommit: (p: IngestProgress) => void): Promise<void> {
+    const inserted = await this.store.commit(batch, state);
     this.state = state;
     onCommit({ state: { ...state }, inserted });
   }

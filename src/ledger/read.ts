@@ -6,55 +6,41 @@
 // (position and rows commit together, and a segment is deleted only after the position passed
 // it); lines at or after P2 are folded in from what was read.
 
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { RequestRecord } from './record.js';
 import { comparePositions, listSegments, segmentPath, type JournalPosition } from './journal.js';
 import { parseJournalLine } from './ingest.js';
-import { openLedgerDbReadOnly, queryLedgerDb, readIngestState, type LedgerQuery } from '../store/ledger-db.js';
+import { MAX_QUERY_LIMIT, matcher, rowOf, type LedgerFilter } from '../stores/ledger.js';
+import { SqliteLedgerStore } from '../stores/sqlite/ledger-store.js';
 
-export type { LedgerQuery } from '../store/ledger-db.js';
+/** A ledger filter plus how many records (newest first): at most MAX_QUERY_LIMIT, which is also the default. */
+export type LedgerQuery = LedgerFilter & { last?: number };
 
 interface JournalEntry {
   pos: JournalPosition;
   rec: RequestRecord;
+  /** append order, to break ties of receivedAt */
+  n: number;
 }
 
+/** Newest first; `last` above MAX_QUERY_LIMIT is read as MAX_QUERY_LIMIT (page with a LedgerReader for more). */
 export function readLedger(dataDir: string, q: LedgerQuery): RequestRecord[] {
-  const db = openLedgerDbReadOnly(dataDir);
+  const { last, ...filter } = q;
+  const limit = Math.min(last ?? MAX_QUERY_LIMIT, MAX_QUERY_LIMIT);
+  const test = matcher(filter); // the one filter implementation, also what the store compiles to SQL
+  const store = SqliteLedgerStore.openReadOnly(dataDir);
   try {
-    const p1 = db ? readIngestState(db) : { segment: 0, offset: 0 };
-    const journal = readJournalFrom(dataDir, p1);
-    let stored: RequestRecord[] = [];
-    let p2: JournalPosition = p1;
-    if (db) {
-      db.transaction(() => {
-        p2 = readIngestState(db);
-        stored = hasRequestsTable(db) ? queryLedgerDb(db, q) : []; // created but not migrated yet
-      })();
-    }
-    const storedIds = new Set(stored.map((r) => r.requestId));
-    const pending = journal
-      .filter((e) => comparePositions(e.pos, p2) >= 0 && !storedIds.has(e.rec.requestId) && matches(e.rec, q))
-      .reverse() // newest appended first, so equal receivedAt keeps append order reversed
-      .map((e) => e.rec)
-      .sort((a, b) => b.receivedAt - a.receivedAt);
-    const merged = mergeNewestFirst(pending, stored);
-    return q.last === undefined ? merged : merged.slice(0, q.last);
+    const p1 = store ? store.ingestState() : { segment: 0, offset: 0 };
+    const journal = readJournalFrom(dataDir, p1, (rec) => test(rowOf(rec)), limit);
+    // one snapshot: the rows and the position they are complete up to
+    const page = store ? store.query(filter, { limit, order: 'newest' }) : { records: [], position: p1 };
+    const p2 = page.position;
+    const storedIds = new Set(page.records.map((r) => r.requestId));
+    const pending = journal.filter((e) => comparePositions(e.pos, p2) >= 0 && !storedIds.has(e.rec.requestId)).map((e) => e.rec);
+    return mergeNewestFirst(pending, page.records).slice(0, limit);
   } finally {
-    db?.close();
+    store?.close();
   }
-}
-
-function hasRequestsTable(db: NonNullable<ReturnType<typeof openLedgerDbReadOnly>>): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'").get() !== undefined;
-}
-
-export function matches(rec: RequestRecord, q: LedgerQuery): boolean {
-  if (q.since !== undefined && !(rec.receivedAt >= q.since)) return false;
-  if (q.model !== undefined && rec.model !== q.model && rec.requestedModel !== q.model) return false;
-  if (q.route !== undefined && rec.route !== q.route) return false;
-  if (q.team !== undefined && rec.team !== q.team) return false;
-  return true;
 }
 
 /** both inputs newest first; on equal times the journal (appended later) comes first */
@@ -69,46 +55,84 @@ function mergeNewestFirst(journal: RequestRecord[], stored: RequestRecord[]): Re
   return out;
 }
 
-/** complete journal lines at or after `from`, in append order */
-function readJournalFrom(dataDir: string, from: JournalPosition): JournalEntry[] {
-  const out: JournalEntry[] = [];
-  for (const seg of listSegments(dataDir)) {
-    if (seg < from.segment) continue;
-    const start = seg === from.segment ? from.offset : 0;
-    const buf = readFileFrom(segmentPath(dataDir, seg), start);
-    if (!buf) continue; // ingested and deleted meanwhile: the snapshot has it
-    let lineStart = 0;
-    for (;;) {
-      const nl = buf.indexOf(0x0a, lineStart);
-      if (nl < 0) break; // a partial line: not a record (yet)
-      const rec = parseJournalLine(buf.toString('utf8', lineStart, nl));
-      if (rec) out.push({ pos: { segment: seg, offset: start + lineStart }, rec });
-      lineStart = nl + 1;
-    }
-  }
-  return out;
+/** newest first, equal times latest appended first */
+function newestFirst(a: JournalEntry, b: JournalEntry): number {
+  return b.rec.receivedAt - a.rec.receivedAt || b.n - a.n;
 }
 
-function readFileFrom(path: string, start: number): Buffer | null {
+/**
+ * The newest `limit` matching complete journal lines at or after `from`, newest first. Keeping
+ * only those is enough: a line dropped here is behind `limit` newer ones, which the merged answer
+ * has too (in the journal or in the store).
+ */
+function readJournalFrom(dataDir: string, from: JournalPosition, keep: (rec: RequestRecord) => boolean, limit: number): JournalEntry[] {
+  let out: JournalEntry[] = [];
+  let n = 0;
+  for (const seg of listSegments(dataDir)) {
+    if (seg < from.segment) continue;
+    for (const line of linesFrom(segmentPath(dataDir, seg), seg === from.segment ? from.offset : 0)) {
+      const rec = parseJournalLine(line.text);
+      if (rec && keep(rec)) out.push({ pos: { segment: seg, offset: line.offset }, rec, n: n++ });
+      if (out.length >= 2 * limit) out = out.sort(newestFirst).slice(0, limit);
+    }
+  }
+  return out.sort(newestFirst).slice(0, limit);
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+/** a line longer than this is skipped (append() never writes one; the ingester counts it corrupt) */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The complete lines of a file from `start`, read a chunk at a time so memory stays at one chunk
+ * (or one line, when a line is longer); a partial last line is not yielded. A file deleted
+ * meanwhile yields nothing: it was ingested, and the store's snapshot has its lines.
+ */
+function* linesFrom(path: string, start: number): Generator<{ offset: number; text: string }> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(Math.max(0, size - start));
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
+    let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pos = start;
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, pos);
+      if (got === 0) return;
+      const chunk = buf.subarray(0, got);
+      let lineStart = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, lineStart)) {
+        yield { offset: pos + lineStart, text: chunk.toString('utf8', lineStart, nl) };
+        lineStart = nl + 1;
+      }
+      if (lineStart > 0) {
+        pos += lineStart;
+        continue;
+      }
+      if (got < buf.length) return; // a partial line at the end: not a record (yet)
+      if (buf.length < MAX_LINE_BYTES) {
+        buf = Buffer.allocUnsafe(buf.length * 2); // one line longer than the buffer
+        continue;
+      }
+      const next = nextLineStart(fd, buf, pos);
+      if (next === undefined) return;
+      pos = next;
     }
-    return buf.subarray(0, got);
   } finally {
     closeSync(fd);
   }
 }
 
+/** the offset just past the next newline at or after `from`; undefined when there is none */
+function nextLineStart(fd: number, buf: Buffer, from: number): number | undefined {
+  for (let pos = from; ; ) {
+    const got = readSync(fd, buf, 0, buf.length, pos);
+    if (got === 0) return undefined;
+    const nl = buf.subarray(0, got).indexOf(0x0a);
+    if (nl >= 0) return pos + nl + 1;
+    pos += got;
+  }
+}

@@ -91,6 +91,8 @@ describe('tollgate ledger', () => {
   it('rejects a bad --last and a bad --since with a clear message, and has --help', async () => {
     const dir = tempDataDir('tollgate-cli-');
     expect((await run(['ledger', '--data-dir', dir, '--last', '0'])).err).toMatch(/--last.*whole number/);
+    // reads are bounded: more than one page's worth is refused, not loaded
+    expect((await run(['ledger', '--data-dir', dir, '--last', '10001'])).err).toMatch(/--last.*from 1 to 10000/);
     expect((await run(['ledger', '--data-dir', dir, '--since', 'yesterday-ish'])).err).toMatch(/duration like 30s/);
     const help = (await run(['ledger', '--help'])).out;
     for (const flag of ['--last <N>', '--json', '--data-dir <DIR>', '--model <M>', '--route <R>', '--team <T>', '--since <WHEN>']) {

@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestRecord } from '../../src/ledger/record.js';
+import { readLedger } from '../../src/ledger/read.js';
+import { MAX_QUERY_LIMIT } from '../../src/stores/ledger.js';
 
 export function tempDataDir(prefix = 'tollgate-ledger-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -39,4 +41,19 @@ export function makeRecord(i: number, over: Partial<RequestRecord> = {}): Reques
     finishReason: 'stop',
     ...over,
   };
+}
+
+/**
+ * Every record in a data directory, newest first, in pages of readLedger's largest answer (the
+ * fixtures' receivedAt values are unique, so paging by `until` skips none).
+ */
+export function readWholeLedger(dataDir: string): RequestRecord[] {
+  const out: RequestRecord[] = [];
+  let until: number | undefined;
+  for (;;) {
+    const page = readLedger(dataDir, { until, last: MAX_QUERY_LIMIT });
+    out.push(...page);
+    if (page.length < MAX_QUERY_LIMIT) return out;
+    until = page[page.length - 1]!.receivedAt;
+  }
 }

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openLedger } from '../../src/ledger/ledger.js';
-import { readLedger } from '../../src/ledger/read.js';
-import { tempDataDir } from './fixtures.js';
+import { readWholeLedger, tempDataDir } from './fixtures.js';
 
 const child = fileURLToPath(new URL('./child-append.ts', import.meta.url));
 
@@ -44,14 +43,14 @@ describe('ledger survives kill -9', () => {
     expect(reported.length).toBeGreaterThanOrEqual(killAfter);
 
     // with the gateway down, the reader already sees everything (store + journal)
-    const seen = new Set(readLedger(dataDir, {}).map((r) => r.requestId));
+    const seen = new Set(readWholeLedger(dataDir).map((r) => r.requestId));
     const missing = reported.filter((id) => !seen.has(id));
     expect(missing).toEqual([]);
 
     // a restarted ledger ingests the rest; nothing lost, nothing twice
     const ledger = await openLedger({ dataDir, onError: () => {} });
     await ledger.flush();
-    const after = readLedger(dataDir, {});
+    const after = readWholeLedger(dataDir);
     expect(new Set(after.map((r) => r.requestId)).size).toBe(after.length);
     const stored = new Set(after.map((r) => r.requestId));
     expect(reported.filter((id) => !stored.has(id))).toEqual([]);

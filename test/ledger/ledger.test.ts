@@ -5,7 +5,10 @@ import Database from 'better-sqlite3';
 import { openLedger, type Ledger } from '../../src/ledger/ledger.js';
 import { readLedger } from '../../src/ledger/read.js';
 import { segmentPath, listSegments } from '../../src/ledger/journal.js';
-import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/store/ledger-db.js';
+import { SCHEMA_VERSION, ledgerDbPath, openLedgerDb } from '../../src/stores/sqlite/ledger-db.js';
+import { SqliteLedgerStore } from '../../src/stores/sqlite/ledger-store.js';
+import { MemoryLedgerStore } from '../../src/stores/memory/ledger-store.js';
+import { varied } from '../contracts/ledger.contract.js';
 import { makeRecord, tempDataDir } from './fixtures.js';
 
 const open: Ledger[] = [];
@@ -199,6 +202,41 @@ describe('store: schema versions', () => {
   });
 });
 
+describe('store: upgrading a version-1 ledger.db', () => {
+  it('adds the token columns, fills them from the stored records, and aggregates over old and new rows', async () => {
+    const dir = tempDataDir();
+    // a ledger.db as Tollgate wrote it before schema version 2 (the first migration, verbatim)
+    const v1 = new Database(ledgerDbPath(dir));
+    v1.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+      CREATE TABLE requests (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, received_at REAL NOT NULL, completed_at REAL,
+        requested_model TEXT NOT NULL, model TEXT, provider TEXT, route TEXT, team TEXT, key_id TEXT, user_id TEXT, status TEXT NOT NULL,
+        http_status INTEGER, error_class TEXT, cache_status TEXT, cost_usd REAL NOT NULL, latency_ms REAL NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE ingest_state (id INTEGER PRIMARY KEY CHECK (id = 1), segment INTEGER NOT NULL, offset INTEGER NOT NULL, corrupt INTEGER NOT NULL DEFAULT 0);
+      INSERT INTO ingest_state VALUES (1, 0, 0, 0);`);
+    const old = makeRecord(1, { usage: { input: 11, cacheRead: 22, cacheWrite5m: 3, cacheWrite1h: 4, output: 55, reasoning: 6 } });
+    v1.prepare(
+      `INSERT INTO requests (request_id, received_at, completed_at, requested_model, model, provider, route, team, key_id, user_id, status, http_status,
+        error_class, cache_status, cost_usd, latency_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(old.requestId, old.receivedAt, old.completedAt, old.requestedModel, old.model, old.provider, old.route, old.team, old.keyId, null, old.status,
+      old.httpStatus, null, old.cacheStatus, old.costUsd, old.latencyMs, JSON.stringify(old));
+    v1.close();
+    // a reader that meets the old file before the gateway upgraded it: queries work, aggregates say what to do
+    const early = SqliteLedgerStore.openReadOnly(dir)!;
+    expect(early.query({}, { limit: 5 }).records.map((r) => r.requestId)).toEqual([old.requestId]);
+    expect(() => early.aggregate({}, [], ['count'])).toThrow(/older schema; start the gateway once/);
+    early.close();
+
+    const ledger = await ledgerAt(dir);
+    ledger.append(makeRecord(2, { usage: { input: 100, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 1, reasoning: 0 } }));
+    await ledger.flush();
+    const reader = SqliteLedgerStore.openReadOnly(dir)!;
+    expect(reader.aggregate({}, [], ['count', 'inputTokens', 'cacheReadTokens', 'cacheWrite5mTokens', 'cacheWrite1hTokens', 'outputTokens', 'reasoningTokens'])).toEqual([
+      { group: {}, values: { count: 2, inputTokens: 111, cacheReadTokens: 22, cacheWrite5mTokens: 3, cacheWrite1hTokens: 4, outputTokens: 56, reasoningTokens: 6 } },
+    ]);
+    reader.close();
+  });
+});
+
 describe('ledger: one writer per data directory', () => {
   it('refuses a second open ledger on the same directory, takes over a dead writer\'s lock, drops appends after close', async () => {
     const dir = tempDataDir();
@@ -230,5 +268,42 @@ describe('readLedger: a store created but not migrated yet', () => {
     mkdirSync(join(dir, 'ledger'));
     writeFileSync(segmentPath(dir, 1), JSON.stringify(makeRecord(7)) + '\n');
     expect(readLedger(dir, {}).map((r) => r.requestId)).toEqual([makeRecord(7).requestId]);
+  });
+});
+
+describe('readLedger: the journal is read a chunk at a time', () => {
+  it('finds every line across chunk boundaries, a line longer than a chunk, never a partial tail', () => {
+    const dir = tempDataDir();
+    mkdirSync(join(dir, 'ledger'));
+    const recs = Array.from({ length: 3000 }, (_, i) => makeRecord(i, i === 1500 ? { errorMessage: 'x'.repeat(1_500_000) } : {}));
+    const body = recs.map((r) => JSON.stringify(r) + '\n').join('');
+    expect(Buffer.byteLength(body)).toBeGreaterThan(3 * 1024 * 1024); // several 1 MiB chunks
+    writeFileSync(segmentPath(dir, 1), body + JSON.stringify(makeRecord(9999)).slice(0, 200)); // a cut last line
+    const got = readLedger(dir, {});
+    expect(got.map((r) => r.requestId)).toEqual(recs.map((r) => r.requestId).reverse());
+    expect(got.find((r) => r.requestId === recs[1500]!.requestId)!.errorMessage!.length).toBe(1_500_000);
+    expect(readLedger(dir, { last: 5, team: 'search' }).map((r) => r.requestId)).toEqual([2998, 2996, 2994, 2992, 2990].map((i) => makeRecord(i).requestId));
+  });
+});
+
+describe('ledger → ingest worker → SQLite store → aggregate', () => {
+  it('what the worker stored aggregates exactly as the same records do in the memory store', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir, { segmentBytes: 16 * 1024, pollMs: 20 });
+    const recs = varied(250);
+    for (const r of recs) ledger.append(r);
+    await ledger.flush();
+    const mem = new MemoryLedgerStore();
+    mem.commit(recs.map((rec) => ({ rec, json: JSON.stringify(rec) })), { segment: 0, offset: 0, corrupt: 0 });
+    const sql = SqliteLedgerStore.openReadOnly(dir)!;
+    const metrics = ['count', 'costUsd', 'inputTokens', 'outputTokens', 'latencyP50Ms', 'latencyP95Ms'] as const;
+    for (const g of [['team'], ['model', 'day'], ['status', 'hour']] as const) {
+      const a = mem.aggregate({}, g, metrics);
+      const b = sql.aggregate({}, g, metrics);
+      expect(b.map((r) => r.group)).toEqual(a.map((r) => r.group));
+      b.forEach((row, i) => metrics.forEach((m) => expect(row.values[m]).toBeCloseTo(a[i]!.values[m]!, 9)));
+    }
+    expect(sql.aggregate({}, [], ['count'])).toEqual([{ group: {}, values: { count: 250 } }]);
+    sql.close();
   });
 });

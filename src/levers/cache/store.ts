@@ -1,12 +1,14 @@
 // The cache's embedded store: every live entry in memory (lookups never touch the disk), persisted
-// to SQLite under the data directory with writes queued and flushed in batches off the request
-// path. On start the entries are loaded back and the semantic partitions rebuilt from their vectors.
+// through a CachePersistence (src/stores/; SQLite under the data directory by default) with writes
+// queued and flushed in batches off the request path. On start the entries are loaded back and the
+// semantic partitions rebuilt from their vectors.
 
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatResponse } from '../../core/canonical.js';
 import type { Target } from '../../pipeline/stage.js';
+import type { SyncLoadCachePersistence } from '../../stores/cache-persistence.js';
+import { CACHE_DB_FILE, SqliteCachePersistence } from '../../stores/sqlite/cache-persistence.js';
 import { VectorPartition, type HnswParams, type Neighbour } from './vector-index.js';
 
 export interface CacheEntry {
@@ -38,12 +40,14 @@ export interface StoreOptions {
   hnsw: HnswParams;
   /** clock (tests) */
   now?: () => number;
+  /** where entries persist; default SQLite in the data directory */
+  persistence?: SyncLoadCachePersistence;
 }
 
 type Op = { kind: 'put'; e: CacheEntry } | { kind: 'del'; id: number };
 
 export class CacheStore {
-  private readonly db: Database.Database;
+  private readonly persistence: SyncLoadCachePersistence;
   private readonly byKey = new Map<string, CacheEntry>();
   /** insertion order = age order: the first entries are evicted first */
   private readonly byId = new Map<number, CacheEntry>();
@@ -59,44 +63,20 @@ export class CacheStore {
     dataDir: string,
     private readonly opts: StoreOptions,
   ) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'cache.sqlite'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS cache_entries (
-      id INTEGER PRIMARY KEY, key TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, policy_version TEXT NOT NULL,
-      created_at REAL NOT NULL, expires_at REAL NOT NULL, tags TEXT NOT NULL, response TEXT NOT NULL, latency_ms REAL NOT NULL,
-      target TEXT, context_hash TEXT, query TEXT, embedder TEXT, embedding BLOB)`);
+    if (opts.persistence) this.persistence = opts.persistence;
+    else {
+      mkdirSync(dataDir, { recursive: true });
+      this.persistence = new SqliteCachePersistence(join(dataDir, CACHE_DB_FILE));
+    }
     this.load();
   }
 
   private load(): void {
     const now = (this.opts.now ?? Date.now)();
-    this.db.prepare('DELETE FROM cache_entries WHERE expires_at <= ?').run(now);
-    const rows = this.db.prepare('SELECT * FROM cache_entries ORDER BY id').all() as Record<string, unknown>[];
-    for (const r of rows.slice(Math.max(0, rows.length - this.opts.maxEntries))) {
-      const blob = r.embedding as Buffer | null;
-      const e: CacheEntry = {
-        id: r.id as number,
-        key: r.key as string,
-        scope: r.scope as string,
-        name: r.name as string,
-        policyVersion: r.policy_version as string,
-        createdAt: r.created_at as number,
-        expiresAt: r.expires_at as number,
-        tags: JSON.parse(r.tags as string) as string[],
-        response: JSON.parse(r.response as string) as ChatResponse,
-        latencyMs: r.latency_ms as number,
-        target: r.target ? (JSON.parse(r.target as string) as Target) : undefined,
-        contextHash: (r.context_hash as string | null) ?? undefined,
-        query: (r.query as string | null) ?? undefined,
-        embedder: (r.embedder as string | null) ?? undefined,
-        embedding: blob ? new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)) : undefined,
-      };
+    for (const e of this.persistence.loadAll(now, this.opts.maxEntries)) {
       this.index(e);
       this.nextId = Math.max(this.nextId, e.id + 1);
     }
-    if (rows.length > this.opts.maxEntries) this.db.prepare('DELETE FROM cache_entries WHERE id < ?').run(rows[rows.length - this.opts.maxEntries]!.id);
   }
 
   get size(): number {
@@ -207,23 +187,15 @@ export class CacheStore {
     if (this.queue.length === 0) return;
     const ops = this.queue;
     this.queue = [];
-    const ins = this.db.prepare(
-      `INSERT OR REPLACE INTO cache_entries (id, key, scope, name, policy_version, created_at, expires_at, tags, response, latency_ms, target, context_hash, query, embedder, embedding)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const del = this.db.prepare('DELETE FROM cache_entries WHERE id = ?');
+    const put: CacheEntry[] = [];
+    const del: number[] = [];
+    for (const op of ops) {
+      if (op.kind === 'del') del.push(op.id);
+      else put.push(op.e);
+    }
     try {
-      this.db.transaction(() => {
-        for (const op of ops) {
-          if (op.kind === 'del') del.run(op.id);
-          else {
-            const e = op.e;
-            ins.run(e.id, e.key, e.scope, e.name, e.policyVersion, e.createdAt, e.expiresAt, JSON.stringify(e.tags), JSON.stringify(e.response), e.latencyMs,
-              e.target ? JSON.stringify(e.target) : null, e.contextHash ?? null, e.query ?? null, e.embedder ?? null,
-              e.embedding ? Buffer.from(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength) : null);
-          }
-        }
-      })();
+      const done = this.persistence.write({ put, delete: del });
+      if (done instanceof Promise) done.catch(() => (this.writeErrors += ops.length));
     } catch {
       this.writeErrors += ops.length;
     }
@@ -234,6 +206,6 @@ export class CacheStore {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.flush();
-    this.db.close();
+    void this.persistence.close();
   }
 }

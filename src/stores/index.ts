@@ -1,0 +1,12 @@
+// The store contracts and their in-memory implementations. Nothing here loads a native module:
+// the SQLite implementations are in ./sqlite/ (better-sqlite3), imported only by who needs them.
+
+export * from './types.js';
+export * from './ledger.js';
+export * from './counters.js';
+export * from './keys.js';
+export type { CachePersistence, CacheWriteBatch, SyncLoadCachePersistence } from './cache-persistence.js';
+export { MemoryLedgerStore } from './memory/ledger-store.js';
+export { MemoryCounterStore } from './memory/counter-store.js';
+export { MemoryKeyStore } from './memory/key-store.js';
+export { MemoryCachePersistence } from './memory/cache-persistence.js';
