@@ -5,6 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { TollgateConfig } from '../config/schema.js';
 import type { Caller } from '../pipeline/stage.js';
+import type { VirtualKey } from '../stores/keys.js';
+import { MemoryKeyStore } from '../stores/memory/key-store.js';
+
+/** what authentication needs of a key store: a synchronous lookup (both built-in stores are) */
+export interface KeyVerifier {
+  verify(secret: string): VirtualKey | undefined;
+}
 
 export type Authenticate = (headers: Record<string, string | string[] | undefined>) => Caller | undefined;
 
@@ -26,19 +33,21 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
 /** demo mode: every key that is not configured (or no key) is this client */
 const DEMO_CALLER: Caller = Object.freeze({ keyId: 'demo', team: 'demo', role: 'client' });
 
-export function createAuthenticator(auth: TollgateConfig['auth']): Authenticate {
-  const byHash = new Map<string, Caller>(auth.keys.map((k) => [k.sha256, Object.freeze({ keyId: k.id, team: k.team, user: k.user, role: k.role })]));
-  if (auth.mode === 'demo') {
-    if (byHash.size === 0) return () => DEMO_CALLER;
-    return (headers) => {
-      const key = presentedKey(headers);
-      return (key !== undefined && byHash.get(hashKey(key))) || DEMO_CALLER;
-    };
-  }
-  return (headers) => {
-    const key = presentedKey(headers);
-    return key === undefined ? undefined : byHash.get(hashKey(key));
+/**
+ * Keys come from a key store (default: the config's keys in memory; a SQLite store adds keys made at
+ * run time). Revoked and expired keys are refused by the store.
+ */
+export function createAuthenticator(auth: TollgateConfig['auth'], keys: KeyVerifier = MemoryKeyStore.fromConfig(auth.keys)): Authenticate {
+  const callerOf = (secret: string | undefined): Caller | undefined => {
+    if (secret === undefined) return undefined;
+    const k = keys.verify(secret);
+    return k && { keyId: k.id, team: k.team, user: k.user, role: k.role };
   };
+  if (auth.mode === 'demo') {
+    if (auth.keys.length === 0 && keys instanceof MemoryKeyStore) return () => DEMO_CALLER;
+    return (headers) => callerOf(presentedKey(headers)) ?? DEMO_CALLER;
+  }
+  return (headers) => callerOf(presentedKey(headers));
 }
 
 /** ids of the configured keys of each team, for admin routes that keep figures per key */
