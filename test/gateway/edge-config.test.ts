@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { hashKey } from '../../src/server/auth.js';
 
-const base = { providers: [{ name: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }] };
+// keys mode needs a key: the limits tests do not care which
+const base = { providers: [{ name: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }], auth: { mode: 'keys', keys: [{ id: 'k', sha256: hashKey('k-secret') }] } };
 const key = (id: string, secret: string, extra: Record<string, unknown> = {}) => ({ id, sha256: hashKey(secret), ...extra });
 
 describe('auth and server config', () => {
