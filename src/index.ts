@@ -8,6 +8,7 @@ export { resolveConfig, loadConfigFile, ConfigError, type LoadedConfig } from '.
 export { demoConfig } from './config/demo.js';
 export { startSimulator, type SimulatorOptions, type SimulatorHandle } from './sim/index.js';
 export { openLedger, type Ledger } from './ledger/ledger.js';
+export { createMemoryLedger, type MemoryLedger } from './ledger/memory-ledger.js';
 export { GatewayMetrics } from './telemetry/metrics.js';
 export { LEVERS, type Lever, type LeverDeps } from './levers/index.js';
 export { registerProviderKind, registerWireCodec, codecFor, createProvider } from './providers/registry.js';
