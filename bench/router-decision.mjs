@@ -24,7 +24,7 @@ async function load(rel) {
 }
 const { createRouterStage } = await load('levers/router/index');
 const { routesConfigSchema } = await load('levers/router/config');
-const { parseCsv } = await load('levers/router/classifier/datasets');
+const { parseCsv } = await load('lab/router/datasets');
 const { estimateInputTokens } = await load('core/tokens');
 
 const models = { 'gpt-4o-mini': { provider: 'openai', model: 'gpt-4o-mini' }, 'gpt-4o': { provider: 'openai', model: 'gpt-4o' }, 'claude-3-5-haiku': { provider: 'anthropic', model: 'claude-3-5-haiku' }, 'claude-sonnet-4': { provider: 'anthropic', model: 'claude-sonnet-4' } };
