@@ -43,6 +43,7 @@ export function loadOutcomeCsv(path: string, o: OutcomeFileOptions): OutcomeSet 
     return i;
   };
   const mean = (i: number): number => rows.slice(1).reduce((s, r) => s + parseValue(r[i]!)!, 0) / (rows.length - 1);
+  for (const h of [o.weak, o.strong]) if (h !== undefined && !head.includes(h)) throw new Error(`${name} has no column "${h}" (columns: ${head.join(', ')})`);
   let weak = o.weak;
   let strong = o.strong;
   if (weak === undefined || strong === undefined) {

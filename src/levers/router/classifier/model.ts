@@ -100,7 +100,21 @@ export class RouterClassifier {
   /** The score and the out-of-distribution score, from one pass over the text. */
   assess(text: string, task?: string): Assessment {
     const sc = hashFeatures(text, task, this.spec, this.scratch);
-    return { score: this.scoreOf(sc), ood: this.extras.ood ? this.extras.ood.score(sc) : NaN };
+    const guard = this.extras.ood;
+    if (!guard) return { score: this.scoreOf(sc), ood: NaN };
+    // one pass over the slots for both models (the decision-time budget)
+    const w = this.weights;
+    const g = guard.weights;
+    const m = guard.mask;
+    const idx = sc.idx;
+    let sum = 0;
+    let gsum = 0;
+    for (let k = 0; k < sc.n; k++) {
+      const i = idx[k]!;
+      sum += w[i]!;
+      gsum += g[i & m]!;
+    }
+    return { score: this.scoreFromSum(sum, sc), ood: guard.scoreFromSum(gsum, sc) };
   }
 
   get ood(): OodGuard | undefined {
@@ -112,6 +126,11 @@ export class RouterClassifier {
     const idx = sc.idx;
     let sum = 0;
     for (let k = 0; k < sc.n; k++) sum += w[idx[k]!]!;
+    return this.scoreFromSum(sum, sc);
+  }
+
+  private scoreFromSum(sum: number, sc: FeatureScratch): number {
+    const w = this.weights;
     let z = this.bias + sum * hashedValue(sc);
     if (sc.task >= 0) z += w[sc.task]!;
     const base = this.spec.dim;

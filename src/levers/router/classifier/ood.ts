@@ -25,7 +25,8 @@ export interface OodGuardFile {
 }
 
 export class OodGuard {
-  private readonly mask: number;
+  /** dim - 1: a classifier slot i is the guard's slot i & mask */
+  readonly mask: number;
 
   constructor(
     readonly dim: number,
@@ -45,6 +46,12 @@ export class OodGuard {
     const m = this.mask;
     let sum = 0;
     for (let k = 0; k < sc.n; k++) sum += w[idx[k]! & m]!;
+    return this.scoreFromSum(sum, sc);
+  }
+
+  /** The score, given the sum of the guard's weights at the text's (folded) slots. */
+  scoreFromSum(sum: number, sc: FeatureScratch): number {
+    const w = this.weights;
     let z = this.bias + sum * hashedValue(sc);
     for (let k = 0; k < DENSE_COUNT; k++) z += w[this.dim + k]! * sc.dense[k]!;
     return 1 / (1 + Math.exp(-z));
