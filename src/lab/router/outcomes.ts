@@ -1,7 +1,8 @@
 // A user's own outcome file for `tollgate router eval --outcomes`: a CSV with a `prompt` column and
 // one correctness (or score) column per model. Correctness columns are those whose every value is a
-// number or true/false; the weak and strong ones are named, or detected when there are exactly two
-// (the one with the higher mean is the strong model).
+// number or true/false (an unnamed column or one named id, index, row or *_id is not one); the weak
+// and strong ones are named, or detected when there are exactly two (the one with the higher mean
+// is the strong model).
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -34,7 +35,9 @@ export function loadOutcomeCsv(path: string, o: OutcomeFileOptions): OutcomeSet 
   const iPrompt = head.indexOf('prompt');
   if (iPrompt < 0) throw new Error(`${name} has no "prompt" column (columns: ${head.join(', ')})`);
   for (let r = 1; r < rows.length; r++) if (rows[r]!.length !== head.length) throw new Error(`${name} row ${r + 1} has ${rows[r]!.length} fields, the header has ${head.length}`);
-  const numeric = head.filter((h, i) => i !== iPrompt && h !== o.taskColumn && rows.slice(1).every((r) => parseValue(r[i]!) !== undefined));
+  // a row number or id is numeric too, but never a model's outcome
+  const notOutcome = (h: string): boolean => h === '' || /^(id|index|row|unnamed.*|.*_id)$/i.test(h);
+  const numeric = head.filter((h, i) => i !== iPrompt && h !== o.taskColumn && !notOutcome(h) && rows.slice(1).every((r) => parseValue(r[i]!) !== undefined));
   const column = (h: string): number => {
     const i = head.indexOf(h);
     if (i < 0) throw new Error(`${name} has no column "${h}" (columns: ${head.join(', ')})`);
