@@ -61,8 +61,9 @@ describe.skipIf(!built)('tollgate router eval --weights --outcomes (compiled CLI
     // what the file's "95%" threshold delivers is then the share it sends to strong
     const assessed = QUESTIONS.map((q) => ({ q, ...model.assess(q) }));
     const toStrong = assessed.map((a) => a.score >= threshold || a.ood > model.ood!.threshold);
-    const rows = assessed.map((a, i) => [`subject ${i % 5}`, a.q, toStrong[i] ? 'True' : 'False', 'True']);
-    const path = writeCsv('wrong.csv', ['subject', 'prompt', 'small_correct', 'big_correct'], rows);
+    // an id column is numeric too, but never taken for a model's outcomes
+    const rows = assessed.map((a, i) => [i, `subject ${i % 5}`, a.q, toStrong[i] ? 'True' : 'False', 'True']);
+    const path = writeCsv('wrong.csv', ['id', 'subject', 'prompt', 'small_correct', 'big_correct'], rows);
     const r = await run('--weights', MMLU_WEIGHTS, '--outcomes', path, '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
