@@ -175,7 +175,11 @@ describe('the learned classifier', () => {
       'Statement 1 | Every homomorphic image of a group is isomorphic to a factor group. Statement 2 | If H is a normal subgroup of G then G/H is abelian.\nA. True, True\nB. False, False\nC. True, False\nD. False, True',
       'hi',
     ];
-    const scored = prompts.map((p) => ({ p, s: model.score(p) })).sort((a, b) => a.s - b.s);
+    // prompts the out-of-distribution guard refuses go to strong unscored (test/router/ood.test.ts)
+    const scored = prompts
+      .filter((p) => !(model.assess(p).ood > model.ood!.threshold))
+      .map((p) => ({ p, s: model.score(p) }))
+      .sort((a, b) => a.s - b.s);
     const low = scored[0]!;
     const high = scored.at(-1)!;
     // the probe set straddles the operating point, so both branches are exercised

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DENSE_COUNT, HASH_VERSION, featurize, newSparseVec, type FeatureSpec } from '../../src/levers/router/classifier/features.js';
 import { RouterClassifier } from '../../src/levers/router/classifier/model.js';
-import { seededRandom } from '../../src/levers/router/classifier/train.js';
+import { seededRandom } from '../../src/lab/router/train.js';
 import { compileKeywords, compileRegex } from '../../src/levers/router/conditions.js';
 import { routesConfigSchema } from '../../src/levers/router/config.js';
 import { createRouterStage } from '../../src/levers/router/index.js';

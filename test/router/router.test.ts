@@ -6,8 +6,8 @@ import { routesConfigSchema } from '../../src/levers/router/config.js';
 import { createRouterStage } from '../../src/levers/router/index.js';
 import { RouterClassifier } from '../../src/levers/router/classifier/model.js';
 import { HASH_VERSION } from '../../src/levers/router/classifier/features.js';
-import { trainLogReg } from '../../src/levers/router/classifier/train.js';
-import { curve, summarize } from '../../src/levers/router/classifier/metrics.js';
+import { trainLogReg } from '../../src/lab/router/train.js';
+import { curve, summarize } from '../../src/lab/router/metrics.js';
 import { MODELS, makeCtx, record, request, response, routerDeps, scriptedTerminal } from './helpers.js';
 
 const tiers = [

@@ -56,6 +56,8 @@ interface CompiledClassifier {
   weak: number;
   strong: number;
   taskHeader: string;
+  /** the weight file's out-of-distribution guard: above this, the request goes to strong unscored */
+  oodThreshold?: number;
 }
 
 interface CompiledRoute {
@@ -86,7 +88,7 @@ interface CompiledVerifier {
 /** Why a tier was chosen. */
 type TierReason =
   | { by: 'rule'; rule: string }
-  | { by: 'classifier'; score: number; threshold: number; basis: string }
+  | { by: 'classifier'; score: number; threshold: number; basis: string; ood?: { score: number; threshold: number } }
   | { by: 'default' };
 
 interface SloVerdict {
@@ -244,6 +246,7 @@ export class RouterStage implements Stage {
         weak: c.weak_tier ? tierIndex(c.weak_tier, `${where}.classifier.weak_tier`) : 0,
         strong: c.strong_tier ? tierIndex(c.strong_tier, `${where}.classifier.strong_tier`) : tiers.length - 1,
         taskHeader: c.task_header.toLowerCase(),
+        oodThreshold: model.ood?.threshold,
       };
     }
     const cascade = r.cascade && r.cascade.enabled ? this.compileCascade(r.cascade, `${where}.cascade`, cand) : undefined;
@@ -293,7 +296,9 @@ export class RouterStage implements Stage {
     }
     const c = route.classifier;
     if (c) {
-      const score = c.model.score(facts.lastUserText(), headers[c.taskHeader]);
+      const { score, ood } = c.model.assess(facts.lastUserText(), headers[c.taskHeader]);
+      if (c.oodThreshold !== undefined && ood > c.oodThreshold)
+        return { tier: c.strong, reason: { by: 'classifier', score, threshold: c.threshold, basis: c.basis, ood: { score: ood, threshold: c.oodThreshold } } };
       return { tier: score >= c.threshold ? c.strong : c.weak, reason: { by: 'classifier', score, threshold: c.threshold, basis: c.basis } };
     }
     return { tier: route.defaultTier, reason: { by: 'default' } };
@@ -411,6 +416,11 @@ export class RouterStage implements Stage {
       data.threshold = round4(reason.threshold);
       data.basis = reason.basis;
       why = `classifier score ${round4(reason.score)} ${reason.score >= reason.threshold ? '>=' : '<'} threshold ${round4(reason.threshold)}`; // how the threshold was chosen is in data.basis
+      if (reason.ood) {
+        data.ood = round4(reason.ood.score);
+        data.oodThreshold = round4(reason.ood.threshold);
+        why = `out of the classifier's training distribution (${round4(reason.ood.score)} > ${round4(reason.ood.threshold)}): strong tier`;
+      }
     } else why = 'default tier';
     if (pick.slo.state !== 'off') {
       data.slo = pick.slo.state;
@@ -522,7 +532,8 @@ function ascii(name: string): string {
 function routeHeader(route: string, tier: string, model: string, reason: TierReason, slo: SloVerdict, mode?: string): string {
   let by: string;
   if (reason.by === 'rule') by = `rule:${ascii(reason.rule)}`;
-  else if (reason.by === 'classifier') by = `classifier:${round4(reason.score)}${reason.score >= reason.threshold ? '>=' : '<'}${round4(reason.threshold)}`;
+  else if (reason.by === 'classifier')
+    by = reason.ood ? `classifier:ood:${round4(reason.ood.score)}>${round4(reason.ood.threshold)}` : `classifier:${round4(reason.score)}${reason.score >= reason.threshold ? '>=' : '<'}${round4(reason.threshold)}`;
   else by = 'default';
   let h = `route=${ascii(route)};tier=${ascii(tier)};model=${ascii(model)};by=${by}`;
   if (slo.state !== 'off') h += `;slo=${slo.state}`;

@@ -2,7 +2,7 @@
 // over the hashed features of ./features.ts. Deterministic for a given seed. Plain TypeScript and
 // typed arrays: 10k prompts train in seconds on one core.
 
-import { DENSE_COUNT, featurize, newSparseVec, type FeatureSpec } from './features.js';
+import { DENSE_COUNT, featurize, newSparseVec, type FeatureSpec } from '../../levers/router/classifier/features.js';
 
 export interface TrainExample {
   text: string;

@@ -4,6 +4,9 @@
 
 export interface EvalItem {
   score: number;
+  /** out-of-distribution score (the guard sends the item to strong above its threshold) */
+  ood?: number;
+  task?: string;
   weakQ: number;
   strongQ: number;
   weakCost: number;
@@ -105,4 +108,42 @@ export function randomSummary(items: readonly EvalItem[]): RouterSummary {
 /** The best possible router (knows the outcome): sends to strong only where strong does better. */
 export function oracleItems(items: readonly EvalItem[]): EvalItem[] {
   return items.map((i) => ({ ...i, score: i.strongQ - i.weakQ }));
+}
+
+/** What a fixed decision rule delivers on these items: strong when score >= threshold (or refused by the guard). */
+export interface Delivered {
+  threshold: number;
+  strongShare: number;
+  /** quality as a fraction of always-strong */
+  qualityRatio: number;
+  costReduction: number;
+  /** share sent to strong by the out-of-distribution guard (only with a guard) */
+  refusedShare?: number;
+}
+
+export function deliveredAt(items: readonly EvalItem[], threshold: number, oodThreshold?: number): Delivered {
+  let strong = 0;
+  let refused = 0;
+  let q = 0;
+  let c = 0;
+  let qs = 0;
+  let cs = 0;
+  for (const it of items) {
+    const out = oodThreshold !== undefined && (it.ood ?? 0) > oodThreshold;
+    const s = out || it.score >= threshold;
+    if (out) refused++;
+    if (s) strong++;
+    q += s ? it.strongQ : it.weakQ;
+    c += s ? it.strongCost : it.weakCost;
+    qs += it.strongQ;
+    cs += it.strongCost;
+  }
+  const n = items.length;
+  return {
+    threshold,
+    strongShare: strong / n,
+    qualityRatio: qs > 0 ? q / qs : 1,
+    costReduction: cs > 0 ? 1 - c / cs : 0,
+    ...(oodThreshold !== undefined ? { refusedShare: refused / n } : {}),
+  };
 }

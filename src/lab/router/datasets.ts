@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countTextTokens } from '../../../core/tokens.js';
+import { countTextTokens } from '../../core/tokens.js';
 
 export interface OutcomeItem {
   /** items of one group always land in the same split (MT-Bench: both turns of a question) */
