@@ -8,6 +8,7 @@ import type { ChatRequest, ChatResponse, StreamEvent, Usage, WireFormat } from '
 import { GatewayError, UpstreamError } from '../core/errors.js';
 import { StreamAccumulator, responseToEvents } from '../core/stream-accumulator.js';
 import { estimateUsage } from '../core/tokens.js';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../core/json-depth.js';
 import { codecFor } from '../providers/registry.js';
 import type { ProviderAdapter, StreamChunk } from '../providers/contract.js';
 import { runPipeline, type ChatResult, type GatewayContext, type Stage, type Target } from '../pipeline/stage.js';
@@ -109,6 +110,7 @@ export async function authenticateAndRead(req: IncomingMessage, ctx: GatewayCont
   (ctx as { caller: typeof caller }).caller = caller;
   const body = await readBody(req, deps.bodyLimitBytes);
   (ctx as { rawBody: Buffer }).rawBody = body;
+  if (jsonDeeperThan(body)) throw new GatewayError('invalid_request', `The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
