@@ -1,6 +1,13 @@
 // The cache's embedded store: every live entry in memory (lookups never touch the disk), persisted
 // to SQLite under the data directory with writes queued and flushed in batches off the request
 // path. On start the entries are loaded back and the semantic partitions rebuilt from their vectors.
+//
+// Memory is bounded in bytes as well as entries (issue 13 finding 4: ~8.7 KB per entry, without
+// bound): each entry is accounted for what it holds (entryBytes) and the least recently used entries
+// are evicted past `maxBytes` or `maxEntries`. A read moves an entry to the back of the eviction order
+// (a Map re-insertion, O(1)); an insert evicts from the front, O(1) each. An entry is kept compact: its
+// answer is re-parsed from its JSON (flat strings, nothing shared with the request that made it), its
+// vector lives only in its partition once persisted, and one rendering of the answer is kept.
 
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -24,15 +31,46 @@ export interface CacheEntry {
   /** how long the upstream call took end to end, ms (savedMs on a hit) */
   latencyMs: number;
   target?: Target;
-  /** semantic: partition, the embedded text and its vector */
+  /** semantic: partition, the embedded text and its vector (the vector only until persisted: the partition holds it) */
   contextHash?: string;
   query?: string;
   embedder?: string;
   embedding?: Float32Array;
+  /** the answer rendered for one wire format and model (what most hits want); other renderings are made per hit */
+  rendered?: { key: string; body: string };
+  /** what this entry is accounted for in the store's byte bound */
+  bytes: number;
+}
+
+/** What put() takes: the store assigns the id and the accounting. */
+export type NewCacheEntry = Omit<CacheEntry, 'id' | 'bytes' | 'rendered'>;
+
+/**
+ * Fixed cost of one entry beyond its strings: the entry and answer objects (content parts, usage,
+ * target), its slots in the two maps, the eviction queue and the stage's per-entry memos. Calibrated
+ * with bench/cache-memory.mjs (heap growth per entry against this accounting).
+ */
+const ENTRY_OVERHEAD = 700;
+/** a vector in its partition, plus its HNSW node (links at M=16, label, level) */
+const vectorBytes = (dim: number): number => dim * 4 + 2 * 16 * 4 + 64;
+/** a semantic partition's own objects (its id list, position map, vector buffer header) */
+const PARTITION_BYTES = 480;
+/** strings at 2 bytes per UTF-16 unit: an upper bound (V8 keeps Latin-1 text at 1 byte) */
+const str = (s: string | undefined): number => (s ? s.length * 2 : 0);
+
+function entryBytes(e: CacheEntry, responseJson: string): number {
+  let n = ENTRY_OVERHEAD + str(e.key) + str(e.scope) + str(e.name) + str(e.policyVersion) + str(e.query) + str(e.contextHash) + str(e.embedder);
+  // the parsed answer holds the same strings as its JSON, in objects: about the JSON's size in UTF-16
+  n += str(responseJson);
+  for (const t of e.tags) n += 16 + str(t);
+  if (e.embedding) n += vectorBytes(e.embedding.length);
+  return n;
 }
 
 export interface StoreOptions {
   maxEntries: number;
+  /** memory bound: accounted bytes of all entries (see entryBytes); least recently used evicted first */
+  maxBytes?: number;
   flushIntervalMs: number;
   hnswMinEntries: number;
   hnsw: HnswParams;
@@ -40,13 +78,20 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-type Op = { kind: 'put'; e: CacheEntry } | { kind: 'del'; id: number };
+type Op = { kind: 'put'; e: CacheEntry; responseJson: string } | { kind: 'del'; id: number };
+
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 export class CacheStore {
   private readonly db: Database.Database;
   private readonly byKey = new Map<string, CacheEntry>();
-  /** insertion order = age order: the first entries are evicted first */
+  /** least recently used first: a read re-inserts its entry at the end, eviction takes from the front */
   private readonly byId = new Map<number, CacheEntry>();
+  /** accounted bytes of every entry (and semantic partition) in memory */
+  bytes = 0;
+  readonly maxBytes: number;
+  /** entries evicted for the byte or entry bound */
+  evictions = 0;
   private readonly partitions = new Map<string, VectorPartition>();
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -59,6 +104,7 @@ export class CacheStore {
     dataDir: string,
     private readonly opts: StoreOptions,
   ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(join(dataDir, 'cache.sqlite'));
     this.db.pragma('journal_mode = WAL');
@@ -70,12 +116,16 @@ export class CacheStore {
     this.load();
   }
 
+  /** newest entries first until a bound is reached; the rest are deleted from disk */
   private load(): void {
     const now = (this.opts.now ?? Date.now)();
     this.db.prepare('DELETE FROM cache_entries WHERE expires_at <= ?').run(now);
-    const rows = this.db.prepare('SELECT * FROM cache_entries ORDER BY id').all() as Record<string, unknown>[];
-    for (const r of rows.slice(Math.max(0, rows.length - this.opts.maxEntries))) {
+    const kept: { e: CacheEntry; json: string }[] = [];
+    let bytes = 0;
+    let cutoff: number | undefined;
+    for (const r of this.db.prepare('SELECT * FROM cache_entries ORDER BY id DESC').iterate() as IterableIterator<Record<string, unknown>>) {
       const blob = r.embedding as Buffer | null;
+      const json = r.response as string;
       const e: CacheEntry = {
         id: r.id as number,
         key: r.key as string,
@@ -85,18 +135,34 @@ export class CacheStore {
         createdAt: r.created_at as number,
         expiresAt: r.expires_at as number,
         tags: JSON.parse(r.tags as string) as string[],
-        response: JSON.parse(r.response as string) as ChatResponse,
+        response: JSON.parse(json) as ChatResponse,
         latencyMs: r.latency_ms as number,
         target: r.target ? (JSON.parse(r.target as string) as Target) : undefined,
         contextHash: (r.context_hash as string | null) ?? undefined,
         query: (r.query as string | null) ?? undefined,
         embedder: (r.embedder as string | null) ?? undefined,
         embedding: blob ? new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)) : undefined,
+        bytes: 0,
       };
+      e.bytes = entryBytes(e, json);
+      if (kept.length >= this.opts.maxEntries || bytes + e.bytes > this.maxBytes) {
+        cutoff = e.id;
+        break;
+      }
+      bytes += e.bytes;
+      kept.push({ e, json });
+    }
+    // oldest first, so that the eviction order starts with them
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const { e } = kept[i]!;
       this.index(e);
+      e.embedding = undefined; // on disk already; the partition holds the vector
       this.nextId = Math.max(this.nextId, e.id + 1);
     }
-    if (rows.length > this.opts.maxEntries) this.db.prepare('DELETE FROM cache_entries WHERE id < ?').run(rows[rows.length - this.opts.maxEntries]!.id);
+    if (cutoff !== undefined) {
+      this.db.prepare('DELETE FROM cache_entries WHERE id <= ?').run(cutoff);
+      this.nextId = Math.max(this.nextId, cutoff + 1);
+    }
   }
 
   get size(): number {
@@ -112,46 +178,88 @@ export class CacheStore {
     if (old) this.unindex(old);
     this.byKey.set(e.key, e);
     this.byId.set(e.id, e);
+    this.bytes += e.bytes;
     if (e.embedding && e.contextHash && e.embedder) {
       const pk = this.partitionKey(e.embedder, e.contextHash);
       let p = this.partitions.get(pk);
-      if (!p) this.partitions.set(pk, (p = new VectorPartition(e.embedding.length, this.opts.hnswMinEntries, this.opts.hnsw)));
+      if (!p) {
+        this.partitions.set(pk, (p = new VectorPartition(e.embedding.length, this.opts.hnswMinEntries, this.opts.hnsw)));
+        this.bytes += PARTITION_BYTES;
+      }
       p.add(e.id, e.embedding);
     }
   }
 
   private unindex(e: CacheEntry): void {
     if (this.byKey.get(e.key) === e) this.byKey.delete(e.key);
-    this.byId.delete(e.id);
-    if (e.embedding && e.contextHash && e.embedder) {
+    if (this.byId.delete(e.id)) this.bytes -= e.bytes;
+    if (e.contextHash && e.embedder) {
       const pk = this.partitionKey(e.embedder, e.contextHash);
       const p = this.partitions.get(pk);
       p?.remove(e.id);
-      if (p && p.size === 0) this.partitions.delete(pk);
+      if (p && p.size === 0) {
+        this.partitions.delete(pk);
+        this.bytes -= PARTITION_BYTES;
+      }
     }
   }
 
-  /** Memory only: the hot path never waits on the disk. */
+  /** Memory only: the hot path never waits on the disk. A found entry becomes the most recently used. */
   get(key: string): CacheEntry | undefined {
-    return this.byKey.get(key);
+    const e = this.byKey.get(key);
+    if (e) this.touch(e);
+    return e;
   }
 
   getById(id: number): CacheEntry | undefined {
     return this.byId.get(id);
   }
 
-  put(e: Omit<CacheEntry, 'id'>): CacheEntry {
-    const entry: CacheEntry = { ...e, id: this.nextId++ };
+  /** marks the entry most recently used (a hit), O(1) */
+  touch(e: CacheEntry): void {
+    if (this.byId.get(e.id) !== e) return;
+    this.byId.delete(e.id);
+    this.byId.set(e.id, e);
+  }
+
+  /** keeps one rendering of the entry's answer (accounted), replacing any other */
+  setRendered(e: CacheEntry, key: string, body: string): void {
+    if (this.byId.get(e.id) !== e) return;
+    const delta = str(body) + str(key) + 32 - (e.rendered ? str(e.rendered.body) + str(e.rendered.key) + 32 : 0);
+    e.rendered = { key, body };
+    e.bytes += delta;
+    this.bytes += delta;
+    this.evict(e);
+  }
+
+  put(input: NewCacheEntry): CacheEntry {
+    // a JSON round trip: flat strings and fresh objects, nothing shared with the call that made the
+    // answer (stream deltas concatenated into ropes, parsed request bodies); the JSON is what is persisted
+    const responseJson = JSON.stringify(input.response);
+    const entry: CacheEntry = { ...input, response: JSON.parse(responseJson) as ChatResponse, id: this.nextId++, bytes: 0 };
+    if (entry.embedding) entry.embedding = Float32Array.from(entry.embedding); // own buffer, never a view into a batch
+    entry.bytes = entryBytes(entry, responseJson);
     const old = this.byKey.get(entry.key);
     if (old) this.queue.push({ kind: 'del', id: old.id });
     this.index(entry);
-    this.queue.push({ kind: 'put', e: entry });
-    while (this.byId.size > this.opts.maxEntries) {
-      const oldest = this.byId.values().next().value as CacheEntry;
-      this.delete(oldest);
-    }
+    this.queue.push({ kind: 'put', e: entry, responseJson });
+    this.evict(entry);
     this.schedule();
     return entry;
+  }
+
+  /** least recently used first, until both bounds hold; never the entry just stored or served */
+  private evict(keep: CacheEntry): void {
+    while (this.byId.size > this.opts.maxEntries || (this.bytes > this.maxBytes && this.byId.size > 1)) {
+      const oldest = this.byId.values().next().value as CacheEntry;
+      if (oldest === keep) {
+        this.touch(keep);
+        if (this.byId.size === 1) break;
+        continue;
+      }
+      this.delete(oldest);
+      this.evictions++;
+    }
   }
 
   delete(e: CacheEntry): void {
@@ -211,7 +319,7 @@ export class CacheStore {
           if (op.kind === 'del') del.run(op.id);
           else {
             const e = op.e;
-            ins.run(e.id, e.key, e.scope, e.name, e.policyVersion, e.createdAt, e.expiresAt, JSON.stringify(e.tags), JSON.stringify(e.response), e.latencyMs,
+            ins.run(e.id, e.key, e.scope, e.name, e.policyVersion, e.createdAt, e.expiresAt, JSON.stringify(e.tags), op.responseJson, e.latencyMs,
               e.target ? JSON.stringify(e.target) : null, e.contextHash ?? null, e.query ?? null, e.embedder ?? null,
               e.embedding ? Buffer.from(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength) : null);
           }
@@ -220,6 +328,8 @@ export class CacheStore {
     } catch {
       this.writeErrors += ops.length;
     }
+    // persisted (or given up on): the partition holds the vector from now on
+    for (const op of ops) if (op.kind === 'put') op.e.embedding = undefined;
   }
 
   close(): void {
