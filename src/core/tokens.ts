@@ -4,8 +4,95 @@
 // The tokenizer is o200k_base (gpt-tokenizer): EXACT for OpenAI's o200k models (gpt-4o, gpt-4.1,
 // gpt-5, o-series) and only an ESTIMATE for Claude and Gemini, whose tokenizers are not public (bill
 // those from the provider's usage whenever it exists). Chat overheads follow OpenAI's chat format.
-import { countTokens } from 'gpt-tokenizer';
+//
+// Hostile input (issue 13 finding 2): BPE merging is quadratic in the length of one pre-tokenizer
+// chunk, and a run of one letter, space or punctuation mark is a single chunk (50,000 'a' took 2.8 s
+// on the event loop). So chunks longer than MAX_CHUNK are counted in MAX_CHUNK pieces (exact for any
+// chunk up to that length, which covers ordinary words, and within a few percent beyond); at most
+// LONG_EXACT_CHARS characters of such chunks and EXACT_CHARS characters in all per budget go through
+// the tokenizer; the rest is extrapolated from the tokens per character seen so far. Counting N
+// characters is then one O(N) scan plus a bounded amount of BPE.
+import { countTokens, setMergeCacheSize } from 'gpt-tokenizer';
+import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import type { ChatRequest, ContentPart, Usage } from './canonical.js';
+
+/** the longest pre-tokenizer chunk given to BPE whole (UTF-16 units, ≤ 384 bytes: ~0.2 ms at worst) */
+export const MAX_CHUNK = 128;
+/** characters counted exactly per budget (a request's input, or one answer's output): ~10 ms of prose */
+export const EXACT_CHARS = 256 * 1024;
+/** characters of over-long chunks counted exactly per budget: ~5-10 ms at worst (random CJK) */
+export const LONG_EXACT_CHARS = 8 * 1024;
+/** gpt-tokenizer memoises merged chunks (default 100,000 of them, keyed by client text): keep it small */
+setMergeCacheSize(10_000);
+
+const PLAIN = { disallowedSpecial: new Set<string>() };
+/** special-token text in user content is counted as plain text, as the APIs treat it */
+const bpeCount = (text: string): number => countTokens(text, PLAIN);
+
+/**
+ * How much exact counting one estimate may do. `count` is the tokenizer call, replaceable so a test
+ * can observe every segment it is given.
+ */
+export class TokenBudget {
+  exactChars = 0;
+  exactTokens = 0;
+  longChars = 0;
+  longTokens = 0;
+  constructor(
+    readonly limit: number = EXACT_CHARS,
+    readonly count: (text: string) => number = bpeCount,
+    readonly longLimit: number = LONG_EXACT_CHARS,
+  ) {}
+
+  /** tokens for `chars` characters not counted, at the rate seen so far (o200k averages ~4 chars a token) */
+  extrapolate(chars: number): number {
+    return Math.ceil(chars * rate(this.exactTokens, this.exactChars, 0.25));
+  }
+
+  /** the same for characters of over-long chunks, at their own rate */
+  extrapolateLong(chars: number): number {
+    return Math.ceil(chars * rate(this.longTokens, this.longChars, 0.25));
+  }
+}
+
+const rate = (tokens: number, chars: number, fallback: number): number => (chars > 0 && tokens > 0 ? tokens / chars : fallback);
+
+/** a cut that does not split a surrogate pair */
+function safeCut(text: string, at: number): number {
+  const c = text.charCodeAt(at);
+  return at > 0 && at < text.length && c >= 0xdc00 && c <= 0xdfff ? at - 1 : at;
+}
+
+const splitter = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu');
+
+/** BPE count with every chunk at most MAX_CHUNK long; text without a longer chunk goes through whole (exact) */
+function countBounded(text: string, b: TokenBudget): number {
+  if (text.length <= MAX_CHUNK) return b.count(text);
+  let total = 0;
+  let spanStart = 0;
+  splitter.lastIndex = 0;
+  for (let m = splitter.exec(text); m !== null; m = splitter.exec(text)) {
+    const chunk = m[0];
+    if (chunk.length <= MAX_CHUNK) continue;
+    const start = m.index;
+    if (start > spanStart) total += b.count(text.slice(spanStart, start));
+    const end = start + chunk.length;
+    let i = start;
+    while (i < end && b.longChars < b.longLimit) {
+      const next = i + MAX_CHUNK >= end ? end : safeCut(text, i + MAX_CHUNK);
+      const n = b.count(text.slice(i, next));
+      b.longChars += next - i;
+      b.longTokens += n;
+      total += n;
+      i = next;
+    }
+    if (i < end) total += b.extrapolateLong(end - i);
+    spanStart = end;
+  }
+  if (spanStart === 0) return b.count(text);
+  if (spanStart < text.length) total += b.count(text.slice(spanStart));
+  return total;
+}
 
 /** OpenAI chat format: every message costs <|start|>role ... <|end|> = 3 tokens beyond its content. */
 const TOKENS_PER_MESSAGE = 3;
@@ -25,48 +112,59 @@ const TOKENS_PER_TOOL_CALL = 4;
  */
 const TOKENS_PER_IMAGE = 765;
 
-/** Tokens of a text under o200k_base: exact for OpenAI o200k models, an estimate for Claude/Gemini. */
-export function countTextTokens(text: string): number {
+/**
+ * Tokens of a text under o200k_base: exact for OpenAI o200k models (while the budget lasts and no
+ * chunk exceeds MAX_CHUNK), an estimate for Claude/Gemini.
+ */
+export function countTextTokens(text: string, budget: TokenBudget = new TokenBudget()): number {
   if (!text) return 0;
-  // special-token text in user content is counted as plain text, as the APIs treat it
-  return countTokens(text, { disallowedSpecial: new Set() });
+  const room = budget.limit - budget.exactChars;
+  if (room <= 0) return budget.extrapolate(text.length);
+  const head = text.length <= room ? text : text.slice(0, safeCut(text, room));
+  const n = countBounded(head, budget);
+  budget.exactChars += head.length;
+  budget.exactTokens += n;
+  return head.length === text.length ? n : n + budget.extrapolate(text.length - head.length);
 }
 
-function partTokens(part: ContentPart): number {
+function partTokens(part: ContentPart, b: TokenBudget): number {
   switch (part.type) {
     case 'text':
-      return countTextTokens(part.text);
+      return countTextTokens(part.text, b);
     case 'thinking':
-      return countTextTokens(part.text);
+      return countTextTokens(part.text, b);
     case 'image':
       return TOKENS_PER_IMAGE;
     case 'tool_call':
-      return TOKENS_PER_TOOL_CALL + countTextTokens(part.name) + countTextTokens(part.arguments);
+      return TOKENS_PER_TOOL_CALL + countTextTokens(part.name, b) + countTextTokens(part.arguments, b);
     case 'tool_result':
       return typeof part.content === 'string'
-        ? countTextTokens(part.content)
-        : part.content.reduce((s, p) => s + countTextTokens(p.text), 0);
+        ? countTextTokens(part.content, b)
+        : part.content.reduce((s, p) => s + countTextTokens(p.text, b), 0);
   }
 }
 
-/** Estimated input tokens of a chat request: system + messages + tool definitions, with chat-format overheads. */
-export function estimateInputTokens(req: ChatRequest): number {
+/**
+ * Estimated input tokens of a chat request: system + messages + tool definitions, with chat-format
+ * overheads. One budget covers the whole request, so the work is bounded whatever its size.
+ */
+export function estimateInputTokens(req: ChatRequest, b: TokenBudget = new TokenBudget()): number {
   let total = TOKENS_REPLY_PRIMING;
   if (req.system.length > 0) {
-    total += TOKENS_PER_MESSAGE + countTextTokens('system');
-    for (const p of req.system) total += countTextTokens(p.text);
+    total += TOKENS_PER_MESSAGE + countTextTokens('system', b);
+    for (const p of req.system) total += countTextTokens(p.text, b);
   }
   for (const m of req.messages) {
-    total += TOKENS_PER_MESSAGE + countTextTokens(m.role);
-    if (m.name) total += TOKENS_PER_NAME + countTextTokens(m.name);
-    for (const p of m.content) total += partTokens(p);
+    total += TOKENS_PER_MESSAGE + countTextTokens(m.role, b);
+    if (m.name) total += TOKENS_PER_NAME + countTextTokens(m.name, b);
+    for (const p of m.content) total += partTokens(p, b);
   }
   if (req.tools?.length) {
     total += TOKENS_TOOLS_PREAMBLE;
     for (const t of req.tools) {
-      total += TOKENS_PER_TOOL + countTextTokens(t.name);
-      if (t.description) total += countTextTokens(t.description);
-      total += countTextTokens(JSON.stringify(t.parameters ?? {}));
+      total += TOKENS_PER_TOOL + countTextTokens(t.name, b);
+      if (t.description) total += countTextTokens(t.description, b);
+      total += countTextTokens(JSON.stringify(t.parameters ?? {}), b);
     }
   }
   return total;

@@ -3,7 +3,8 @@
 //
 //   gateway ──append()──> journal segment (one write(2), page cache) ──> ingest worker ──> ledger.db
 //
-// append() costs one JSON.stringify and one write to the page cache (microseconds); it survives
+// append() costs one JSON.stringify (after bound-record.ts caps what clients control, so every
+// record fits the ingester) and one write to the page cache (microseconds); it survives
 // kill -9 of the process. The worker thread tails the journal and inserts in batches; the journal
 // is the queue, so a slow store costs disk, never heap. See journal.ts and ingest.ts.
 
@@ -12,6 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RequestRecord } from './record.js';
+import { recordLine } from './bound-record.js';
 import { JournalWriter, acquireWriterLock, type JournalPosition } from './journal.js';
 import type { FromWorker, IngestWorkerData, ToWorker } from './ingest-worker.js';
 
@@ -166,14 +168,18 @@ class WorkerLedger implements Ledger {
       this.warnedClosed = true;
       return undefined;
     }
-    let line: string;
+    let line: string | undefined;
     try {
-      line = JSON.stringify(record) + '\n';
+      line = recordLine(record);
     } catch (err) {
       // not serialisable (a cycle, a BigInt): count it like any other record we could not keep
       this.writer.dropped++;
       this.onError(`ledger record not serialisable (${(err as Error).message}); counted as dropped`);
       return undefined;
+    }
+    if (line === undefined) {
+      this.writer.dropped++;
+      this.onError('ledger record too large to store even without its trail; counted as dropped');
     }
     return line;
   }

@@ -94,4 +94,7 @@ export interface RequestRecord {
   errorClass?: string;
   errorMessage?: string;
   finishReason?: string;
+
+  /** fields shortened before storing (strings over 1,024 characters, lists over 256 entries), e.g. ['user'] */
+  truncated?: string[];
 }

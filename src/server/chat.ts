@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamEvent, WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../core/json-depth.js';
 import { StreamAccumulator, responseToEvents } from '../core/stream-accumulator.js';
 import type { Engine, Outcome, RequestRun } from '../engine/index.js';
 import { clientGone, now } from '../engine/index.js';
@@ -12,6 +13,7 @@ import type { ChatResult } from '../pipeline/stage.js';
 import type { StreamChunk } from '../providers/contract.js';
 import { codecFor } from '../providers/registry.js';
 import { AbortFlag } from '../providers/shared/abort-link.js';
+import { redactSecrets } from '../providers/shared/redact.js';
 import type { Authenticate } from './auth.js';
 import { drained, lowerCaseHeaders, readBody } from './http-util.js';
 
@@ -73,6 +75,8 @@ export async function authenticateAndRead(req: IncomingMessage, run: RequestRun,
   if (!caller) throw new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.');
   const body = await readBody(req, deps.bodyLimitBytes);
   run.admit(caller, body);
+  // a linear scan before JSON.parse: absurd nesting gets a 400, not a stack overflow further on
+  if (jsonDeeperThan(body)) throw new GatewayError('invalid_request', `The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
@@ -150,7 +154,9 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
         }
         if (renderer) await write(chunk.events.map((ev) => renderer.render(ev)).join(''));
         else {
-          const raw = dropUsage ? codec.stripInjectedUsage(chunk.raw) : chunk.raw;
+          let raw = dropUsage ? codec.stripInjectedUsage(chunk.raw) : chunk.raw;
+          // an upstream error event may echo a secret (a provider key): relay it redacted
+          if (chunk.events.some((ev) => ev.type === 'error')) raw = Buffer.from(redactSecrets(raw.toString('utf8')), 'utf8');
           if (heldBack || codec.isTerminalChunk(raw)) heldBack = heldBack ? Buffer.concat([heldBack, raw]) : raw;
           else await write(raw);
         }

@@ -63,6 +63,8 @@ export interface GatewayMetricsOptions {
 
 export const METRICS_DEFAULTS = { maxModelLabelValues: 200 } as const;
 export const OTHER_MODEL = '_other';
+/** model names longer than this are reported as OTHER_MODEL (a client controls the requested model) */
+const MAX_MODEL_LABEL_LENGTH = 200;
 
 export class GatewayMetrics {
   /** this gateway's own registry (never prom-client's global one); other modules may register here */
@@ -131,7 +133,7 @@ export class GatewayMetrics {
 
   private readonly ledgerAppended = new Counter({ name: 'tollgate_ledger_records_appended_total', help: 'Ledger records written to the journal.', registers: [this.registry] });
   private readonly ledgerStored = new Counter({ name: 'tollgate_ledger_records_stored_total', help: 'Ledger records inserted into the store.', registers: [this.registry] });
-  private readonly ledgerDropped = new Counter({ name: 'tollgate_ledger_records_dropped_total', help: 'Ledger records that could not be written (journal write failures); never silent.', registers: [this.registry] });
+  private readonly ledgerDropped = new Counter({ name: 'tollgate_ledger_records_dropped_total', help: 'Ledger records that could not be stored (journal write failures, a record too large even without its trail); never silent.', registers: [this.registry] });
   private readonly ledgerCorrupt = new Counter({ name: 'tollgate_ledger_corrupt_lines_total', help: 'Journal lines the ingester could not parse (the partial tail of a failed write).', registers: [this.registry] });
   private readonly ledgerPending = new Gauge({ name: 'tollgate_ledger_pending_bytes', help: 'Journal bytes not yet in the store (the ingest backlog).', registers: [this.registry] });
 
@@ -224,6 +226,8 @@ export class GatewayMetrics {
   }
 
   private modelLabel(model: string): string {
+    // a client may name any model; a label that long is an attack or a mistake, never a model
+    if (model.length > MAX_MODEL_LABEL_LENGTH) return OTHER_MODEL;
     if (model === '' || this.models.has(model)) return model;
     if (this.models.size >= this.maxModels) return OTHER_MODEL;
     this.models.add(model);

@@ -25,6 +25,8 @@ export function entry(id: number, over: Partial<CacheEntry> = {}): CacheEntry {
       usage: { input: 10, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 3, reasoning: 0 },
     } as unknown as CacheEntry['response'],
     latencyMs: 120.5,
+    // the store's own accounting; a persistence hands back 0 and the store recounts
+    bytes: 0,
     target: { provider: 'openai', model: 'gpt-4o-mini' },
     ...(id % 3 === 0 ? { contextHash: 'ctx', query: `what is ${id}?`, embedder: 'builtin', embedding: new Float32Array([0.1 * id, -0.5, 1e-7, 3.25]) } : {}),
     ...over,

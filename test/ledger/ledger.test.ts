@@ -181,9 +181,21 @@ describe('ledger: journal write failures', () => {
     const dir = tempDataDir();
     const ledger = await ledgerAt(dir);
     const rec = makeRecord(1) as unknown as Record<string, unknown>;
-    rec.self = rec;
+    rec.big = 10n; // JSON.stringify throws on a BigInt
     expect(() => ledger.append(rec as never)).not.toThrow();
     expect(ledger.stats()).toMatchObject({ appended: 0, dropped: 1 });
+  });
+
+  it('a record with a cycle is kept, the cycle cut at the depth bound and flagged', async () => {
+    const dir = tempDataDir();
+    const ledger = await ledgerAt(dir);
+    const rec = makeRecord(1) as unknown as Record<string, unknown>;
+    rec.self = rec;
+    expect(() => ledger.append(rec as never)).not.toThrow();
+    expect(ledger.stats()).toMatchObject({ appended: 1, dropped: 0 });
+    await ledger.flush();
+    const [stored] = readLedger(dir, { last: 1 });
+    expect(stored!.truncated?.[0]).toMatch(/^self\.self/);
   });
 });
 

@@ -104,8 +104,10 @@ export const cacheConfigSchema = z
     /** whose entries a request may see: team (falls back to key), key, or everyone */
     scope: z.enum(['team', 'key', 'global']).default('team'),
     ttlSeconds: z.number().int().positive().default(3600),
-    /** entries kept in memory and on disk; the oldest are evicted first */
+    /** entries kept in memory and on disk; the least recently used are evicted first */
     maxEntries: z.number().int().positive().default(100_000),
+    /** memory bound of the entries (accounted bytes: answers, keys, vectors, renderings); least recently used evicted first */
+    maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
     /** which requests may be served from or written to the cache when their route does not opt in */
     eligible: z
       .object({

@@ -35,14 +35,61 @@ function system(s: readonly TextPart[]): string[] {
   return s.map((p) => p.text);
 }
 
-/** Deterministic JSON: object keys sorted, undefined dropped. */
-export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return '[' + v.map(stableStringify).join(',') + ']';
-  const keys = Object.keys(v as Record<string, unknown>)
-    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + stableStringify((v as Record<string, unknown>)[k])).join(',') + '}';
+const LITERAL = 0;
+const VALUE = 1;
+
+/**
+ * Deterministic JSON: object keys sorted, undefined dropped. Iterative (an explicit stack, not
+ * recursion), so no nesting depth can overflow the call stack.
+ */
+export function stableStringify(root: unknown): string {
+  let out = '';
+  // two parallel stacks: what to do (write a literal, or serialise a value) and its operand
+  const kinds: number[] = [VALUE];
+  const items: unknown[] = [root];
+  while (items.length > 0) {
+    const kind = kinds.pop();
+    const v = items.pop();
+    if (kind === LITERAL) {
+      out += v as string;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') {
+      out += JSON.stringify(v) ?? 'null';
+      continue;
+    }
+    // pushed in reverse, so that they pop in order
+    if (Array.isArray(v)) {
+      kinds.push(LITERAL);
+      items.push(']');
+      for (let i = v.length - 1; i >= 0; i--) {
+        kinds.push(VALUE);
+        items.push(v[i]);
+        if (i > 0) {
+          kinds.push(LITERAL);
+          items.push(',');
+        }
+      }
+      kinds.push(LITERAL);
+      items.push('[');
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort();
+    kinds.push(LITERAL);
+    items.push('}');
+    for (let i = keys.length - 1; i >= 0; i--) {
+      kinds.push(VALUE);
+      items.push(o[keys[i]!]);
+      kinds.push(LITERAL);
+      items.push((i > 0 ? ',' : '') + JSON.stringify(keys[i]) + ':');
+    }
+    kinds.push(LITERAL);
+    items.push('{');
+  }
+  return out;
 }
 
 function extra(e: Record<string, unknown>): Record<string, unknown> {

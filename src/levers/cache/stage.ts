@@ -81,6 +81,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   const now = deps.now ?? Date.now;
   const store = new CacheStore(deps.dataDir, {
     maxEntries: cfg.maxEntries,
+    maxBytes: cfg.maxBytes,
     flushIntervalMs: cfg.flushIntervalMs,
     hnswMinEntries: cfg.semantic.hnswMinEntries,
     hnsw: cfg.semantic.hnsw,
@@ -167,6 +168,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   };
 
   const serve = (ctx: GatewayContext, e: CacheEntry, p: Policy, s: RouteStats, t: number, semantic?: { similarity: number; threshold: number }): ChatResult => {
+    store.touch(e);
     const age = t - e.createdAt;
     s.hits++;
     if (semantic) s.semanticHits++;
@@ -199,29 +201,26 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   };
 
   /**
-   * An entry's answer rendered in the client's wire format, made once per entry, format and model:
-   * a hit then costs no render and no JSON.stringify. Only for entries whose rendering is fixed
-   * (an id and a created time to reuse; without them each render makes new ones).
+   * An entry's answer rendered in the client's wire format: the first rendering is kept on the entry
+   * (accounted in the store's bytes, as a string: a Buffer per entry would pin an 8 KiB pool slab),
+   * so a hit in that format and model costs no render and no JSON.stringify; another format or model
+   * renders per hit. Only for entries whose rendering is fixed (an id and a created time to reuse).
    */
-  const rendered = new WeakMap<CacheEntry, Map<string, Buffer>>();
   const renderedBody = (ctx: GatewayContext, e: CacheEntry): Buffer | undefined => {
     const r = e.response;
     if (!r.id || !r.created) return undefined;
     // the model the server would name when rendering (see writeComplete)
     const model = r.model || ctx.target?.model || ctx.request.model;
     const k = ctx.format + '\u0000' + model;
-    let byFormat = rendered.get(e);
-    let body = byFormat?.get(k);
-    if (body === undefined) {
-      try {
-        body = Buffer.from(JSON.stringify(codecFor(ctx.format).renderChatResponse(r, { model })));
-      } catch {
-        return undefined; // no codec for this format here (a stage used on its own): the server renders
-      }
-      if (!byFormat) rendered.set(e, (byFormat = new Map()));
-      byFormat.set(k, body);
+    if (e.rendered?.key === k) return Buffer.from(e.rendered.body);
+    let body: string;
+    try {
+      body = JSON.stringify(codecFor(ctx.format).renderChatResponse(r, { model }));
+    } catch {
+      return undefined; // no codec for this format here (a stage used on its own): the server renders
     }
-    return body;
+    if (!e.rendered) store.setRendered(e, k, body);
+    return Buffer.from(body);
   };
 
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {

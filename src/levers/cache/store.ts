@@ -1,14 +1,21 @@
 // The cache's embedded store: every live entry in memory (lookups never touch the disk), persisted
-// through a CachePersistence (src/stores/; SQLite under the data directory by default) with writes
-// queued and flushed in batches off the request path. On start the entries are loaded back and the
-// semantic partitions rebuilt from their vectors.
+// through a CachePersistence (src/stores/; SQLite under the data directory by default, made by
+// createCacheStage) with writes queued and flushed in batches off the request path. On start the
+// entries are loaded back and the semantic partitions rebuilt from their vectors.
+//
+// Memory is bounded in bytes as well as entries (issue 13 finding 4: ~8.7 KB per entry, without
+// bound): each entry is accounted for what it holds (entryBytes) and the least recently used entries
+// are evicted past `maxBytes` or `maxEntries`. A read moves an entry to the back of the eviction order
+// (a Map re-insertion, O(1)); an insert evicts from the front, O(1) each. An entry is kept compact: its
+// answer is re-parsed from its JSON (flat strings, nothing shared with the request that made it), its
+// vector lives only in its partition once persisted, and one rendering of the answer is kept.
 
+import type { SyncLoadCachePersistence } from '../../stores/cache-persistence.js';
+import { CACHE_DB_FILE, SqliteCachePersistence } from '../../stores/sqlite/cache-persistence.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatResponse } from '../../core/canonical.js';
 import type { Target } from '../../pipeline/stage.js';
-import type { SyncLoadCachePersistence } from '../../stores/cache-persistence.js';
-import { CACHE_DB_FILE, SqliteCachePersistence } from '../../stores/sqlite/cache-persistence.js';
 import { VectorPartition, type HnswParams, type Neighbour } from './vector-index.js';
 
 export interface CacheEntry {
@@ -26,15 +33,46 @@ export interface CacheEntry {
   /** how long the upstream call took end to end, ms (savedMs on a hit) */
   latencyMs: number;
   target?: Target;
-  /** semantic: partition, the embedded text and its vector */
+  /** semantic: partition, the embedded text and its vector (the vector only until persisted: the partition holds it) */
   contextHash?: string;
   query?: string;
   embedder?: string;
   embedding?: Float32Array;
+  /** the answer rendered for one wire format and model (what most hits want); other renderings are made per hit */
+  rendered?: { key: string; body: string };
+  /** what this entry is accounted for in the store's byte bound */
+  bytes: number;
+}
+
+/** What put() takes: the store assigns the id and the accounting. */
+export type NewCacheEntry = Omit<CacheEntry, 'id' | 'bytes' | 'rendered'>;
+
+/**
+ * Fixed cost of one entry beyond its strings: the entry and answer objects (content parts, usage,
+ * target), its slots in the two maps, the eviction queue and the stage's per-entry memos. Calibrated
+ * with bench/cache-memory.mjs (heap growth per entry against this accounting).
+ */
+const ENTRY_OVERHEAD = 700;
+/** a vector in its partition, plus its HNSW node (links at M=16, label, level) */
+const vectorBytes = (dim: number): number => dim * 4 + 2 * 16 * 4 + 64;
+/** a semantic partition's own objects (its id list, position map, vector buffer header) */
+const PARTITION_BYTES = 480;
+/** strings at 2 bytes per UTF-16 unit: an upper bound (V8 keeps Latin-1 text at 1 byte) */
+const str = (s: string | undefined): number => (s ? s.length * 2 : 0);
+
+function entryBytes(e: CacheEntry, responseJson: string): number {
+  let n = ENTRY_OVERHEAD + str(e.key) + str(e.scope) + str(e.name) + str(e.policyVersion) + str(e.query) + str(e.contextHash) + str(e.embedder);
+  // the parsed answer holds the same strings as its JSON, in objects: about the JSON's size in UTF-16
+  n += str(responseJson);
+  for (const t of e.tags) n += 16 + str(t);
+  if (e.embedding) n += vectorBytes(e.embedding.length);
+  return n;
 }
 
 export interface StoreOptions {
   maxEntries: number;
+  /** memory bound: accounted bytes of all entries (see entryBytes); least recently used evicted first */
+  maxBytes?: number;
   flushIntervalMs: number;
   hnswMinEntries: number;
   hnsw: HnswParams;
@@ -46,11 +84,18 @@ export interface StoreOptions {
 
 type Op = { kind: 'put'; e: CacheEntry } | { kind: 'del'; id: number };
 
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
 export class CacheStore {
   private readonly persistence: SyncLoadCachePersistence;
   private readonly byKey = new Map<string, CacheEntry>();
-  /** insertion order = age order: the first entries are evicted first */
+  /** least recently used first: a read re-inserts its entry at the end, eviction takes from the front */
   private readonly byId = new Map<number, CacheEntry>();
+  /** accounted bytes of every entry (and semantic partition) in memory */
+  bytes = 0;
+  readonly maxBytes: number;
+  /** entries evicted for the byte or entry bound */
+  evictions = 0;
   private readonly partitions = new Map<string, VectorPartition>();
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -63,6 +108,7 @@ export class CacheStore {
     dataDir: string,
     private readonly opts: StoreOptions,
   ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     if (opts.persistence) this.persistence = opts.persistence;
     else {
       mkdirSync(dataDir, { recursive: true });
@@ -71,11 +117,41 @@ export class CacheStore {
     this.load();
   }
 
+  /** newest entries first until a bound is reached; the rest are deleted from the persistence */
   private load(): void {
     const now = (this.opts.now ?? Date.now)();
-    for (const e of this.persistence.loadAll(now, this.opts.maxEntries)) {
+    // expired entries and all but the newest maxEntries are dropped by the persistence itself
+    const loaded = this.persistence.loadAll(now, this.opts.maxEntries);
+    const kept: CacheEntry[] = [];
+    const dropped: number[] = [];
+    let bytes = 0;
+    for (let i = loaded.length - 1; i >= 0; i--) {
+      const e = loaded[i]!;
+      const json = JSON.stringify(e.response);
+      // re-parsed from its JSON: flat strings, nothing shared with whatever built the object
+      e.response = JSON.parse(json) as ChatResponse;
+      e.bytes = entryBytes(e, json);
+      if (kept.length >= this.opts.maxEntries || bytes + e.bytes > this.maxBytes) {
+        dropped.push(e.id);
+        continue;
+      }
+      bytes += e.bytes;
+      kept.push(e);
+    }
+    // oldest first, so that the eviction order starts with them
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const e = kept[i]!;
       this.index(e);
+      e.embedding = undefined; // persisted already; the partition holds the vector
       this.nextId = Math.max(this.nextId, e.id + 1);
+    }
+    for (const id of dropped) this.nextId = Math.max(this.nextId, id + 1);
+    if (dropped.length) {
+      try {
+        this.persistence.write({ put: [], delete: dropped });
+      } catch {
+        this.writeErrors += dropped.length;
+      }
     }
   }
 
@@ -92,46 +168,88 @@ export class CacheStore {
     if (old) this.unindex(old);
     this.byKey.set(e.key, e);
     this.byId.set(e.id, e);
+    this.bytes += e.bytes;
     if (e.embedding && e.contextHash && e.embedder) {
       const pk = this.partitionKey(e.embedder, e.contextHash);
       let p = this.partitions.get(pk);
-      if (!p) this.partitions.set(pk, (p = new VectorPartition(e.embedding.length, this.opts.hnswMinEntries, this.opts.hnsw)));
+      if (!p) {
+        this.partitions.set(pk, (p = new VectorPartition(e.embedding.length, this.opts.hnswMinEntries, this.opts.hnsw)));
+        this.bytes += PARTITION_BYTES;
+      }
       p.add(e.id, e.embedding);
     }
   }
 
   private unindex(e: CacheEntry): void {
     if (this.byKey.get(e.key) === e) this.byKey.delete(e.key);
-    this.byId.delete(e.id);
-    if (e.embedding && e.contextHash && e.embedder) {
+    if (this.byId.delete(e.id)) this.bytes -= e.bytes;
+    if (e.contextHash && e.embedder) {
       const pk = this.partitionKey(e.embedder, e.contextHash);
       const p = this.partitions.get(pk);
       p?.remove(e.id);
-      if (p && p.size === 0) this.partitions.delete(pk);
+      if (p && p.size === 0) {
+        this.partitions.delete(pk);
+        this.bytes -= PARTITION_BYTES;
+      }
     }
   }
 
-  /** Memory only: the hot path never waits on the disk. */
+  /** Memory only: the hot path never waits on the disk. A found entry becomes the most recently used. */
   get(key: string): CacheEntry | undefined {
-    return this.byKey.get(key);
+    const e = this.byKey.get(key);
+    if (e) this.touch(e);
+    return e;
   }
 
   getById(id: number): CacheEntry | undefined {
     return this.byId.get(id);
   }
 
-  put(e: Omit<CacheEntry, 'id'>): CacheEntry {
-    const entry: CacheEntry = { ...e, id: this.nextId++ };
+  /** marks the entry most recently used (a hit), O(1) */
+  touch(e: CacheEntry): void {
+    if (this.byId.get(e.id) !== e) return;
+    this.byId.delete(e.id);
+    this.byId.set(e.id, e);
+  }
+
+  /** keeps one rendering of the entry's answer (accounted), replacing any other */
+  setRendered(e: CacheEntry, key: string, body: string): void {
+    if (this.byId.get(e.id) !== e) return;
+    const delta = str(body) + str(key) + 32 - (e.rendered ? str(e.rendered.body) + str(e.rendered.key) + 32 : 0);
+    e.rendered = { key, body };
+    e.bytes += delta;
+    this.bytes += delta;
+    this.evict(e);
+  }
+
+  put(input: NewCacheEntry): CacheEntry {
+    // a JSON round trip: flat strings and fresh objects, nothing shared with the call that made the
+    // answer (stream deltas concatenated into ropes, parsed request bodies); the JSON is what is persisted
+    const responseJson = JSON.stringify(input.response);
+    const entry: CacheEntry = { ...input, response: JSON.parse(responseJson) as ChatResponse, id: this.nextId++, bytes: 0 };
+    if (entry.embedding) entry.embedding = Float32Array.from(entry.embedding); // own buffer, never a view into a batch
+    entry.bytes = entryBytes(entry, responseJson);
     const old = this.byKey.get(entry.key);
     if (old) this.queue.push({ kind: 'del', id: old.id });
     this.index(entry);
     this.queue.push({ kind: 'put', e: entry });
-    while (this.byId.size > this.opts.maxEntries) {
-      const oldest = this.byId.values().next().value as CacheEntry;
-      this.delete(oldest);
-    }
+    this.evict(entry);
     this.schedule();
     return entry;
+  }
+
+  /** least recently used first, until both bounds hold; never the entry just stored or served */
+  private evict(keep: CacheEntry): void {
+    while (this.byId.size > this.opts.maxEntries || (this.bytes > this.maxBytes && this.byId.size > 1)) {
+      const oldest = this.byId.values().next().value as CacheEntry;
+      if (oldest === keep) {
+        this.touch(keep);
+        if (this.byId.size === 1) break;
+        continue;
+      }
+      this.delete(oldest);
+      this.evictions++;
+    }
   }
 
   delete(e: CacheEntry): void {
@@ -182,7 +300,7 @@ export class CacheStore {
     this.timer.unref();
   }
 
-  /** Write queued changes in one transaction. */
+  /** Write queued changes in one batch (one transaction in the persistence). */
   flush(): void {
     if (this.queue.length === 0) return;
     const ops = this.queue;
@@ -199,6 +317,8 @@ export class CacheStore {
     } catch {
       this.writeErrors += ops.length;
     }
+    // persisted (or given up on): the partition holds the vector from now on
+    for (const e of put) e.embedding = undefined;
   }
 
   close(): void {
@@ -206,6 +326,7 @@ export class CacheStore {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.flush();
-    void this.persistence.close();
+    const done = this.persistence.close();
+    if (done instanceof Promise) done.catch(() => undefined);
   }
 }

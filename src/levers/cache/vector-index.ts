@@ -52,7 +52,9 @@ export class VectorPartition {
     private readonly hnswMinEntries: number,
     private readonly params: HnswParams,
   ) {
-    this.data = new Float32Array(dim * 16);
+    // room for one vector: most partitions (one per conversation prefix) hold one or two, and 16
+    // preallocated vectors (8 KiB at 128 dims) made each of them cost more than its entry
+    this.data = new Float32Array(dim);
   }
 
   get size(): number {
@@ -92,6 +94,10 @@ export class VectorPartition {
     this.ids.pop();
     this.pos.delete(id);
     if (this.graph) this.graph.markDelete(id);
+    // give back room a shrunken partition no longer needs (amortised O(1): only at a quarter full)
+    if (this.data.length > this.dim * 16 && this.ids.length * this.dim * 4 <= this.data.length) {
+      this.data = this.data.slice(0, this.data.length / 2);
+    }
   }
 
   private graphAdd(id: number, v: Float32Array): void {

@@ -1,9 +1,11 @@
-// Turns a failed upstream call into an UpstreamError: the provider's status and body kept as sent,
+// Turns a failed upstream call into an UpstreamError: the provider's status and body kept as sent
+// (less any secret of ours it echoes: the body is relayed to clients and its message recorded),
 // a coarse error class for the ledger and the retry policy, and the upstream's own retry hints.
 
 import { UpstreamError, type ErrorClass } from '../../core/errors.js';
 import { isObject, str, tryParseJson } from './json.js';
 import { parseRetryAfterMs, parseShouldRetry, type HeaderBag } from './retry-after.js';
+import { redactSecrets } from './redact.js';
 
 /** Error classes a retry can never fix. */
 const NEVER_RETRY: ReadonlySet<ErrorClass> = new Set(['quota', 'auth', 'client', 'not_found']);
@@ -40,7 +42,8 @@ export function upstreamErrorFromResponse(init: {
   headers: HeaderBag;
   body: string;
 }): UpstreamError {
-  const info = upstreamErrorInfo(init.body);
+  const body = redactSecrets(init.body);
+  const info = upstreamErrorInfo(body);
   const errorClass = classifyStatus(init.status, info.type, info.code);
   const upstreamType = info.code && QUOTA_TYPES.has(info.code) ? info.code : info.type;
   const shouldRetry = parseShouldRetry(init.headers);
@@ -48,7 +51,7 @@ export function upstreamErrorFromResponse(init: {
     provider: init.provider,
     model: init.model,
     status: init.status,
-    body: init.body,
+    body,
     message: `${init.provider} answered ${init.status}${info.message ? `: ${info.message}` : ''}`,
     errorClass,
     retryable: !NEVER_RETRY.has(errorClass),

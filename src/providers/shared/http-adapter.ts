@@ -13,6 +13,7 @@ import { tryParseJson } from './json.js';
 import { createUpstreamPool, splitBaseUrl } from './upstream-pool.js';
 import { AbortFlag, onAbort, type AbortLink } from './abort-link.js';
 import { requestWhole, type WholeResponse } from './request-whole.js';
+import { redactSecrets, registerSecrets } from './redact.js';
 
 export interface VendorSpec {
   kind: string;
@@ -99,6 +100,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
   const { origin, basePath } = splitBaseUrl(cfg.baseUrl);
   const pool = createUpstreamPool(origin, cfg.connections ?? DEFAULT_CONNECTIONS);
   const provider = cfg.name;
+  registerSecrets([cfg.apiKey, ...Object.values(cfg.headers ?? {})]);
 
   /** the headers of one call: forwarded client headers, the provider's configured headers, auth (later wins) */
   function callHeaders(body: Buffer, opts: CallOptions): Record<string, string> {
@@ -184,7 +186,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
       provider,
       model,
       status,
-      body: raw.toString('utf8', 0, Math.min(raw.length, 4096)),
+      body: redactSecrets(raw.toString('utf8', 0, Math.min(raw.length, 4096))),
       message: `${provider} answered ${status} with a body that could not be read${err instanceof GatewayError ? `: ${err.message}` : ''}`,
       errorClass: 'server',
       retryable: true,

@@ -73,5 +73,7 @@ function entryOf(r: Record<string, unknown>): CacheEntry {
     query: (r.query as string | null) ?? undefined,
     embedder: (r.embedder as string | null) ?? undefined,
     embedding: blob ? new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)) : undefined,
+    // accounted by the store when it indexes the entry
+    bytes: 0,
   };
 }
