@@ -7,9 +7,9 @@
 //   node /tmp/train-builtin.mjs ../shared/data/gptcache-qqp data/cache/builtin-embedder.bin
 
 import { writeFileSync } from 'node:fs';
-import { hashedFeatures, type FeatureOptions, type SparseFeatures } from './features.js';
-import { BuiltinModel, type BuiltinHeader } from './builtin-model.js';
-import { loadQqpPairs, splitPairs, rateAtFalseHits, type LabelledPair } from '../eval/qqp.js';
+import { hashedFeatures, type FeatureOptions, type SparseFeatures } from '../../levers/cache/embedders/features.js';
+import { BuiltinModel, type BuiltinHeader } from '../../levers/cache/embedders/builtin-model.js';
+import { loadQqpPairs, splitPairs, rateAtFalseHits, type LabelledPair } from './qqp.js';
 
 interface Opts {
   buckets: number;
