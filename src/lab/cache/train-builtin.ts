@@ -20,6 +20,8 @@ interface Opts {
   gamma: number;
   randomNegWeight: number;
   seed: number;
+  bigrams: boolean;
+  lemmas: boolean;
 }
 
 function rng(seed: number): () => number {
@@ -37,7 +39,7 @@ function gauss(r: () => number): number {
 export function train(dataDir: string, out: string, o: Opts): void {
   const split = splitPairs(loadQqpPairs(dataDir));
   console.log(`pairs train=${split.train.length} val=${split.val.length} test=${split.test.length}`);
-  const fo: FeatureOptions = { buckets: o.buckets, bigrams: true, trigrams: true };
+  const fo: FeatureOptions = { buckets: o.buckets, bigrams: o.bigrams, trigrams: true, lemmas: o.lemmas };
   const feats = new Map<string, SparseFeatures>();
   const f = (t: string): SparseFeatures => {
     let v = feats.get(t);
@@ -155,7 +157,7 @@ export function train(dataDir: string, out: string, o: Opts): void {
 }
 
 function header(o: Opts, trainedOn: Record<string, unknown>): BuiltinHeader {
-  return { format: 'tollgate-builtin-embedder', version: 1, buckets: o.buckets, dim: o.dim, bigrams: true, trigrams: true, trainedOn };
+  return { format: 'tollgate-builtin-embedder', version: 2, buckets: o.buckets, dim: o.dim, bigrams: o.bigrams, trigrams: true, lemmas: o.lemmas, trainedOn };
 }
 
 function dotf(a: Float32Array, b: Float32Array): number {
@@ -176,5 +178,7 @@ if (dataDir && out) {
     gamma: Number(kv.gamma ?? 10),
     randomNegWeight: Number(kv.randneg ?? 0.3),
     seed: Number(kv.seed ?? 7),
+    bigrams: kv.bigrams === '1',
+    lemmas: kv.lemmas !== '0',
   });
 }

@@ -21,14 +21,21 @@ const NEGATIONS = new Set([
   'shouldnt', 'havent', 'hasnt', 'hadnt', 'mustnt', 'neednt', 'aint',
 ]);
 
-/** Opposites among prepositions and other closed-class words, which WordNet does not list. */
+/**
+ * Opposite prepositions and particles, which WordNet does not list (or lists as adverbs). They are
+ * so common ("how to", "in India") that one on each side says little; they veto only in the same
+ * place: the same word before ("turn on"/"turn off") or after ("to London"/"from London").
+ */
+const PARTICLE_OPPOSITES: [string, string][] = [
+  ['to', 'from'], ['into', 'from'], ['onto', 'from'], ['into', 'out'], ['onto', 'off'], ['in', 'out'], ['up', 'down'],
+  ['on', 'off'], ['over', 'under'], ['above', 'below'], ['above', 'beneath'], ['before', 'after'], ['inside', 'outside'],
+  ['for', 'against'], ['with', 'without'], ['since', 'until'], ['ahead', 'behind'], ['in', 'off'],
+];
+
+/** Other closed-class opposites WordNet does not list: these veto anywhere in the text. */
 const CLOSED_CLASS_OPPOSITES: [string, string][] = [
-  // not to/from: 'to' is mostly an infinitive marker (how to ...), which made the pair veto paraphrases
-  ['with', 'without'], ['into', 'out'], ['onto', 'off'], ['over', 'under'],
-  ['above', 'below'], ['above', 'beneath'], ['before', 'after'], ['inside', 'outside'], ['for', 'against'],
-  ['in', 'out'], ['up', 'down'], ['on', 'off'], ['always', 'never'], ['all', 'none'], ['everyone', 'nobody'],
-  ['min', 'max'], ['pros', 'cons'], ['since', 'until'], ['forward', 'backward'], ['forwards', 'backwards'],
-  ['login', 'logout'], ['signin', 'signout'], ['ascending', 'descending'], ['asc', 'desc'], ['ahead', 'behind'],
+  ['always', 'never'], ['all', 'none'], ['everyone', 'nobody'], ['min', 'max'], ['pros', 'cons'], ['forward', 'backward'],
+  ['forwards', 'backwards'], ['login', 'logout'], ['signin', 'signout'], ['ascending', 'descending'], ['asc', 'desc'],
   ['earlier', 'later'], ['earliest', 'latest'], ['higher', 'lower'], ['highest', 'lowest'], ['top', 'bottom'],
 ];
 
@@ -36,12 +43,19 @@ const CLOSED_CLASS_OPPOSITES: [string, string][] = [
 const UNPAIRED_IN_WORDNET: [string, string][] = [
   ['add', 'remove'], ['add', 'delete'], ['create', 'delete'], ['create', 'remove'], ['allow', 'block'], ['send', 'receive'],
   ['gain', 'lose'], ['benefit', 'drawback'], ['happy', 'sad'], ['expand', 'collapse'], ['upvote', 'downvote'], ['like', 'unlike'],
+  ['show', 'hide'], ['merge', 'split'], ['easy', 'hard'], ['dark', 'bright'], ['common', 'rare'], ['approve', 'deny'],
 ];
 
-/** word = prefix + stem (stem of 4+ letters): un-install, dis-connect, de-activate, non-profit... */
+/** word = prefix + stem (stem of 3+ letters): un-install, dis-connect, de-activate, non-profit... */
 const NEGATING_PREFIXES = ['un', 'dis', 'de', 'non', 'anti', 'in', 'im', 'ir', 'il', 'mis'];
 /** stems shared across an opposite pair of prefixes: en-crypt/de-crypt, up-load/down-load, im-port/ex-port */
 const PREFIX_SWAPS: [string, string][] = [['en', 'de'], ['up', 'down'], ['im', 'ex'], ['in', 'ex'], ['in', 'out'], ['over', 'under'], ['pre', 'post'], ['inc', 'dec']];
+
+const PARTICLES = new Map<string, string[]>();
+for (const [a, b] of PARTICLE_OPPOSITES) {
+  PARTICLES.set(a, [...(PARTICLES.get(a) ?? []), b]);
+  PARTICLES.set(b, [...(PARTICLES.get(b) ?? []), a]);
+}
 
 let antonymMap: Map<string, string[]> | undefined;
 
@@ -57,6 +71,8 @@ export function antonyms(): Map<string, string[]> {
     else if (!l.includes(b)) l.push(b);
   };
   for (const [a, b] of [...pairs, ...CLOSED_CLASS_OPPOSITES, ...UNPAIRED_IN_WORDNET]) {
+    if (PARTICLES.has(a) || PARTICLES.has(b)) continue; // WordNet's on/off, up/down...: only in context
+
     add(a, b);
     add(b, a);
   }
@@ -66,10 +82,10 @@ export function antonyms(): Map<string, string[]> {
 /** Opposites a word's form implies by prefix (uninstall -> install, decrypt -> encrypt). */
 function prefixOpposites(w: string): string[] {
   const out: string[] = [];
-  for (const p of NEGATING_PREFIXES) if (w.length >= p.length + 4 && w.startsWith(p)) out.push(w.slice(p.length));
+  for (const p of NEGATING_PREFIXES) if (w.length >= p.length + 3 && w.startsWith(p)) out.push(w.slice(p.length));
   for (const [x, y] of PREFIX_SWAPS) {
-    if (w.length >= x.length + 4 && w.startsWith(x)) out.push(y + w.slice(x.length));
-    if (w.length >= y.length + 4 && w.startsWith(y)) out.push(x + w.slice(y.length));
+    if (w.length >= x.length + 3 && w.startsWith(x)) out.push(y + w.slice(x.length));
+    if (w.length >= y.length + 3 && w.startsWith(y)) out.push(x + w.slice(y.length));
   }
   return out;
 }
@@ -108,6 +124,10 @@ export interface Signature {
   lemmas: Set<string>;
   /** [lemma, an opposite of it] for every lemma that has one, found once here so a veto is a few set probes */
   opposites: [string, string][];
+  /** particles in context: "turn<on", "on>location" */
+  particles: Set<string>;
+  /** [own context, the same context with the opposite particle] */
+  particleOpposites: [string, string][];
   negated: boolean;
   numbers: string[];
   dates: string[];
@@ -148,7 +168,16 @@ export function signature(text: string): Signature {
     for (const y of map.get(x) ?? []) opposites.push([x, y]);
     for (const y of prefixOpposites(x)) opposites.push([x, y]);
   }
-  return { words: set, lemmas, opposites, negated: words.some((w) => NEGATIONS.has(w)), numbers, dates, entities, lower: text.normalize('NFKC').toLowerCase() };
+  const particles = new Set<string>();
+  const particleOpposites: [string, string][] = [];
+  for (let i = 0; i < words.length; i++) {
+    const ys = PARTICLES.get(words[i]!);
+    if (!ys) continue;
+    const x = words[i]!, prev = words[i - 1] ?? '^', next = words[i + 1] ?? '$';
+    particles.add(prev + '<' + x).add(x + '>' + next);
+    for (const y of ys) particleOpposites.push([prev + '<' + x, prev + '<' + y], [x + '>' + next, y + '>' + next]);
+  }
+  return { words: set, lemmas, opposites, particles, particleOpposites, negated: words.some((w) => NEGATIONS.has(w)), numbers, dates, entities, lower: text.normalize('NFKC').toLowerCase() };
 }
 
 function isMonthWord(w: string): boolean {
@@ -177,6 +206,7 @@ const sameSet = (a: string[], b: string[]): boolean => {
 /** A lemma of `q` whose opposite is in `c`, where neither side has both: "enable" vs "disable". */
 function antonymSwap(q: Signature, c: Signature): string | undefined {
   for (const [x, y] of q.opposites) if (!c.lemmas.has(x) && c.lemmas.has(y) && !q.lemmas.has(y)) return `${x}/${y}`;
+  for (const [x, y] of q.particleOpposites) if (!c.particles.has(x) && c.particles.has(y) && !q.particles.has(y)) return `${x}/${y}`;
   return undefined;
 }
 
