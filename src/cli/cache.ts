@@ -28,6 +28,18 @@ async function openAIEmbedder(url: string, model: string, key: string | undefine
   };
 }
 
+/** Bad input (a missing or malformed pairs file, an unknown embedder) is a message and exit code 1, not a stack trace. */
+function reportingErrors<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      console.error(`tollgate cache: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
 export function registerCacheCommand(program: Command): void {
   const cache = program.command('cache').description('response cache tools');
   cache
@@ -40,7 +52,7 @@ export function registerCacheCommand(program: Command): void {
     .option('--embeddings-url <url>', 'OpenAI-compatible base URL, e.g. http://127.0.0.1:8787/v1')
     .option('--embeddings-model <model>', 'embeddings model name', 'text-embedding-3-small')
     .option('--json', 'print JSON')
-    .action(async (o: { pairs?: string; data: string; embedder: string; onnxDir?: string; embeddingsUrl?: string; embeddingsModel: string; json?: boolean }) => {
+    .action(reportingErrors(async (o: { pairs?: string; data: string; embedder: string; onnxDir?: string; embeddingsUrl?: string; embeddingsModel: string; json?: boolean }) => {
       const { builtinEmbedder, onnxEmbedder } = await import('../levers/cache/embedders/index.js');
       const { formatEval, runCacheEval } = await import('../lab/cache/run.js');
       const kinds = new Set(o.embedder.split(',').map((s) => s.trim()));
@@ -57,5 +69,5 @@ export function registerCacheCommand(program: Command): void {
       }
       const report = await runCacheEval({ dataDir: resolve(o.data), pairsFile: o.pairs ? resolve(o.pairs) : undefined, embedders });
       console.log(o.json ? JSON.stringify(report, null, 2) : formatEval(report));
-    });
+    }));
 }

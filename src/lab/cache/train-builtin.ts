@@ -21,6 +21,7 @@ interface Opts {
   randomNegWeight: number;
   seed: number;
   bigrams: boolean;
+  trigrams: boolean;
   lemmas: boolean;
 }
 
@@ -39,7 +40,7 @@ function gauss(r: () => number): number {
 export function train(dataDir: string, out: string, o: Opts): void {
   const split = splitPairs(loadQqpPairs(dataDir));
   console.log(`pairs train=${split.train.length} val=${split.val.length} test=${split.test.length}`);
-  const fo: FeatureOptions = { buckets: o.buckets, bigrams: o.bigrams, trigrams: true, lemmas: o.lemmas };
+  const fo: FeatureOptions = { buckets: o.buckets, bigrams: o.bigrams, trigrams: o.trigrams, lemmas: o.lemmas };
   const feats = new Map<string, SparseFeatures>();
   const f = (t: string): SparseFeatures => {
     let v = feats.get(t);
@@ -157,7 +158,7 @@ export function train(dataDir: string, out: string, o: Opts): void {
 }
 
 function header(o: Opts, trainedOn: Record<string, unknown>): BuiltinHeader {
-  return { format: 'tollgate-builtin-embedder', version: 2, buckets: o.buckets, dim: o.dim, bigrams: o.bigrams, trigrams: true, lemmas: o.lemmas, trainedOn };
+  return { format: 'tollgate-builtin-embedder', version: 2, buckets: o.buckets, dim: o.dim, bigrams: o.bigrams, trigrams: o.trigrams, lemmas: o.lemmas, trainedOn };
 }
 
 function dotf(a: Float32Array, b: Float32Array): number {
@@ -179,6 +180,7 @@ if (dataDir && out) {
     randomNegWeight: Number(kv.randneg ?? 0.3),
     seed: Number(kv.seed ?? 7),
     bigrams: kv.bigrams === '1',
+    trigrams: kv.trigrams !== '0',
     lemmas: kv.lemmas !== '0',
   });
 }
