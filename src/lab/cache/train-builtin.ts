@@ -6,8 +6,8 @@
 //     src/levers/cache/embedders/train-builtin.ts --outfile=/tmp/train-builtin.mjs
 //   node /tmp/train-builtin.mjs ../shared/data/gptcache-qqp data/cache/builtin-embedder.bin
 
-import { writeFileSync } from 'node:fs';
-import { hashedFeatures, type FeatureOptions, type SparseFeatures } from '../../levers/cache/embedders/features.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fnv1a, lemma, hashedFeatures, type FeatureOptions, type SparseFeatures } from '../../levers/cache/embedders/features.js';
 import { BuiltinModel, type BuiltinHeader } from '../../levers/cache/embedders/builtin-model.js';
 import { loadQqpPairs, splitPairs, rateAtFalseHits, type LabelledPair } from './qqp.js';
 
@@ -23,6 +23,11 @@ interface Opts {
   bigrams: boolean;
   trigrams: boolean;
   lemmas: boolean;
+  /** JSON {word: number[]} of pre-trained word vectors (GloVe) to start the word rows from */
+  wordVectors?: string;
+  /** weights of the word-vector and the random part of a word row */
+  alpha: number;
+  beta: number;
 }
 
 function rng(seed: number): () => number {
@@ -58,7 +63,28 @@ export function train(dataDir: string, out: string, o: Opts): void {
   const W = new Float32Array(o.buckets * d);
   for (let b = 0; b < o.buckets; b++) {
     const idf = Math.log((N + 1) / (df[b]! + 1)) + 1;
-    for (let j = 0; j < d; j++) W[b * d + j] = (idf * gauss(r)) / Math.sqrt(d);
+    for (let j = 0; j < d; j++) W[b * d + j] = (idf * (o.wordVectors ? o.beta : 1) * gauss(r)) / Math.sqrt(d);
+  }
+  // Word rows start from pre-trained word vectors, so a word the pairs never showed is still near
+  // its synonyms; the random part keeps exact word matches apart from merely related words. The
+  // most frequent word wins a bucket two words hash to.
+  let initialised = 0;
+  if (o.wordVectors) {
+    const vecs = JSON.parse(readFileSync(o.wordVectors, 'utf8')) as Record<string, number[]>;
+    const taken = new Uint8Array(o.buckets);
+    for (const [w, v] of Object.entries(vecs)) {
+      if (o.lemmas && lemma(w) !== w) continue;
+      const b = fnv1a((o.lemmas ? 'l:' : 'w:') + w) % o.buckets;
+      if (taken[b]) continue;
+      taken[b] = 1;
+      initialised++;
+      const idf = Math.log((N + 1) / (df[b]! + 1)) + 1;
+      let n = 0;
+      for (const x of v) n += x * x;
+      n = Math.sqrt(n) || 1;
+      for (let j = 0; j < Math.min(d, v.length); j++) W[b * d + j]! += (idf * o.alpha * v[j]!) / n;
+    }
+    console.log(`word rows from ${o.wordVectors}: ${initialised}`);
   }
   const G = new Float32Array(o.buckets).fill(1e-6); // AdaGrad accumulator per row
 
@@ -182,5 +208,8 @@ if (dataDir && out) {
     bigrams: kv.bigrams === '1',
     trigrams: kv.trigrams !== '0',
     lemmas: kv.lemmas !== '0',
+    wordVectors: kv.vectors,
+    alpha: Number(kv.alpha ?? 1),
+    beta: Number(kv.beta ?? 0.5),
   });
 }
