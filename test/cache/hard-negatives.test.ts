@@ -1,5 +1,5 @@
-// The hard-negative set (data/cache/hard-negatives.jsonl, 240 hand-written look-alike questions by
-// kind): the guards veto all but the two listed below, and through the real cache stage at the
+// The hard-negative set (data/cache/hard-negatives.jsonl, 299 hand-written look-alike questions by
+// kind): the guards veto all but the eleven listed below, and through the real cache stage at the
 // default threshold no other one is ever served as a hit.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,16 @@ import { context, costOf, request, tmpDir, upstream } from './helpers.js';
 const KNOWN_MISSES = [
   'How do I show hidden files in macOS Finder?', // "hidden" lemmatises to "hide", so both sides say hide
   'When should I plant tomatoes?', // plant/harvest: different steps, not antonyms
+  // the held-out batch (written after the guards' last change): opposites WordNet does not pair
+  'How do I accept a meeting invite in Outlook?',
+  'How do I join a Discord server?',
+  'How do I save changes in vim?',
+  'How do I attach a file in Gmail?',
+  'How do I tighten a rusted bolt?',
+  'How do I approve a comment on WordPress?',
+  'Is white rice better for weight loss?',
+  'What are the symptoms of mild dehydration?',
+  'Is it polite to leave food on your plate in China?',
 ];
 
 describe('hard negatives', () => {
@@ -22,7 +32,7 @@ describe('hard negatives', () => {
     const src = readFileSync(new URL('../../data/cache/hard-negatives.src.txt', import.meta.url), 'utf8');
     const built = expandHardNegatives(src);
     expect(pairs.map((p) => [p.a, p.b, p.kind])).toEqual(built.map((p) => [p.text_a, p.text_b, p.kind]));
-    expect(pairs.length).toBeGreaterThanOrEqual(240);
+    expect(pairs.length).toBeGreaterThanOrEqual(299);
     const kinds = new Set(pairs.map((p) => p.kind));
     expect([...kinds].sort()).toEqual(['adjective', 'date', 'entity', 'negation', 'number', 'preposition', 'verb']);
   });
