@@ -3,8 +3,9 @@
 // cosine of labelled QQP pairs (duplicates up, hard non-duplicates down) plus random negatives,
 // early-stopped on the val components, and reports the test components (no question of a val or
 // test pair is in training). The shipped file was made with
-//   npx tsx src/lab/cache/train-builtin.ts ../shared/data/gptcache-qqp data/cache/builtin-embedder.bin --epochs=10 --trigrams=0
-// (lemmas on, bigrams off: both measured better on unseen pairs); then pick the default threshold
+//   npx tsx src/lab/cache/train-builtin.ts ../shared/data/gptcache-qqp data/cache/builtin-embedder.bin --epochs=10 --trigrams=0 --closure=32
+// (lemmas on, bigrams and trigrams off, implied pairs on: each measured better on the val
+// components, see bench/RESULTS-cache.md); then pick the default threshold
 // with src/lab/cache/choose-threshold.ts.
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ interface Opts {
   /** weights of the word-vector and the random part of a word row */
   alpha: number;
   beta: number;
+  /** add up to this many implied pairs per labelled pair from duplicate clusters (0 = off) */
+  closure: number;
 }
 
 function rng(seed: number): () => number {
@@ -142,7 +145,9 @@ export function train(dataDir: string, out: string, o: Opts): void {
   };
 
   let best = { score: -1, epoch: -1, W: new Float32Array(0) };
-  const order = split.train.map((_, i) => i);
+  const trainPairs = o.closure ? withClosure(split.train, o.closure) : split.train;
+  if (o.closure) console.log(`transitive closure: ${split.train.length} -> ${trainPairs.length} training pairs`);
+  const order = trainPairs.map((_, i) => i);
   console.log('epoch 0 val', evaluate(split.val));
   for (let ep = 1; ep <= o.epochs; ep++) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -151,10 +156,10 @@ export function train(dataDir: string, out: string, o: Opts): void {
     }
     let loss = 0;
     for (const i of order) {
-      const p = split.train[i]!;
+      const p = trainPairs[i]!;
       loss += step(f(p.a), f(p.b), p.label, 1);
       if (o.randomNegWeight > 0) {
-        const q = split.train[Math.floor(r() * split.train.length)]!;
+        const q = trainPairs[Math.floor(r() * trainPairs.length)]!;
         loss += step(f(p.a), f(q.b), 0, o.randomNegWeight);
       }
     }
@@ -185,6 +190,54 @@ export function train(dataDir: string, out: string, o: Opts): void {
   console.log(`wrote ${out} (${(buf.length / 1e6).toFixed(2)} MB); after int8 quantisation test`, evaluate(split.test));
 }
 
+/**
+ * Duplicates are transitive: in a cluster of questions joined by label-1 pairs every two are the
+ * same question, and a label-0 pair between two clusters makes every cross pair different. Adds up
+ * to `cap` implied pairs per labelled pair (training components only, so nothing leaks).
+ */
+export function withClosure(pairs: LabelledPair[], cap: number): LabelledPair[] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    while (parent.has(x) && parent.get(x) !== x) x = parent.get(x)!;
+    return x;
+  };
+  for (const p of pairs) {
+    if (!parent.has(p.a)) parent.set(p.a, p.a);
+    if (!parent.has(p.b)) parent.set(p.b, p.b);
+    if (p.label) {
+      const ra = find(p.a), rb = find(p.b);
+      if (ra !== rb) parent.set(ra, rb);
+    }
+  }
+  const members = new Map<string, string[]>();
+  for (const t of parent.keys()) {
+    const r = find(t);
+    const l = members.get(r);
+    if (l) l.push(t);
+    else members.set(r, [t]);
+  }
+  const out = [...pairs];
+  const seen = new Set(pairs.map((p) => p.a + '\u0000' + p.b));
+  const add = (a: string, b: string, label: 0 | 1): boolean => {
+    if (a === b || seen.has(a + '\u0000' + b) || seen.has(b + '\u0000' + a)) return false;
+    seen.add(a + '\u0000' + b);
+    out.push({ a, b, label });
+    return true;
+  };
+  for (const p of pairs) {
+    const ca = members.get(find(p.a))!, cb = members.get(find(p.b))!;
+    let n = 0;
+    for (const x of ca) {
+      for (const y of cb) {
+        if (n >= cap) break;
+        if (add(x, y, p.label)) n++;
+      }
+      if (n >= cap) break;
+    }
+  }
+  return out;
+}
+
 function header(o: Opts, trainedOn: Record<string, unknown>): BuiltinHeader {
   return { format: 'tollgate-builtin-embedder', version: 2, buckets: o.buckets, dim: o.dim, bigrams: o.bigrams, trigrams: o.trigrams, lemmas: o.lemmas, trainedOn };
 }
@@ -213,5 +266,6 @@ if (dataDir && out) {
     wordVectors: kv.vectors,
     alpha: Number(kv.alpha ?? 1),
     beta: Number(kv.beta ?? 0.5),
+    closure: Number(kv.closure ?? 0),
   });
 }
