@@ -53,6 +53,13 @@ describe('guards', () => {
     expect(v('How can I reduce air pollution in Delhi?', 'How can we curb air pollution?')).toMatchObject({ reason: 'entity' });
   });
 
+  it('vetoes the same names or opposites in swapped roles, unless a symmetric word joins them', () => {
+    expect(v('What will happen if India attacks Pakistan?', 'What will happen if Pakistan attacks India?')).toMatchObject({ reason: 'entity', detail: expect.stringMatching(/^order:/) });
+    expect(v('What secrets would a girl never tell a boy?', 'What secrets would a boy never tell a girl?')).toMatchObject({ reason: 'entity' });
+    expect(v('Who would win a war, India or Pakistan?', 'Who would win a war, Pakistan or India?')).toBeUndefined();
+    expect(v('What is the difference between Python and Java?', 'What is the difference between Java and Python?')).toBeUndefined();
+  });
+
   it("does not read the pronoun 'one' as a number, and still vetoes different numbers", () => {
     expect(v('How can one improve his eyesight?', 'How can I improve my eyesight?')).toBeUndefined();
     expect(v('What is 15 percent of 80?', 'What is 20 percent of 80?')).toMatchObject({ reason: 'number' });

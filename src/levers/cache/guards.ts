@@ -51,6 +51,9 @@ const NEGATING_PREFIXES = ['un', 'dis', 'de', 'non', 'anti', 'in', 'im', 'ir', '
 /** stems shared across an opposite pair of prefixes: en-crypt/de-crypt, up-load/down-load, im-port/ex-port */
 const PREFIX_SWAPS: [string, string][] = [['en', 'de'], ['up', 'down'], ['im', 'ex'], ['in', 'ex'], ['in', 'out'], ['over', 'under'], ['pre', 'post'], ['inc', 'dec']];
 
+/** Words that make an order swap harmless: "X or Y", "between X and Y", "X vs Y". */
+const SYMMETRIC = new Set(['or', 'and', 'vs', 'versus', 'between', 'compared', 'compare', 'comparison', 'difference', 'both', 'v']);
+
 const PARTICLES = new Map<string, string[]>();
 for (const [a, b] of PARTICLE_OPPOSITES) {
   PARTICLES.set(a, [...(PARTICLES.get(a) ?? []), b]);
@@ -132,6 +135,10 @@ export interface Signature {
   numbers: string[];
   dates: string[];
   entities: string[];
+  /** names and opposite words (girl/boy) in order of appearance: "India nukes Pakistan" vs "Pakistan nukes India" */
+  roles: string[];
+  /** joined by a symmetric word (or, and, vs, between...): an order swap keeps the meaning */
+  symmetric: boolean;
   /** NFKC lower-case text, where a quoted string or code identifier of the other side is looked for */
   lower: string;
 }
@@ -168,6 +175,11 @@ export function signature(text: string): Signature {
     for (const y of map.get(x) ?? []) opposites.push([x, y]);
     for (const y of prefixOpposites(x)) opposites.push([x, y]);
   }
+  const roles: string[] = [];
+  for (const w of words) {
+    if (roles.includes(w)) continue;
+    if (entities.includes('e:' + w) || (map.get(w) ?? []).some((y) => set.has(y))) roles.push(w);
+  }
   const particles = new Set<string>();
   const particleOpposites: [string, string][] = [];
   for (let i = 0; i < words.length; i++) {
@@ -177,7 +189,7 @@ export function signature(text: string): Signature {
     particles.add(prev + '<' + x).add(x + '>' + next);
     for (const y of ys) particleOpposites.push([prev + '<' + x, prev + '<' + y], [x + '>' + next, y + '>' + next]);
   }
-  return { words: set, lemmas, opposites, particles, particleOpposites, negated: words.some((w) => NEGATIONS.has(w)), numbers, dates, entities, lower: text.normalize('NFKC').toLowerCase() };
+  return { words: set, lemmas, opposites, particles, particleOpposites, roles, symmetric: words.some((w) => SYMMETRIC.has(w)), negated: words.some((w) => NEGATIONS.has(w)), numbers, dates, entities, lower: text.normalize('NFKC').toLowerCase() };
 }
 
 function isMonthWord(w: string): boolean {
@@ -203,6 +215,13 @@ const sameSet = (a: string[], b: string[]): boolean => {
   return true;
 };
 
+/** The same names or opposites in swapped roles: who does what to whom changed. */
+function swappedRoles(q: Signature, c: Signature): string | undefined {
+  if (q.symmetric || c.symmetric || q.roles.length < 2 || q.roles.length !== c.roles.length) return undefined;
+  if (!q.roles.every((r) => c.roles.includes(r))) return undefined;
+  return q.roles.some((r, i) => c.roles[i] !== r) ? `order: ${q.roles.join(',')} vs ${c.roles.join(',')}` : undefined;
+}
+
 /** A lemma of `q` whose opposite is in `c`, where neither side has both: "enable" vs "disable". */
 function antonymSwap(q: Signature, c: Signature): string | undefined {
   for (const [x, y] of q.opposites) if (!c.lemmas.has(x) && c.lemmas.has(y) && !q.lemmas.has(y)) return `${x}/${y}`;
@@ -225,7 +244,7 @@ export function veto(query: Signature, candidate: Signature, cfg: GuardsConfig):
     if (!sameSet(query.dates, candidate.dates)) return { reason: 'date', detail: `${query.dates.join(',')} vs ${candidate.dates.join(',')}` };
   }
   if (cfg.entities) {
-    const e = missingEntity(query, candidate) ?? missingEntity(candidate, query);
+    const e = missingEntity(query, candidate) ?? missingEntity(candidate, query) ?? swappedRoles(query, candidate);
     if (e) return { reason: 'entity', detail: e };
   }
   return undefined;
