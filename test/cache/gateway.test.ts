@@ -179,7 +179,7 @@ describe('semantic cache verifier', () => {
         ...base,
         providers: [...base.providers, { name: 'judge-p', kind: 'openai', baseUrl: `http://127.0.0.1:${(judge.address() as AddressInfo).port}/v1` }],
         models: [...base.models, { name: 'judge', provider: 'judge-p', price: { provider: 'openai', model: 'gpt-4o-mini' } }],
-        cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.999, verifyFrom: 0.3, verifierModel: 'judge' } },
+        cache: { eligible: { maxTemperature: 0 }, semantic: { enabled: true, threshold: 0.999, verifyFrom: 0.7, verifierModel: 'judge' } },
       },
       '(test)',
       {},

@@ -13,6 +13,8 @@ export interface BuiltinHeader {
   dim: number;
   bigrams: boolean;
   trigrams: boolean;
+  /** word features on lemmas (version 2 on); absent = surface words */
+  lemmas?: boolean;
   /** free-form provenance: data set, split, epochs, held-out figures */
   trainedOn?: Record<string, unknown>;
 }
@@ -29,7 +31,7 @@ export class BuiltinModel {
     if (weights.length !== header.buckets * header.dim) throw new Error('builtin embedder: weights size does not match header');
     this.header = header;
     this.weights = weights;
-    this.featOpts = { buckets: header.buckets, bigrams: header.bigrams, trigrams: header.trigrams };
+    this.featOpts = { buckets: header.buckets, bigrams: header.bigrams, trigrams: header.trigrams, lemmas: header.lemmas };
   }
 
   get dim(): number {

@@ -1,5 +1,5 @@
 // Pluggable embedders for the semantic cache. Each turns texts into L2-normalised vectors.
-//  - builtin: offline, no weights to download (ships in data/cache), ~µs per text, trained on QQP.
+//  - builtin: offline, no weights to download (ships in data/cache), ~10 µs per text, trained on QQP.
 //  - openai-compatible: any /v1/embeddings model through the gateway's own providers (deps.embed).
 //  - onnx: a local sentence-embedding model directory via @huggingface/transformers (optional
 //    dependency, loaded with a dynamic import; nothing is fetched at run time).
@@ -35,12 +35,25 @@ export function loadBuiltin(path = defaultBuiltinPath()): BuiltinModel {
   return model;
 }
 
+/**
+ * The longest text the built-in embedder embeds (about 5 ms of CPU): embedding runs on the event
+ * loop and grows with the text, and a longer last user turn is a document, not a question to match
+ * by paraphrase. Longer texts fail the embedding, which the cache turns into a semantic miss (the
+ * exact cache still applies); cutting them instead would let two documents that differ past the
+ * cut match.
+ */
+export const BUILTIN_MAX_CHARS = 32_768;
+
 export function builtinEmbedder(path?: string): Embedder & { embedSync(text: string): Float32Array } {
   const model = loadBuiltin(path);
+  const embedSync = (t: string): Float32Array => {
+    if (t.length > BUILTIN_MAX_CHARS) throw new Error(`text of ${t.length} characters is over the built-in embedder's ${BUILTIN_MAX_CHARS}`);
+    return model.embed(t);
+  };
   return {
     id: `builtin:v${model.header.version}:${model.header.buckets}x${model.header.dim}`,
-    embedSync: (t) => model.embed(t),
-    embed: async (texts) => texts.map((t) => model.embed(t)),
+    embedSync,
+    embed: async (texts) => texts.map(embedSync),
   };
 }
 

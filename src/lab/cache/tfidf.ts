@@ -1,7 +1,7 @@
 // The lexical baseline the issue names: TF-IDF over words and character trigrams, cosine.
 // Fitted on the evaluated texts themselves (the most favourable setting for the baseline).
 
-import { featureStrings } from '../embedders/features.js';
+import { featureStrings } from '../../levers/cache/embedders/features.js';
 
 export class TfidfBaseline {
   private readonly df = new Map<string, number>();
