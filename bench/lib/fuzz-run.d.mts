@@ -6,6 +6,7 @@ export interface FuzzReport {
   crash: unknown;
   gateway_5xx: number;
   gateway_5xx_detail: Record<string, { count: number; examples: unknown[] }>;
+  breaker_open_5xx: number;
   upstream_5xx_relayed: number;
   caller_format: { answered: number; in_format: number; pct: number | null; problems: Record<string, { count: number; examples: unknown[] }> };
   hangs: { count: number; detail: Record<string, { count: number; examples: unknown[] }> };

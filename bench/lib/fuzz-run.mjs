@@ -154,10 +154,13 @@ export async function runFuzz(o = {}) {
     const gateway5xx = new Tally();
     const upstream5xx = new Tally();
     const byDesign5xx = new Tally();
+    const breaker5xx = new Tally();
     for (const f of fivexx) {
       const key = `${f.status} ${f.example.mutations.join('+') || 'none'}`;
       // `x-tollgate-cache: only-if-cached` asks for 504 on a miss (RFC 9111's only-if-cached): the contract, not a fault
       if (f.status === 504 && f.onlyIfCached) byDesign5xx.add(key, f.example);
+      // the breaker answering for a provider it saw fail: the gateway's decision on upstream evidence (what opened it is in upstream_5xx)
+      else if (/circuit open/i.test(f.example.answer)) breaker5xx.add(key, f.example);
       else if ((f.id ? originOf5xx(ledger.get(f.id)) : 'gateway') === 'upstream') upstream5xx.add(key, f.example);
       else gateway5xx.add(key, f.example);
     }
@@ -190,6 +193,8 @@ export async function runFuzz(o = {}) {
       gateway_5xx_detail: gateway5xx.toJSON(),
       gateway_5xx_by_design: byDesign5xx.total,
       gateway_5xx_by_design_detail: byDesign5xx.toJSON(),
+      breaker_open_5xx: breaker5xx.total,
+      breaker_open_5xx_detail: breaker5xx.toJSON(),
       upstream_5xx_relayed: upstream5xx.total,
       upstream_5xx_detail: upstream5xx.toJSON(),
       caller_format: { answered, in_format: inFormat, pct: answered ? Math.round((inFormat / answered) * 1e5) / 1e3 : null, problems: formatProblems.toJSON() },
@@ -222,13 +227,14 @@ export async function runFuzz(o = {}) {
 export function summarizeFuzz(r) {
   const lines = [
     `fuzz ${r.date} seed ${r.settings.seed}: ${r.sent} requests in ${r.elapsed_s} s (${r.rate_rps}/s)${r.aborted ? `, ABORTED: ${r.aborted}` : ''}`,
-    `  crashes ${r.crashes}${r.crash ? ` (exit ${JSON.stringify(r.crash.exit)})` : ''} | gateway 5xx ${r.gateway_5xx} | upstream 5xx relayed ${r.upstream_5xx_relayed} | hangs ${r.hangs.count} | no answer ${r.no_answer.count}`,
+    `  crashes ${r.crashes}${r.crash ? ` (exit ${JSON.stringify(r.crash.exit)})` : ''} | gateway 5xx ${r.gateway_5xx} | upstream 5xx relayed ${r.upstream_5xx_relayed} | breaker-open 5xx ${r.breaker_open_5xx} | hangs ${r.hangs.count} | no answer ${r.no_answer.count}`,
     `  caller's format: ${r.caller_format.in_format}/${r.caller_format.answered} (${r.caller_format.pct}%)`,
     `  ledger: ${r.ledger.in_ledger}/${r.ledger.answered_with_id} answered request ids recorded (${r.ledger.pct}%), ${r.ledger.missing} missing`,
     `  /health every ${r.health.interval_ms} ms: max gap ${r.health.max_gap_ms} ms, p99 ${r.health.p99_gap_ms} ms, ${r.health.gaps_over_50ms} gaps > 50 ms (poller's own max timer lag ${r.health.poller_max_timer_lag_ms} ms), ${r.health.errors} errors`,
     `  simulator (own process) polled the same way: max gap ${r.sim_health.max_gap_ms} ms, ${r.sim_health.gaps_over_1s} gaps > 1 s`,
     `  statuses ${JSON.stringify(r.statuses)}; 5xx by design (only-if-cached misses) ${r.gateway_5xx_by_design}`,
   ];
+  for (const [k, v] of Object.entries(r.upstream_5xx_detail)) lines.push(`  upstream 5xx ×${v.count}  ${k}: ${v.examples[0].answer.slice(0, 120)}`);
   for (const [k, v] of Object.entries(r.gateway_5xx_detail)) lines.push(`  gateway 5xx  ×${v.count}  ${k}: ${v.examples[0].status_line} ${v.examples[0].answer.slice(0, 120)}`);
   for (const [k, v] of Object.entries(r.caller_format.problems)) lines.push(`  format ×${v.count}  ${k}  e.g. ${v.examples[0].request_line} [${v.examples[0].mutations.join('+')}] -> ${v.examples[0].status_line}`);
   for (const [k, v] of Object.entries(r.hangs.detail)) lines.push(`  hang ×${v.count}  [${k}]  e.g. ${v.examples[0].request_line}`);
