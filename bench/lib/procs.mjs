@@ -68,7 +68,7 @@ export async function startGateway(configFile, { nodeArgs = [], env = process.en
  * plus the journal lines the ingester has not consumed yet (after a kill -9 they exist only
  * there). Returns requestId -> record (parsed lazily: `get(id)` parses on demand).
  */
-export async function readLedgerIds(dataDir) {
+export async function readLedgerIds(dataDir, { idsOnly = false } = {}) {
   const { default: Database } = await import('better-sqlite3');
   const ids = new Map(); // id -> raw JSON (string) or null when only the id is needed
   let pos = { segment: 0, offset: 0 };
@@ -80,7 +80,8 @@ export async function readLedgerIds(dataDir) {
       db.transaction(() => {
         const st = db.prepare('SELECT segment, offset FROM ingest_state WHERE id = 1').get();
         if (st) pos = st;
-        for (const row of db.prepare('SELECT request_id, record FROM requests').iterate()) ids.set(row.request_id, row.record);
+        const q = idsOnly ? 'SELECT request_id, NULL AS record FROM requests' : 'SELECT request_id, record FROM requests';
+        for (const row of db.prepare(q).iterate()) ids.set(row.request_id, row.record);
       })();
     } finally {
       db.close();
@@ -103,7 +104,7 @@ export async function readLedgerIds(dataDir) {
         try {
           const rec = JSON.parse(line);
           if (rec && typeof rec.requestId === 'string' && !ids.has(rec.requestId)) {
-            ids.set(rec.requestId, line);
+            ids.set(rec.requestId, idsOnly ? null : line);
             journalPending++;
           }
         } catch {
