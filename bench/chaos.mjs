@@ -93,6 +93,28 @@ const tally = (phase) => {
   };
 };
 
+/**
+ * Between phases: wait (up to 60 s) until every model answers again, i.e. the breakers a fault
+ * phase opened have gone half-open and closed, so one phase's faults are not counted in the next.
+ */
+async function settle(origin) {
+  const t0 = Date.now();
+  const models = [['openai', 'gpt-4o-mini'], ['openai', 'gpt-4o'], ['openai', 'gemini-2.0-flash'], ['anthropic', 'claude-3-5-haiku'], ['anthropic', 'claude-sonnet-4']];
+  const pending = new Set(models.map((m) => m[1]));
+  while (pending.size && Date.now() - t0 < 60_000) {
+    for (const m of [...pending]) {
+      const fmt = models.find((x) => x[1] === m)[0];
+      let req;
+      do req = validRequest(r, { model: m, stream: false });
+      while (req.format !== fmt || req.kind !== 'chat');
+      const res = await sendValid(origin, req, { timeoutMs: 10_000 });
+      if (res.complete) pending.delete(m);
+    }
+    if (pending.size) await new Promise((res) => setTimeout(res, 1000));
+  }
+  return { waited_ms: Date.now() - t0, still_failing: [...pending] };
+}
+
 async function load(origin, phase, { count, until, make = () => validRequest(r), opts = () => ({}) }) {
   let i = 0;
   let done = false;
@@ -109,6 +131,7 @@ async function load(origin, phase, { count, until, make = () => validRequest(r),
 }
 
 const result = { date: started.toISOString(), machine: { cpu: os.cpus()[0]?.model, cpus: os.cpus().length, load_average_before: loadBefore.map((x) => Math.round(x * 100) / 100) }, node: process.version, settings: { kills: KILLS, per_kill: PER_KILL, per_fault: PER_FAULT, disconnects: DISCONNECTS, concurrency: CONC, seed: SEED, hang_timeout_ms: HANG_MS, gateway_request_timeout_ms: UPSTREAM_TIMEOUT_MS } };
+result.settle_waits = [];
 let gw;
 try {
   // ---- 1. kill -9 under load -------------------------------------------------------------------
@@ -146,6 +169,7 @@ try {
   const faults = [];
   for (const f of FAULTS) {
     await simPut('/_sim/reset');
+    result.settle_waits.push({ before: f, ...(await settle(gw.url)) });
     if (f === 'latency') {
       await simPut('/_sim/config', { latencyScale: 0.05 }); // realistic shapes at 1/20 of the time
     } else for (const m of MODELS) await simPut(`/_sim/models/${m}`, { faults: f });
@@ -155,6 +179,7 @@ try {
     log(`chaos: ${phase}: ${JSON.stringify(faults.at(-1).statuses)}, hangs ${faults.at(-1).hangs}, wrong format ${faults.at(-1).wrong_format}`);
   }
   await simPut('/_sim/reset');
+  result.settle_waits.push({ before: 'disconnect', ...(await settle(gw.url)) });
 
   // ---- 3. client disconnects -------------------------------------------------------------------
   await simPut('/_sim/config', { latencyScale: 0.05 }); // a stream that lasts long enough to be cut by its client
@@ -165,6 +190,7 @@ try {
     opts: () => ({ abortAfterBytes: r.pick(kinds) }),
   });
   await simPut('/_sim/reset');
+  result.settle_waits.push({ before: 'after-disconnect', ...(await settle(gw.url)) });
   // afterwards the gateway must still serve every tenant and format (no leaked upstream connection)
   await load(gw.url, 'after-disconnect', { count: 200 });
   result.disconnects = tally('disconnect');
@@ -189,7 +215,7 @@ try {
     m[st] = (m[st] ?? 0) + 1;
     return m;
   }, {});
-  const fivexx = seen.filter((s) => s.status >= 500 && !s.phase.startsWith('kill'));
+  const fivexx = seen.filter((s) => s.outcome === 'answered' && s.status >= 500 && !s.phase.startsWith('kill'));
   // the breaker answers for a provider it saw failing: a gateway decision, on upstream evidence
   const breaker = fivexx.filter((s) => /circuit open/i.test(s.answer ?? ''));
   const gw5xx = fivexx.filter((s) => !breaker.includes(s) && (s.id ? originOf5xx(ledger.get(s.id)) : 'gateway') === 'gateway');
@@ -199,7 +225,7 @@ try {
     sent: seen.length,
     complete_answers: completeIds.length,
     lost_records: lost.length,
-    lost_examples: lost.slice(0, 5),
+    lost_examples: seen.filter((s) => s.complete && s.id && !ledger.has(s.id)).slice(0, 5),
     answered_with_id: answeredIds.length,
     answered_not_in_ledger: answeredIds.filter((id) => !ledger.has(id)).length,
     // a kill -9 cuts requests in flight: their 5xx/errors are expected; outside the kill phases:

@@ -84,6 +84,24 @@ export async function runFuzz(o = {}) {
     let aborted = null;
     let crash = null;
     const inflight = new Map();
+    const epoch = () => performance.timeOrigin + performance.now();
+    const timeline = []; // flat [i, sentAt, doneAt, ...]: which cases were in flight when something stalled
+    const hangsSim = new Tally();
+    // the simulator's stalls as they happen: a side poller with a short memory (the worker reports at the end)
+    const simStalls = [];
+    let simLast = epoch();
+    const simWatch = setInterval(async () => {
+      try {
+        const t = epoch();
+        await fetch(`${sim.url}/_sim/config`, { signal: AbortSignal.timeout(120_000) }).then((x) => x.arrayBuffer());
+        const now = epoch();
+        if (now - t > 1000) simStalls.push([t, now]);
+        simLast = now;
+      } catch {
+        // a failed poll is not a stall reading
+      }
+    }, 250);
+    const simStalledDuring = (a, b) => simStalls.some(([s, e]) => s < b && e > a) || epoch() - simLast > 1000;
     const slowest = [];
     const t0 = performance.now();
     let lastLog = t0;
@@ -94,9 +112,11 @@ export async function runFuzz(o = {}) {
         if (i >= requests) return;
         const c = makeCase(seed, i, gw.port);
         inflight.set(i, c);
+        const sentAt = epoch();
         const res = await rawExchange({ port: gw.port, head: c.head, body: c.body, halfClose: c.halfClose, timeoutMs: hangTimeoutMs, method: c.method });
         inflight.delete(i);
         sent++;
+        timeline.push(i, sentAt, epoch());
         if (gw.exit) {
           crash ??= { exit: gw.exit, in_flight: [describeCase(c), ...[...inflight.values()].slice(0, 5).map(describeCase)], stderr: gw.stderr().slice(-3000) };
           return;
@@ -104,6 +124,11 @@ export async function runFuzz(o = {}) {
         const ep = (byEndpoint[c.endpoint] ??= { sent: 0, answered: 0, problems: 0 });
         ep.sent++;
         if (res.outcome === 'hang') {
+          if (simStalledDuring(sentAt, epoch())) {
+            // the simulator (its own process) was frozen meanwhile: the upstream's hang, not the gateway's
+            hangsSim.add(c.mutations.join('+') || 'none', { ...describeCase(c), after_ms: Math.round(res.ms) });
+            continue;
+          }
           hangs.add(c.mutations.join('+') || 'none', { ...describeCase(c), after_ms: Math.round(res.ms) });
           if (hangs.total > maxHangs) aborted = `more than ${maxHangs} hangs: the gateway stopped answering`;
           continue;
@@ -142,6 +167,7 @@ export async function runFuzz(o = {}) {
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const elapsedS = (performance.now() - t0) / 1000;
+    clearInterval(simWatch);
     const health = await poller.stop();
     const simHealth = await simPoller.stop();
 
@@ -169,6 +195,22 @@ export async function runFuzz(o = {}) {
       simStats = await (await fetch(`${sim.url}/_sim/stats`)).json();
     } catch {
       // the simulator's own counters are a nice-to-have
+    }
+    // For each /health stall over 1 s: the cases in flight when it began, and what they had in common
+    const stallSuspects = (health.stalls_over_1s ?? []).slice(0, 50).map(([s, e]) => {
+      const cases = [];
+      for (let k = 0; k < timeline.length; k += 3) if (timeline[k + 1] <= s && timeline[k + 2] >= s) cases.push(timeline[k]);
+      return { start: new Date(s).toISOString(), gap_ms: e - s, in_flight: cases };
+    });
+    const mutationCounts = {};
+    let stallCases = 0;
+    for (const st of stallSuspects) {
+      for (const i of st.in_flight) {
+        stallCases++;
+        for (const m of new Set(makeCase(seed, i, gw.port).mutations)) mutationCounts[m] = (mutationCounts[m] ?? 0) + 1;
+      }
+      st.examples = st.in_flight.slice(0, 16).map((i) => describeCase(makeCase(seed, i, gw.port))).sort((x, y) => y.body_bytes - x.body_bytes).slice(0, 3);
+      delete st.in_flight;
     }
     const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
     const inFormat = answered - formatProblems.total;
@@ -200,6 +242,8 @@ export async function runFuzz(o = {}) {
       caller_format: { answered, in_format: inFormat, pct: answered ? Math.round((inFormat / answered) * 1e5) / 1e3 : null, problems: formatProblems.toJSON() },
       no_answer: { count: noAnswer.total, detail: noAnswer.toJSON() },
       hangs: { count: hangs.total, detail: hangs.toJSON() },
+      hangs_while_simulator_stalled: { count: hangsSim.total, detail: hangsSim.toJSON() },
+      health_stalls_over_1s: { count: stallSuspects.length, cases_in_flight: stallCases, mutations_in_flight: Object.fromEntries(Object.entries(mutationCounts).sort((x, y) => y[1] - x[1])), stalls: stallSuspects },
       slowest_answers: slowest,
       health,
       sim_health: simHealth,
@@ -227,7 +271,7 @@ export async function runFuzz(o = {}) {
 export function summarizeFuzz(r) {
   const lines = [
     `fuzz ${r.date} seed ${r.settings.seed}: ${r.sent} requests in ${r.elapsed_s} s (${r.rate_rps}/s)${r.aborted ? `, ABORTED: ${r.aborted}` : ''}`,
-    `  crashes ${r.crashes}${r.crash ? ` (exit ${JSON.stringify(r.crash.exit)})` : ''} | gateway 5xx ${r.gateway_5xx} | upstream 5xx relayed ${r.upstream_5xx_relayed} | breaker-open 5xx ${r.breaker_open_5xx} | hangs ${r.hangs.count} | no answer ${r.no_answer.count}`,
+    `  crashes ${r.crashes}${r.crash ? ` (exit ${JSON.stringify(r.crash.exit)})` : ''} | gateway 5xx ${r.gateway_5xx} | upstream 5xx relayed ${r.upstream_5xx_relayed} | breaker-open 5xx ${r.breaker_open_5xx} | hangs ${r.hangs.count} (+${r.hangs_while_simulator_stalled.count} while the simulator was frozen) | no answer ${r.no_answer.count}`,
     `  caller's format: ${r.caller_format.in_format}/${r.caller_format.answered} (${r.caller_format.pct}%)`,
     `  ledger: ${r.ledger.in_ledger}/${r.ledger.answered_with_id} answered request ids recorded (${r.ledger.pct}%), ${r.ledger.missing} missing`,
     `  /health every ${r.health.interval_ms} ms: max gap ${r.health.max_gap_ms} ms, p99 ${r.health.p99_gap_ms} ms, ${r.health.gaps_over_50ms} gaps > 50 ms (poller's own max timer lag ${r.health.poller_max_timer_lag_ms} ms), ${r.health.errors} errors`,

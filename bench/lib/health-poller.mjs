@@ -17,6 +17,8 @@ if (!isMainThread && workerData?.healthPoller) {
   let errors = 0;
   let polls = 0;
   let worst = null;
+  const stalls = []; // [startEpochMs, endEpochMs] of gaps over 1 s, to line up with requests in flight
+  const epoch = () => performance.timeOrigin + performance.now();
   parentPort.on('message', (m) => {
     if (m === 'stop') stop = true;
   });
@@ -33,6 +35,7 @@ if (!isMainThread && workerData?.healthPoller) {
           const g = at - last;
           gaps.push(g);
           if (!worst || g > worst.gap_ms) worst = { gap_ms: g, at_ms: at };
+          if (g > 1000 && stalls.length < 1000) stalls.push([epoch() - g, epoch()]);
         }
         last = at;
       }
@@ -57,6 +60,7 @@ if (!isMainThread && workerData?.healthPoller) {
     gaps_over_50ms: gaps.filter((g) => g > 50).length,
     gaps_over_1s: gaps.filter((g) => g > 1000).length,
     poller_max_timer_lag_ms: Math.round(maxLag * 10) / 10,
+    stalls_over_1s: stalls.map(([a, b]) => [Math.round(a), Math.round(b)]),
   });
 }
 
