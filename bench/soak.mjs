@@ -135,7 +135,7 @@ try {
   const newMinute = (m) => ({ minute: m, sent: 0, ok: 0, non2xx: 0, errors: 0, cache_hits: 0, latency: [], rss_samples: [], lag: [] });
   const inflight = new Set();
   let gone = false;
-  const fire = async (m) => {
+  const fire = async () => {
     const req = makeRequest();
     const s = performance.now();
     try {
@@ -143,7 +143,8 @@ try {
       const id = res.headers['x-tollgate-request-id'];
       const cache = res.headers['x-tollgate-cache'];
       await res.body.dump({ limit: Infinity }).catch(() => res.body.text());
-      const bucket = minutes[m] ?? cur;
+      // counted in the minute it completes (a closed minute's row is final)
+      const bucket = cur;
       if (res.statusCode >= 200 && res.statusCode < 300) {
         bucket.ok++;
         bucket.latency.push(performance.now() - s);
@@ -151,7 +152,7 @@ try {
       } else bucket.non2xx++;
       if (id && ids.length < 5_000_000) ids.push(id);
     } catch {
-      (minutes[m] ?? cur).errors++;
+      cur.errors++;
     }
   };
   const sampler = setInterval(() => {
@@ -198,7 +199,7 @@ try {
         }
         cur.sent++;
         cur.lag.push(now - (t0 + i * interval));
-        const p = fire(m);
+        const p = fire();
         inflight.add(p);
         p.finally(() => inflight.delete(p));
         i++;
