@@ -5,7 +5,7 @@
 // their paraphrases at the head, so some repeats are exact and some semantic) plus a share of
 // one-off questions that are never asked again (the long tail that keeps filling the cache).
 // Per minute: the gateway's RSS and CPU, p50/p99/max latency, rate, errors, cache hits.
-// Targets (issue 13): RSS growth <= 10% after the warm-up, a flat p99. bench/results/soak.json.
+// Targets (issue 13): RSS growth <= 10% after the warm-up, a flat p99 (per-minute p99 within 2x). bench/results/soak.json.
 
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -246,7 +246,8 @@ try {
     ledger: { answered_with_id: ids.length, missing },
     targets: [
       { name: 'RSS growth after warm-up <= 10%', value: rssGrowth, pass: rssGrowth != null && rssGrowth <= 10 },
-      { name: 'flat p99 (last minute / first minute after warm-up <= 1.5)', value: p99Ratio, pass: p99Ratio != null && p99Ratio <= 1.5 },
+      // max/min rather than last/first: one starved minute at either end must not pass or fail it alone
+      { name: 'flat p99 (max / min of the per-minute p99 after warm-up <= 2)', value: p99Spread, pass: p99Spread != null && p99Spread <= 2 },
       { name: 'no errors or non-2xx', value: rows.reduce((s, m) => s + m.non2xx + m.errors, 0), pass: rows.every((m) => m.non2xx + m.errors === 0) },
       { name: 'every answered request in the ledger', value: missing, pass: missing === 0 },
     ],
