@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { installCleanup, makeTempDir, removeTempDir, startNode, stopChild, cleanupSync } from './lib/children.mjs';
 import { runOpenLoop } from './lib/open-loop.mjs';
+import { probePairedTtft, summarizePairs } from './lib/paired-ttft.mjs';
 import { routedGatewayConfig } from './lib/routed-config.mjs';
 import { median, summarize } from './lib/stats.mjs';
 
@@ -97,6 +98,8 @@ const PATH = '/v1/chat/completions';
 const UPSTREAM_KEY = 'sk-bench-upstream-key';
 
 const log = (...a) => console.log(...a);
+/** the mock upstream called directly: the other half of every paired TTFT probe (set in main) */
+let DIRECT = null;
 
 async function waitForHttp(url, timeoutMs, ok = (s) => s === 200) {
   const until = Date.now() + timeoutMs;
@@ -273,10 +276,17 @@ async function measureSystem(system, round) {
     const lat = await open(false, DURATION);
     log(`${tag}:   p50 ${fmt(summarize(lat.latency).p50_ms)} p99 ${fmt(summarize(lat.latency).p99_ms)} ms (ok ${lat.ok}/${lat.sent})`);
     if (WARMUP) await open(true, WARMUP);
-    log(`${tag}: latency, open loop ${RATE} req/s, streaming, ${DURATION} s`);
-    const str = await open(true, DURATION);
-    log(`${tag}:   TTFT p50 ${fmt(summarize(str.ttft).p50_ms)} p99 ${fmt(summarize(str.ttft).p99_ms)} ms (ok ${str.ok}/${str.sent})`);
-    return { throughput, latency: lat, stream: str, target, route: first.route };
+    log(`${tag}: latency, open loop ${RATE} req/s, streaming, ${DURATION} s (+ paired TTFT probe against direct)`);
+    // Added TTFT is measured in pairs during this phase (lib/paired-ttft.mjs): a difference of
+    // percentiles from two separate runs once came out at -141 ms on this busy box.
+    let streamDone = false;
+    const strRun = open(true, DURATION).finally(() => (streamDone = true));
+    const pairedRun = system.name === 'direct' || !DIRECT ? null : probePairedTtft({ sys: target, direct: DIRECT, path: PATH, body: STREAM_BODY, isDone: () => streamDone });
+    const str = await strRun;
+    const paired = pairedRun ? await pairedRun : null;
+    const ps = paired ? summarizePairs(paired.diffs) : null;
+    log(`${tag}:   TTFT p50 ${fmt(summarize(str.ttft).p50_ms)} p99 ${fmt(summarize(str.ttft).p99_ms)} ms (ok ${str.ok}/${str.sent})` + (ps ? `; paired added TTFT median ${fmt(ps.median_ms)} ms over ${ps.pairs} pairs` : ''));
+    return { throughput, latency: lat, stream: str, paired, target, route: first.route };
   } finally {
     await target.stop();
   }
@@ -361,6 +371,7 @@ async function main() {
   log(`bench:overhead  duration ${DURATION} s, warm-up ${WARMUP} s, rate ${RATE} req/s, ${CONNECTIONS} connections, rounds ${ROUNDS}`);
   log(`machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
   const mock = await startMock();
+  DIRECT = { origin: mock.origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` } };
   const profileDir = args.profile ? makeTempDir('tollgate-bench-prof-') : null;
   const builders = {
     floor: floorSystem(mock),
@@ -437,6 +448,12 @@ async function main() {
         bad_body: sum('stream', 'bad_body'),
         first_error: list.map((x) => x.stream.firstError).find(Boolean) ?? null,
         ttft: summarize(pool('stream', 'ttft')),
+        ttft_paired: list.some((x) => x.paired)
+          ? summarizePairs(
+              list.flatMap((x) => x.paired?.diffs ?? []),
+              { failed_pairs: list.reduce((a, x) => a + (x.paired?.failed ?? 0), 0), system_ttft_p50_ms: summarize(list.flatMap((x) => x.paired?.sysT ?? [])).p50_ms, direct_ttft_p50_ms: summarize(list.flatMap((x) => x.paired?.dirT ?? [])).p50_ms },
+            )
+          : null,
         total: summarize(pool('stream', 'latency')),
         driver_lag_p99_ms: summarize(pool('stream', 'lag')).p99_ms,
       },
@@ -454,8 +471,13 @@ async function main() {
     return {
       p50_ms: diff(s.latency.p50_ms, d.latency.p50_ms),
       p99_ms: diff(s.latency.p99_ms, d.latency.p99_ms),
-      ttft_p50_ms: diff(s.stream.ttft.p50_ms, d.stream.ttft.p50_ms),
-      ttft_p99_ms: diff(s.stream.ttft.p99_ms, d.stream.ttft.p99_ms),
+      // paired (median / p99 of per-pair differences); the unpaired difference of percentiles is kept for comparison
+      ttft_p50_ms: s.stream.ttft_paired?.pairs ? s.stream.ttft_paired.median_ms : null,
+      ttft_p99_ms: s.stream.ttft_paired?.pairs ? s.stream.ttft_paired.p99_ms : null,
+      ttft_ci95_ms: s.stream.ttft_paired?.pairs ? s.stream.ttft_paired.ci95_ms : null,
+      ttft_pairs: s.stream.ttft_paired?.pairs ?? 0,
+      ttft_p50_unpaired_ms: diff(s.stream.ttft.p50_ms, d.stream.ttft.p50_ms),
+      ttft_p99_unpaired_ms: diff(s.stream.ttft.p99_ms, d.stream.ttft.p99_ms),
     };
   };
   for (const name of Object.keys(systems)) if (name !== 'direct') systems[name].added = added(name);
@@ -493,6 +515,8 @@ async function main() {
     added_p99_ms: g?.added?.p99_ms ?? null,
     added_ttft_p50_ms: g?.added?.ttft_p50_ms ?? null,
     added_ttft_p99_ms: g?.added?.ttft_p99_ms ?? null,
+    added_ttft_paired: g?.stream.ttft_paired ?? null,
+    added_ttft_p50_unpaired_ms: g?.added?.ttft_p50_unpaired_ms ?? null,
     floor_added: systems.floor?.added ?? null,
     portkey_added: systems.portkey?.added ?? null,
     gateway_ledger: ledger.length ? ledger[ledger.length - 1] : null,
