@@ -174,8 +174,11 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
     await new Promise<void>((resolve) => run.finish(outcome, resolve));
     if (heldBack) await write(heldBack);
     if (renderer && acc.complete && !clientGone(ctx)) await write(renderer.end());
-    else if (renderer && !clientGone(ctx) && !acc.error) {
-      await write(renderer.render({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the answer was complete.' } }));
+    else if (!acc.complete && !clientGone(ctx) && !acc.error) {
+      // cut short with no error of its own: say so in the client's format, so that no client takes a
+      // truncated answer for a whole one (a relayed stream would otherwise just stop)
+      const r = renderer ?? codec.createStreamRenderer({ model: ctx.request.model, includeUsage: false });
+      await write(r.render({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the answer was complete.' } }));
     }
     if (!res.writableEnded) {
       if (chunked) res.addTrailers({ 'x-tollgate-cost-usd': formatUsd(run.costUsd()) });

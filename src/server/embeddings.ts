@@ -20,7 +20,8 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     outcome.usage = r.usage;
     const payload = JSON.stringify(embeddings.renderResponse(r, { model: embReq.model, encodingFormat: embReq.encodingFormat }));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...run.ctx.responseHeaders, 'x-tollgate-cost-usd': formatUsd(run.costUsd()) });
-    res.end(payload);
+    // recorded before the last byte goes out, as chat answers are: a kill -9 cannot lose it
+    run.finish(outcome, () => res.end(payload));
   } catch (err) {
     outcome.error = err;
     outcome.usage ??= { ...ZERO_USAGE };

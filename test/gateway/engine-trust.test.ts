@@ -118,3 +118,34 @@ describe('attempts the provider bills though they failed', () => {
     expect(rec.costEstimated).toBe(true);
   });
 });
+
+describe('a stream the upstream cuts short', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ retry: { maxRetries: 0 } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('ends with an error event in the caller\'s format, so no SDK takes it for a whole answer', { timeout: 60_000 }, async () => {
+    const ai = new OpenAI({ baseURL: `${h.gw.url}/v1`, apiKey: 'demo', maxRetries: 0 });
+    const stream = await ai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, max_tokens: 60, messages: [{ role: 'user', content: 'tell me a story' }] }, { headers: { 'x-sim-fault': 'cut;at=0.5' } });
+    let text = '';
+    const read = async () => {
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+    };
+    await expect(read()).rejects.toThrow(/ended before the answer was complete/);
+    const { default: Anthropic } = await import('@anthropic-ai/sdk');
+    const an = new Anthropic({ baseURL: h.gw.url, apiKey: 'demo', maxRetries: 0 });
+    const s2 = await an.messages.create({ model: 'claude-3-5-haiku', max_tokens: 60, stream: true, messages: [{ role: 'user', content: 'tell me a story' }] }, { headers: { 'x-sim-fault': 'cut;at=0.5' } });
+    const read2 = async () => {
+      for await (const _ of s2) void _;
+    };
+    await expect(read2()).rejects.toThrow(/ended before the answer was complete/);
+    await h.gw.ledger.flush();
+    const recs = readLedger(h.dataDir, { last: 2 });
+    expect(recs.map((r) => r.errorClass)).toEqual(['stream_cut', 'stream_cut']);
+    void text;
+  });
+});

@@ -7,7 +7,7 @@
 
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
-import { AllAttemptsFailedError, UpstreamError } from '../../core/errors.js';
+import { AllAttemptsFailedError, GatewayError, UpstreamError } from '../../core/errors.js';
 import type { ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import type { RetryConfig } from '../router/config.js';
 import { RetryBudget, ScopedBreaker, type BreakerState } from './budget.js';
@@ -163,6 +163,10 @@ export class ExecuteStage implements Stage {
     }
     // one attempt, no retry, no fallback: keep the provider's own error as it was
     if (errors.length === 1 && errors[0]!.errorClass !== 'circuit_open') throw errors[0]!;
+    // nothing was tried: every candidate's breaker is open, which is the gateway's 503, not a 502
+    if (errors.every((e) => e.errorClass === 'circuit_open')) {
+      throw new GatewayError('circuit_open', `The upstream is failing and its circuit breaker is open: ${errors.map((e) => `${e.provider}/${e.model}`).join(', ')}. Retry later.`);
+    }
     throw new AllAttemptsFailedError(errors);
   }
 
