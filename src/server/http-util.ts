@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventEmitter } from 'node:events';
 import type { WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
-import { codecFor, codecForPath, defaultCodec } from '../providers/registry.js';
+import { codecFor, codecForPath, defaultCodec, wireCodecs } from '../providers/registry.js';
 
 export function now(): number {
   return performance.timeOrigin + performance.now();
@@ -91,9 +91,14 @@ export function requestPath(url: string): string {
   return path === '' ? '/' : path;
 }
 
-/** The wire format a path implies, for answers that come before (or without) a parsed request. */
+/**
+ * The wire format a path implies, for answers that come before (or without) a parsed request: the
+ * format owning the path, else one whose chat endpoint the path starts with (`/v1/messages%00`,
+ * `/v1/messagesX`: an Anthropic client's typo), else the default.
+ */
 export function formatOfPath(path: string): WireFormat {
-  return (codecForPath(path) ?? defaultCodec()).format;
+  const owner = codecForPath(path) ?? wireCodecs().find((c) => path.startsWith(c.endpoints.chat));
+  return (owner ?? defaultCodec()).format;
 }
 
 /** An error in `format`'s own shape, through the one error table. */
