@@ -5,8 +5,11 @@ import { cacheConfigSchema } from '../../src/levers/cache/config.js';
 
 describe('cache config', () => {
   it('parses the README example and fills defaults', () => {
-    const md = readFileSync(new URL('../../src/levers/cache/README.md', import.meta.url), 'utf8');
-    const yaml = md.slice(md.indexOf('```yaml') + 7, md.lastIndexOf('```'));
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    // the Caching section's example (the README is the one source for it)
+    const section = readme.slice(readme.indexOf('\n## Caching'), readme.indexOf('\n## Routing'));
+    const start = section.indexOf('```yaml\ncache:') + 7;
+    const yaml = section.slice(start, section.indexOf('```', start));
     const cfg = cacheConfigSchema.parse((parse(yaml) as { cache: unknown }).cache);
     expect(cfg.routes['support-faq']).toMatchObject({ ttlSeconds: 86400, policyVersion: '2025-03-01' });
     expect(cfg.semantic.hnsw.efSearch).toBe(128);
