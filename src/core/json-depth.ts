@@ -19,6 +19,9 @@ const CLOSE_BRACKET = 0x5d;
  * for JSON.parse to report.
  */
 export function jsonDeeperThan(bytes: Uint8Array, max: number = MAX_JSON_DEPTH): boolean {
+  // nesting cannot pass `max` with at most `max` opening brackets in all: counted with the native
+  // indexOf, this settles nearly every real request without the byte-by-byte walk
+  if (opensAtMost(bytes, max)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {
@@ -32,4 +35,11 @@ export function jsonDeeperThan(bytes: Uint8Array, max: number = MAX_JSON_DEPTH):
     } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) depth--;
   }
   return false;
+}
+
+function opensAtMost(bytes: Uint8Array, max: number): boolean {
+  let n = 0;
+  for (let i = bytes.indexOf(OPEN_BRACE); i !== -1; i = bytes.indexOf(OPEN_BRACE, i + 1)) if (++n > max) return false;
+  for (let i = bytes.indexOf(OPEN_BRACKET); i !== -1; i = bytes.indexOf(OPEN_BRACKET, i + 1)) if (++n > max) return false;
+  return true;
 }

@@ -26,34 +26,55 @@ function cut(s: string): string {
   return `${s.slice(0, end)}…`;
 }
 
+/**
+ * Where the walk is, as a stack of keys and indices: a field's path is joined only when it is
+ * shortened, so the common record (nothing to cut) allocates no path strings.
+ */
+type PathStack = (string | number)[];
+
+function pathOf(stack: PathStack): string {
+  let out = '';
+  for (const k of stack) out += typeof k === 'number' ? `[${k}]` : out ? `.${k}` : k;
+  return out;
+}
+
 /** the value with long strings and arrays shortened; `paths` collects what was shortened */
-function bound(v: unknown, path: string, depth: number, paths: string[], key: string): unknown {
+function bound(v: unknown, stack: PathStack, paths: string[], key: string): unknown {
   if (typeof v === 'string') {
     const clean = REDACTED_FIELDS.has(key) ? redactSecrets(v) : v;
     if (clean.length <= MAX_RECORD_STRING) return clean;
-    paths.push(path);
+    paths.push(pathOf(stack));
     return cut(clean);
   }
   if (v === null || typeof v !== 'object') return v;
-  if (depth >= MAX_DEPTH) {
-    paths.push(path);
+  if (stack.length >= MAX_DEPTH) {
+    paths.push(pathOf(stack));
     return '[too deep]';
   }
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     const n = Math.min(v.length, MAX_RECORD_ARRAY);
-    if (n < v.length) paths.push(path);
+    if (n < v.length) paths.push(pathOf(stack));
     for (let i = 0; i < n; i++) {
-      const b = bound(v[i], `${path}[${i}]`, depth + 1, paths, '');
-      if (b !== v[i]) (out ??= v.slice(0, n))[i] = b;
+      const item = v[i];
+      // numbers, booleans, null: nothing to bound, no walk
+      if (item === null || (typeof item !== 'object' && typeof item !== 'string')) continue;
+      stack.push(i);
+      const b = bound(item, stack, paths, '');
+      stack.pop();
+      if (b !== item) (out ??= v.slice(0, n))[i] = b;
     }
     return out ?? (n < v.length ? v.slice(0, n) : v);
   }
   let out: Record<string, unknown> | undefined;
   const o = v as Record<string, unknown>;
   for (const k in o) {
-    const b = bound(o[k], path ? `${path}.${k}` : k, depth + 1, paths, k);
-    if (b !== o[k]) (out ??= { ...o })[k] = b;
+    const item = o[k];
+    if (item === null || (typeof item !== 'object' && typeof item !== 'string')) continue;
+    stack.push(k);
+    const b = bound(item, stack, paths, k);
+    stack.pop();
+    if (b !== item) (out ??= { ...o })[k] = b;
   }
   return out ?? o;
 }
@@ -64,7 +85,7 @@ function bound(v: unknown, path: string, depth: number, paths: string[], key: st
  */
 export function boundRecord(record: RequestRecord): RequestRecord {
   const paths: string[] = [];
-  const out = bound(record, '', 0, paths, '') as RequestRecord;
+  const out = bound(record, [], paths, '') as RequestRecord;
   if (paths.length === 0) return out;
   return { ...out, truncated: [...(record.truncated ?? []), ...paths].slice(0, 64) };
 }

@@ -217,7 +217,7 @@ export class ScopedBreaker {
 
   tryPass(nowMs: number, caller: string): { ok: boolean; probe: boolean; callerProbe: boolean } {
     if (!this.cfg.enabled) return { ok: true, probe: false, callerProbe: false };
-    const own = this.callerBreaker(caller);
+    const own = this.callerBreaker(caller, true);
     const mine = own.tryPass(nowMs);
     if (!mine.ok) return { ok: false, probe: false, callerProbe: false };
     const all = this.shared.tryPass(nowMs);
@@ -273,12 +273,15 @@ export class ScopedBreaker {
     return n;
   }
 
-  private callerBreaker(caller: string): CircuitBreaker {
+  /** `touch`: the caller is seen now (once per request, at tryPass): it moves to the back of the LRU */
+  private callerBreaker(caller: string, touch = false): CircuitBreaker {
     let b = this.perCaller.get(caller);
     if (b) {
-      // least recently used last: the first key is the one to forget
-      this.perCaller.delete(caller);
-      this.perCaller.set(caller, b);
+      if (touch) {
+        // least recently used first: the first key is the one to forget
+        this.perCaller.delete(caller);
+        this.perCaller.set(caller, b);
+      }
       return b;
     }
     b = new CircuitBreaker(this.cfg);
