@@ -1,6 +1,7 @@
 // The terminal step of the pipeline: one call to the upstream that ctx.target names, and its
 // attempt in the ledger. The fast path relays the client's own bytes when nothing changed them.
 
+import type { ChatRequest } from '../core/canonical.js';
 import { GatewayError, UpstreamError } from '../core/errors.js';
 import { estimateUsage } from '../core/tokens.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
@@ -12,6 +13,8 @@ import { clientGone } from './context.js';
 import type { Pricing } from './pricing.js';
 
 export interface UpstreamDeps {
+  /** the request as parsed from the client's bytes: while ctx.request is this object, the bytes say it */
+  parsed?: ChatRequest;
   providers: ReadonlyMap<string, ProviderAdapter>;
   registry: ModelRegistry;
   pricing: Pricing;
@@ -28,8 +31,12 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   // A stream that reports usage only when asked: ask for it (the relay drops that chunk again when
   // the client did not ask), so every streamed request is billed from real usage.
   const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && adapter.streamUsageOnlyWhenAsked === true;
-  // (a caller with no body bytes, such as the SDK, always gets the request rendered)
-  const fastPath = sameFormat && !ctx.rewritten && !usageRewrite && target.model === ctx.request.model && ctx.rawBody.length > 0;
+  // The client's bytes go upstream when they still say what the request is: same format, no stage
+  // replaced the request, no usage to ask for. A route or fallback that only changed the model gets
+  // the bytes with the model name swapped, not a re-rendered body. (A caller with no body bytes,
+  // such as the SDK, always gets the request rendered.)
+  const bodyUnchanged = sameFormat && !usageRewrite && ctx.rawBody.length > 0 && deps.parsed !== undefined && ctx.request === deps.parsed;
+  const rawBody = !bodyUnchanged ? undefined : target.model === ctx.request.model ? ctx.rawBody : withModel(ctx.rawBody, ctx.request.model, target.model);
   const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;
   const startedAt = now();
   const sentBefore = ctx.timings.upstreamSentAt;
@@ -41,7 +48,7 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       },
       abort: ctx.clientAbort,
       timeoutMs,
-      rawBody: fastPath ? ctx.rawBody : undefined,
+      rawBody,
       // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
       headers: ctx.headers as Record<string, string>,
       timings: ctx.timings,
@@ -78,4 +85,15 @@ function isBilledFailure(err: unknown, headArrived: boolean): boolean {
   if (err.errorClass === 'timeout' || err.errorClass === 'stream_cut') return true;
   // the answer's head came and its body was cut: the provider had run the prompt
   return headArrived && err.status === null && err.errorClass === 'connection';
+}
+
+/**
+ * The body with its model name replaced, when the top-level `"model":"<name>"` appears exactly once
+ * in the compact form clients send; undefined otherwise (the caller renders the request instead).
+ */
+export function withModel(raw: Buffer, from: string, to: string): Buffer | undefined {
+  const needle = Buffer.from(`"model":${JSON.stringify(from)}`);
+  const at = raw.indexOf(needle);
+  if (at === -1 || raw.indexOf(needle, at + needle.length) !== -1) return undefined;
+  return Buffer.concat([raw.subarray(0, at), Buffer.from(`"model":${JSON.stringify(to)}`), raw.subarray(at + needle.length)]);
 }

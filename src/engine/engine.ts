@@ -103,7 +103,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         if (resolved) ctx.target = resolved.target;
         else if (registry.isRoute(request.model)) ctx.route = request.model;
         else throw modelNotFound(request.model);
-        return runPipeline(stages, ctx, () => callUpstream(ctx, { providers, registry, pricing, timeoutMs }));
+        const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
+        return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
       },
       async embeddings(request) {
         operation = 'embeddings';

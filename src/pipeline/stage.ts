@@ -7,7 +7,9 @@
 //    the rest of the pipeline again from the next stage, with the context as it is then.
 // 2. A stage that answers by itself (a cache hit) returns without calling `next()`.
 // 3. Before calling `next()` a stage may change `request` (then it sets `rewritten`), `target` and
-//    `fallbacks`; it never changes them back behind a later stage's answer.
+//    `fallbacks`; it never changes them back behind a later stage's answer. A changed request is a
+//    new object, never the parsed one edited in place: while `request` is the parsed object, the
+//    client's bytes are relayed (with only the model name swapped when the target changed).
 // 4. A stage never swaps the request to make a call of its own: the gateway's own calls (a
 //    verifier, a judge) go through `ctx.callModel` (embeddings through `LeverDeps.own`), which
 //    record them as attempts with a purpose.

@@ -149,3 +149,14 @@ describe('a stream the upstream cuts short', () => {
     void text;
   });
 });
+
+describe('withModel: a routed request keeps the client bytes with only the model swapped', () => {
+  it('swaps a single compact top-level model, and refuses anything ambiguous', async () => {
+    const { withModel } = await import('../../src/engine/call-upstream.js');
+    const raw = Buffer.from('{"model":"auto","messages":[{"role":"user","content":"say \\"model\\":\\"auto\\""}]}');
+    expect(withModel(raw, 'auto', 'gpt-4o')?.toString()).toBe('{"model":"gpt-4o","messages":[{"role":"user","content":"say \\"model\\":\\"auto\\""}]}');
+    // spaced or repeated: not ours to guess, the request is rendered instead
+    expect(withModel(Buffer.from('{"model": "auto"}'), 'auto', 'gpt-4o')).toBeUndefined();
+    expect(withModel(Buffer.from('{"model":"auto","metadata":{"model":"auto"}}'), 'auto', 'gpt-4o')).toBeUndefined();
+  });
+});
