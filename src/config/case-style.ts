@@ -40,13 +40,16 @@ interface Def {
 
 const defOf = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
-/** the object shapes a value at this schema may take (through wrappers, pipes, unions, lazies) */
-function shapesOf(schema: AnySchema, depth = 0): Record<string, AnySchema>[] {
+/**
+ * What `pick` finds at this schema, looking through wrappers (optional, default, readonly, ...),
+ * pipes, lazies, unions and intersections.
+ */
+function through<T>(schema: AnySchema, pick: (d: Def) => T[] | undefined, depth = 0): T[] {
   if (depth > 20) return [];
   const d = defOf(schema);
+  const found = pick(d);
+  if (found) return found;
   switch (d.type) {
-    case 'object':
-      return [d.shape!];
     case 'optional':
     case 'nullable':
     case 'default':
@@ -54,47 +57,26 @@ function shapesOf(schema: AnySchema, depth = 0): Record<string, AnySchema>[] {
     case 'nonoptional':
     case 'readonly':
     case 'catch':
-      return shapesOf(d.innerType!, depth + 1);
+      return through(d.innerType!, pick, depth + 1);
     case 'pipe':
-      return shapesOf(d.in!, depth + 1);
+      return through(d.in!, pick, depth + 1);
     case 'lazy':
-      return shapesOf(d.getter!(), depth + 1);
+      return through(d.getter!(), pick, depth + 1);
     case 'union':
-      return d.options!.flatMap((o) => shapesOf(o, depth + 1));
+      return d.options!.flatMap((o) => through(o, pick, depth + 1));
     case 'intersection':
-      return [...shapesOf(d.left!, depth + 1), ...shapesOf(d.right!, depth + 1)];
+      return [...through(d.left!, pick, depth + 1), ...through(d.right!, pick, depth + 1)];
     default:
       return [];
   }
 }
 
+/** the object shapes a value at this schema may take */
+const shapesOf = (schema: AnySchema): Record<string, AnySchema>[] => through(schema, (d) => (d.type === 'object' ? [d.shape!] : undefined));
+
 /** the schema of the elements (arrays) or values (records) at this schema */
-function itemsOf(schema: AnySchema, depth = 0): AnySchema[] {
-  if (depth > 20) return [];
-  const d = defOf(schema);
-  switch (d.type) {
-    case 'array':
-      return [d.element!];
-    case 'record':
-      return [d.valueType!];
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'nonoptional':
-    case 'readonly':
-    case 'catch':
-      return itemsOf(d.innerType!, depth + 1);
-    case 'pipe':
-      return itemsOf(d.in!, depth + 1);
-    case 'lazy':
-      return itemsOf(d.getter!(), depth + 1);
-    case 'union':
-      return d.options!.flatMap((o) => itemsOf(o, depth + 1));
-    default:
-      return [];
-  }
-}
+const itemsOf = (schema: AnySchema): AnySchema[] =>
+  through(schema, (d) => (d.type === 'array' ? [d.element!] : d.type === 'record' ? [d.valueType!] : undefined));
 
 /** the schema behind one key (internal name) of an object at this schema, if any */
 function childSchema(shapes: Record<string, AnySchema>[], key: string): AnySchema | undefined {
