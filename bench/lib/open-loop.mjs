@@ -41,30 +41,7 @@ export async function runOpenLoop(o) {
         bodyTimeout: o.timeoutMs ?? 30_000,
       });
       out.statusCodes[res.statusCode] = (out.statusCodes[res.statusCode] ?? 0) + 1;
-      let first = -1;
-      let pending = '';
-      let tail = '';
-      for await (const chunk of res.body) {
-        const t = performance.now();
-        const text = chunk.toString('utf8');
-        tail = (tail + text).slice(-64);
-        if (o.stream && first < 0) {
-          pending += text;
-          let nl;
-          while (first < 0 && (nl = pending.indexOf('\n')) >= 0) {
-            const line = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
-            if (!line.startsWith('data:')) continue;
-            const data = line.slice(5).trim();
-            if (data === '[DONE]') continue;
-            try {
-              if (JSON.parse(data).choices?.[0]?.delta?.content) first = t - start;
-            } catch {
-              // not JSON: not a content event
-            }
-          }
-        }
-      }
+      const { first, tail } = await readAnswer(res.body, start, o.stream);
       const end = performance.now();
       if (res.statusCode < 200 || res.statusCode > 299) {
         out.non2xx++;
@@ -108,4 +85,35 @@ export async function runOpenLoop(o) {
   const elapsed = performance.now() - t0;
   await pool.close();
   return { ...out, elapsed_ms: elapsed, latency, ttft, lag };
+}
+
+/**
+ * Reads an answer to its end: the time of the first SSE event with non-empty delta content (when
+ * `stream`; -1 if none came) and the last 64 characters, to tell a whole answer from a cut one.
+ */
+export async function readAnswer(body, start, stream) {
+  let first = -1;
+  let pending = '';
+  let tail = '';
+  for await (const chunk of body) {
+    const t = performance.now();
+    const text = chunk.toString('utf8');
+    tail = (tail + text).slice(-64);
+    if (!stream || first >= 0) continue;
+    pending += text;
+    let nl;
+    while (first < 0 && (nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line.startsWith('data:')) continue;
+      const data = line.slice(5).trim();
+      if (data === '[DONE]') continue;
+      try {
+        if (JSON.parse(data).choices?.[0]?.delta?.content) first = t - start;
+      } catch {
+        // not JSON: not a content event
+      }
+    }
+  }
+  return { first, tail };
 }

@@ -10,34 +10,13 @@
 // added TTFT.
 
 import { Pool } from 'undici';
+import { readAnswer } from './open-loop.mjs';
 
 /** TTFT of one streaming request: arrival of the first SSE event with non-empty delta content */
 async function ttftOnce(pool, path, headers, body, timeoutMs) {
   const start = performance.now();
   const res = await pool.request({ method: 'POST', path, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  let first = -1;
-  let pending = '';
-  let tail = '';
-  for await (const chunk of res.body) {
-    const t = performance.now();
-    const text = chunk.toString('utf8');
-    tail = (tail + text).slice(-64);
-    if (first >= 0) continue;
-    pending += text;
-    let nl;
-    while (first < 0 && (nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (!line.startsWith('data:')) continue;
-      const data = line.slice(5).trim();
-      if (data === '[DONE]') continue;
-      try {
-        if (JSON.parse(data).choices?.[0]?.delta?.content) first = t - start;
-      } catch {
-        // not JSON: not a content event
-      }
-    }
-  }
+  const { first, tail } = await readAnswer(res.body, start, true);
   if (res.statusCode !== 200 || first < 0 || !tail.includes('[DONE]')) return null;
   return first;
 }
