@@ -21,6 +21,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fromDist = existsSync(join(root, 'dist/levers/cache/stage.js'));
 const { createCacheStage } = await import(fromDist ? join(root, 'dist/levers/cache/stage.js') : join(root, 'src/levers/cache/stage.ts'));
 const { CacheStore } = await import(fromDist ? join(root, 'dist/levers/cache/store.js') : join(root, 'src/levers/cache/store.ts'));
+const { CACHE_DB_FILE, SqliteCachePersistence } = await import(fromDist ? join(root, 'dist/stores/sqlite/cache-persistence.js') : join(root, 'src/stores/sqlite/cache-persistence.ts'));
 
 const N = Number(process.env.N ?? 50_000);
 const MAX_BYTES = process.env.MAX_BYTES ? Number(process.env.MAX_BYTES) : undefined;
@@ -139,7 +140,7 @@ for (const [semantic, contexts] of [[false, false], [true, false], [true, true]]
 const storeRows = [];
 for (const size of [10_000, 100_000]) {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-cache-store-'));
-  const store = new CacheStore(dir, { maxEntries: size, flushIntervalMs: 1e9, hnswMinEntries: 2048, hnsw: { m: 16, efConstruction: 200, efSearch: 128 } });
+  const store = new CacheStore({ maxEntries: size, flushIntervalMs: 1e9, hnswMinEntries: 2048, hnsw: { m: 16, efConstruction: 200, efSearch: 128 }, persistence: new SqliteCachePersistence(join(dir, CACHE_DB_FILE)) });
   const mk = (i) => ({ key: `k${i}`.padEnd(64, 'x'), scope: 't:bench', name: 'gpt-4o-mini', policyVersion: '', createdAt: 1, expiresAt: Number.MAX_SAFE_INTEGER, tags: [], latencyMs: 10,
     response: { id: `chatcmpl-${i}`, model: 'gpt-4o-mini', created: 1, content: [{ type: 'text', text: answer(i) }], finishReason: 'stop', usage: { input: 20, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 35, reasoning: 0 } } });
   for (let i = 0; i < size; i++) store.put(mk(i));

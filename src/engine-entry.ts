@@ -5,6 +5,7 @@
 
 export { createEngine, createContext, Pricing, type Engine, type EngineDeps, type RequestRun, type Outcome } from './engine/index.js';
 export { createMemoryLedger, type MemoryLedger } from './ledger/memory-ledger.js';
+export { MemoryCachePersistence } from './stores/memory/cache-persistence.js';
 export { resolveConfig, ConfigError, type LoadedConfig } from './config/load.js';
 export { GatewayMetrics } from './telemetry/metrics.js';
 export { LEVERS, type Lever, type LeverDeps } from './levers/index.js';

@@ -14,7 +14,7 @@ import type { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RequestRecord } from '../ledger/record.js';
-import { buildStages } from '../levers/index.js';
+import { buildStages, type LeverStores } from '../levers/index.js';
 import { ModelRegistry } from '../pipeline/model-registry.js';
 import { runPipeline, type AdminRoute, type Caller, type ChatResult, type GatewayContext, type Stage } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
@@ -64,6 +64,8 @@ export interface RequestRun {
 export interface EngineDeps {
   ledger: Ledger;
   metrics: GatewayMetrics;
+  /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
+  stores?: LeverStores;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -72,7 +74,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
   const own = createOwnCalls({ registry, providers, pricing });
-  const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own });
+  const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
   const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
   const defaultTimeoutMs = config.server.requestTimeoutMs;
 

@@ -7,7 +7,7 @@ import type { Stage } from '../pipeline/stage.js';
 import type { LeverDeps } from './lever.js';
 import { leverNamed, pipelineProblems } from './registry.js';
 
-export type { Lever, LeverDeps } from './lever.js';
+export type { Lever, LeverDeps, LeverStores } from './lever.js';
 export { LEVERS, leverNamed, leverNames, pipelineProblems } from './registry.js';
 
 export async function buildStages(config: LoadedConfig, deps: LeverDeps): Promise<Stage[]> {

@@ -10,6 +10,7 @@ import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { CostOf, Stage } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
+import type { SyncLoadCachePersistence } from '../stores/cache-persistence.js';
 
 /** What a lever may use to build its stage: no HTTP, no ledger writes (records come via onRecord). */
 export interface LeverDeps {
@@ -20,6 +21,13 @@ export interface LeverDeps {
   metrics: GatewayMetrics;
   /** the gateway's own calls (a verifier, an embedder): recorded as attempts with a purpose */
   own: OwnCalls;
+  /** stores the one embedding the engine chose instead of the embedded SQLite defaults (the SDK: memory) */
+  stores?: LeverStores;
+}
+
+export interface LeverStores {
+  /** where the response cache persists its entries (default: SQLite in the data directory) */
+  cachePersistence?: SyncLoadCachePersistence;
 }
 
 export interface Lever {

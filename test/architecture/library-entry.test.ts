@@ -42,10 +42,10 @@ it('ships its types', { timeout: 120_000 }, () => {
   }
 });
 
-it("'tollgate/engine' runs a request with no native module loaded", { timeout: 120_000 }, () => {
+it("'tollgate/engine' runs requests, cache included, with no native module loaded", { timeout: 120_000 }, () => {
   const script = `
     import { createRequire } from 'node:module';
-    import { resolveConfig, createEngine, createMemoryLedger, GatewayMetrics } from 'tollgate/engine';
+    import { resolveConfig, createEngine, createMemoryLedger, MemoryCachePersistence, GatewayMetrics } from 'tollgate/engine';
     const { startSimulator } = await import(${JSON.stringify(join(ROOT, 'dist/sim/index.js'))});
     const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 1 });
     const config = resolveConfig({
@@ -53,23 +53,29 @@ it("'tollgate/engine' runs a request with no native module loaded", { timeout: 1
       providers: [{ name: 'sim', kind: 'openai', baseUrl: sim.url + '/v1', headers: { authorization: 'Bearer sim' } }],
       models: [{ name: 'gpt-4o-mini', provider: 'sim', price: { provider: 'openai', model: 'gpt-4o-mini' } }],
       routes: { auto: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }] } },
-      pipeline: ['router', 'execute'],
+      cache: { eligible: { maxTemperature: null } },
+      pipeline: ['cache', 'router', 'execute'],
     }, '(sdk)', {});
     const ledger = createMemoryLedger();
-    const engine = await createEngine(config, { ledger, metrics: new GatewayMetrics() });
-    const run = engine.start({ format: 'openai', endpoint: '/v1/chat/completions', headers: {} });
-    run.admit({ keyId: 'sdk' });
-    const result = await run.chat({ model: 'auto', system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], stream: false, includeUsage: false, extra: {} });
-    run.finish({ httpStatus: 200, response: result.response, usage: result.response.usage, source: result.source });
-    const [row] = ledger.store.aggregate({}, ['model'], ['count', 'costUsd']);
+    const engine = await createEngine(config, { ledger, metrics: new GatewayMetrics(), stores: { cachePersistence: new MemoryCachePersistence() } });
+    const ask = async () => {
+      const run = engine.start({ format: 'openai', endpoint: '/v1/chat/completions', headers: {} });
+      run.admit({ keyId: 'sdk' });
+      const result = await run.chat({ model: 'auto', system: [], messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], stream: false, includeUsage: false, extra: {} });
+      return run.finish({ httpStatus: 200, response: result.response, usage: result.response.usage, source: result.source });
+    };
+    await ask();
+    const second = await ask();
+    const [row] = ledger.store.aggregate({ cacheStatus: 'miss' }, ['model'], ['count', 'costUsd']);
     const cache = createRequire(import.meta.url).cache;
     const native = Object.keys(cache).filter((k) => /better-sqlite3|hnswlib-node/.test(k));
-    console.log(JSON.stringify({ row, native }));
+    console.log(JSON.stringify({ row, native, second: second.cacheStatus }));
     await engine.close(); await sim.close();
   `;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   const r = JSON.parse(out.trim().split('\n').at(-1)!);
   expect(r.native).toEqual([]);
+  expect(r.second).toBe('hit');
   expect(r.row).toMatchObject({ group: { model: 'gpt-4o-mini' }, values: { count: 1 } });
   expect(r.row.values.costUsd).toBeGreaterThan(0);
 });

@@ -2,13 +2,15 @@
 // 10 minutes). The store now accounts every entry's bytes, enforces `cache.maxBytes` by evicting the
 // least recently used (reads count), and a one-entry partition no longer preallocates 16 vectors.
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { CacheStore, type NewCacheEntry } from '../../src/levers/cache/store.js';
+import { CACHE_DB_FILE, SqliteCachePersistence } from '../../src/stores/sqlite/cache-persistence.js';
 import { createCacheStage } from '../../src/levers/cache/index.js';
 import { answer, context, costOf, request, tmpDir, upstream } from './helpers.js';
 
 const HNSW = { m: 16, efConstruction: 64, efSearch: 32 };
 const open = (dir: string, maxBytes: number, maxEntries = 1_000_000): CacheStore =>
-  new CacheStore(dir, { maxEntries, maxBytes, flushIntervalMs: 50, hnswMinEntries: 2048, hnsw: HNSW });
+  new CacheStore({ maxEntries, maxBytes, flushIntervalMs: 50, hnswMinEntries: 2048, hnsw: HNSW, persistence: new SqliteCachePersistence(join(dir, CACHE_DB_FILE)) });
 
 function entry(i: number, opts: { dim?: number; context?: string } = {}): NewCacheEntry {
   const v = opts.dim ? Float32Array.from({ length: opts.dim }, (_, j) => Math.sin(i + j)) : undefined;

@@ -28,11 +28,11 @@ describe('CacheStore over a CachePersistence', () => {
   it('persists through the memory persistence and warms up from it', () => {
     const persistence = new MemoryCachePersistence();
     const opts = { maxEntries: 10, flushIntervalMs: 60_000, hnswMinEntries: 1000, hnsw: { m: 16, efConstruction: 100, efSearch: 50 }, persistence, now: () => entry(1).createdAt };
-    const a = new CacheStore('/nonexistent-never-created', opts);
+    const a = new CacheStore(opts);
     const { id: _id, ...e } = entry(1);
     a.put(e);
     a.close();
-    const b = new CacheStore('/nonexistent-never-created', opts);
+    const b = new CacheStore(opts);
     expect(b.get('k1')?.response).toEqual(entry(1).response);
     b.close();
   });

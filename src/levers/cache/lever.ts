@@ -22,6 +22,7 @@ export const cacheLever: Lever = {
       costOf: deps.costOf,
       embed: (model, texts, onAttempt) => deps.own.embed(model, texts, { purpose: 'cache-embedding', onAttempt }),
       verify: verifierModel ? verifyWith(verifierModel) : undefined,
+      persistence: deps.stores?.cachePersistence,
     });
     exportCacheMetrics(deps.metrics, cache);
     return cache;

@@ -9,6 +9,7 @@ import { StreamAccumulator, responseToEvents } from '../../core/stream-accumulat
 import type { ChatResponse, Usage } from '../../core/canonical.js';
 import type { AdminContext, AdminRoute, ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import type { StreamChunk } from '../../providers/contract.js';
+import type { SyncLoadCachePersistence } from '../../stores/cache-persistence.js';
 import { codecFor } from '../../providers/registry.js';
 import { cacheConfigSchema, type CacheConfig, type CacheConfigInput } from './config.js';
 import { parseControls, type CacheControls } from './controls.js';
@@ -38,6 +39,19 @@ export interface CacheDeps {
   verify?: (query: string, candidate: string, ctx: GatewayContext) => Promise<VerifyResult>;
   /** clock, for tests */
   now?: () => number;
+  /** where entries persist; default: SQLite in `dataDir` (loaded only then: the SDK can do without it) */
+  persistence?: SyncLoadCachePersistence;
+}
+
+/** the gateway's default: `<dataDir>/cache.sqlite` */
+async function sqlitePersistence(dataDir: string): Promise<SyncLoadCachePersistence> {
+  const [{ mkdirSync }, { join }, { CACHE_DB_FILE, SqliteCachePersistence }] = await Promise.all([
+    import('node:fs'),
+    import('node:path'),
+    import('../../stores/sqlite/cache-persistence.js'),
+  ]);
+  mkdirSync(dataDir, { recursive: true });
+  return new SqliteCachePersistence(join(dataDir, CACHE_DB_FILE));
 }
 
 export interface RouteStats {
@@ -79,7 +93,8 @@ const emptyStats = (): RouteStats => ({ lookups: 0, hits: 0, semanticHits: 0, st
 export async function createCacheStage(input: CacheConfig | CacheConfigInput, deps: CacheDeps): Promise<CacheStage> {
   const cfg: CacheConfig = cacheConfigSchema.parse(input);
   const now = deps.now ?? Date.now;
-  const store = new CacheStore(deps.dataDir, {
+  const store = new CacheStore({
+    persistence: deps.persistence ?? (await sqlitePersistence(deps.dataDir)),
     maxEntries: cfg.maxEntries,
     maxBytes: cfg.maxBytes,
     flushIntervalMs: cfg.flushIntervalMs,

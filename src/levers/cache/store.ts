@@ -11,9 +11,6 @@
 // vector lives only in its partition once persisted, and one rendering of the answer is kept.
 
 import type { SyncLoadCachePersistence } from '../../stores/cache-persistence.js';
-import { CACHE_DB_FILE, SqliteCachePersistence } from '../../stores/sqlite/cache-persistence.js';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ChatResponse } from '../../core/canonical.js';
 import type { Target } from '../../pipeline/stage.js';
 import { VectorPartition, type HnswParams, type Neighbour } from './vector-index.js';
@@ -78,8 +75,8 @@ export interface StoreOptions {
   hnsw: HnswParams;
   /** clock (tests) */
   now?: () => number;
-  /** where entries persist; default SQLite in the data directory */
-  persistence?: SyncLoadCachePersistence;
+  /** where entries persist between runs (SQLite in the data directory for the gateway, memory for the SDK) */
+  persistence: SyncLoadCachePersistence;
 }
 
 type Op = { kind: 'put'; e: CacheEntry } | { kind: 'del'; id: number };
@@ -104,16 +101,9 @@ export class CacheStore {
   /** writes that failed to reach the disk (counted, never silently dropped) */
   writeErrors = 0;
 
-  constructor(
-    dataDir: string,
-    private readonly opts: StoreOptions,
-  ) {
+  constructor(private readonly opts: StoreOptions) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    if (opts.persistence) this.persistence = opts.persistence;
-    else {
-      mkdirSync(dataDir, { recursive: true });
-      this.persistence = new SqliteCachePersistence(join(dataDir, CACHE_DB_FILE));
-    }
+    this.persistence = opts.persistence;
     this.load();
   }
 
