@@ -9,7 +9,7 @@ import { goDuration, header, sendJson, startSse } from './http-io.js';
 import { hashSeed, randomId, stableStringify } from './random.js';
 import type { SimModelInfo } from './settings.js';
 import type { SimState } from './state.js';
-import { encodeText, FRAME_TOKEN } from './tokens.js';
+import { encodeText, FRAME_TOKEN, pushAll } from './tokens.js';
 import { embed } from './embeddings.js';
 
 type Json = Record<string, unknown>;
@@ -163,12 +163,12 @@ function validateChat(body: Json, state: SimState, path: string): ChatPlan | Wir
 
   // the prompt as tokens, in the order the provider caches it: tools, then messages
   const promptIds: number[] = [];
-  if (tools.length > 0) promptIds.push(...encodeText(JSON.stringify(body.tools)));
+  if (tools.length > 0) pushAll(promptIds, encodeText(JSON.stringify(body.tools)));
   for (const m of messages as Json[]) {
     promptIds.push(FRAME_TOKEN, FRAME_TOKEN, FRAME_TOKEN, ...encodeText(String(m.role)));
-    if (typeof m.name === 'string') promptIds.push(...encodeText(m.name));
-    promptIds.push(...encodeText(contentText(m.content)));
-    if (Array.isArray(m.tool_calls)) promptIds.push(...encodeText(JSON.stringify(m.tool_calls)));
+    if (typeof m.name === 'string') pushAll(promptIds, encodeText(m.name));
+    pushAll(promptIds, encodeText(contentText(m.content)));
+    if (Array.isArray(m.tool_calls)) pushAll(promptIds, encodeText(JSON.stringify(m.tool_calls)));
   }
   promptIds.push(FRAME_TOKEN, FRAME_TOKEN, FRAME_TOKEN);
   const last = messages[messages.length - 1] as Json;
