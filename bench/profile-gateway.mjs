@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     systems: { type: 'string', default: 'floor,gateway' },
     cache: { type: 'boolean', default: false },
+    // extra top-level config lines for the gateway (repeatable), e.g. --extra 'pipeline: [execute]'
+    extra: { type: 'string', multiple: true, default: [] },
     routed: { type: 'boolean', default: false },
     stream: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
@@ -114,6 +116,7 @@ async function startGateway(mock, { profileDir, from = root } = {}) {
       args.routed ? routed.models : 'models: [ { name: gpt-4o-mini, provider: mock } ]',
       ...(args.routed ? routed.extraConfig : []),
       ...(args.cache ? ['cache: { eligible: { maxTemperature: null, streaming: true } }'] : []),
+      ...args.extra,
       '',
     ].join('\n'),
   );

@@ -172,7 +172,8 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
    */
   const warnMemo = new Map<number, ReturnType<typeof variableBeforeStatic> | null>();
 
-  const handle = async (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
+  // not async: it never waits, so it adds no promise of its own to the request
+  const handle = (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
     const name = ctx.route ?? ctx.request.model;
     const r = cfg.routes[name]?.promptCache;
     const model = ctx.target?.model ?? ctx.request.model;

@@ -330,19 +330,24 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     return k;
   };
 
-  const handle = async (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
+  // not async on the bypass path: an ineligible request goes on without a promise of this stage's own
+  const handle = (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
     const p = policyOf(ctx);
     const s = statsOf(ctx, p.name);
     const c = parseControls(ctx.headers);
     const why = ineligible(ctx, p) ?? (!c.read && !c.write ? c.reason : undefined);
     if (why) {
-      if (c.onlyIfCached) throw new GatewayError('only_if_cached_miss', `only-if-cached: this request cannot be served from the cache (${why})`);
+      if (c.onlyIfCached) return Promise.reject(new GatewayError('only_if_cached_miss', `only-if-cached: this request cannot be served from the cache (${why})`));
       s.bypasses++;
       ctx.cache = { status: 'bypass' };
       ctx.responseHeaders['x-tollgate-cache'] = 'bypass';
       ctx.trail.push({ stage: 'cache', decision: 'bypass', reason: why });
       return next();
     }
+    return lookup(ctx, next, p, s, c);
+  };
+
+  const lookup = async (ctx: GatewayContext, next: Next, p: Policy, s: RouteStats, c: CacheControls): Promise<ChatResult> => {
     const scope = scopeOf(ctx);
     const key = keyOf(ctx, p.name, scope);
     const query = p.semantic ? lastUserText(ctx.request) : undefined;

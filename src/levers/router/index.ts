@@ -137,9 +137,14 @@ export class RouterStage implements Stage {
     return [...this.routes.keys()];
   }
 
-  async handle(ctx: GatewayContext, next: Next): Promise<ChatResult> {
+  // not async: a request no route claims goes straight on, without a promise of this stage's own
+  handle(ctx: GatewayContext, next: Next): Promise<ChatResult> {
     const route = this.routes.get(ctx.request.model);
     if (!route) return next();
+    return this.route(ctx, next, route);
+  }
+
+  private async route(ctx: GatewayContext, next: Next, route: CompiledRoute): Promise<ChatResult> {
 
     const facts = makeFacts(ctx.request, ctx.headers, ctx.rawBody, this.deps.estimateInputTokens);
     const decision = this.decideTier(route, facts, ctx.headers);
