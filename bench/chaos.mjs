@@ -84,7 +84,7 @@ const tally = (phase) => {
   return {
     sent: xs.length,
     complete_2xx: by((s) => s.complete),
-    circuit_open: by((s) => /circuit open/i.test(s.answer ?? '')),
+    circuit_open: by((s) => /circuit open|circuit breaker is open/i.test(s.answer ?? '')),
     statuses: xs.reduce((m, s) => ((m[s.status ?? s.outcome] = (m[s.status ?? s.outcome] ?? 0) + 1), m), {}),
     hangs: by((s) => s.outcome === 'hang'),
     errors: by((s) => s.outcome === 'error'),
@@ -217,7 +217,7 @@ try {
   }, {});
   const fivexx = seen.filter((s) => s.outcome === 'answered' && s.status >= 500 && !s.phase.startsWith('kill'));
   // the breaker answers for a provider it saw failing: a gateway decision, on upstream evidence
-  const breaker = fivexx.filter((s) => /circuit open/i.test(s.answer ?? ''));
+  const breaker = fivexx.filter((s) => /circuit open|circuit breaker is open/i.test(s.answer ?? ''));
   const gw5xx = fivexx.filter((s) => !breaker.includes(s) && (s.id ? originOf5xx(ledger.get(s.id)) : 'gateway') === 'gateway');
   result.kills = kills;
   result.faults = faults;

@@ -186,7 +186,7 @@ export async function runFuzz(o = {}) {
       // `x-tollgate-cache: only-if-cached` asks for 504 on a miss (RFC 9111's only-if-cached): the contract, not a fault
       if (f.status === 504 && f.onlyIfCached) byDesign5xx.add(key, f.example);
       // the breaker answering for a provider it saw fail: the gateway's decision on upstream evidence (what opened it is in upstream_5xx)
-      else if (/circuit open/i.test(f.example.answer)) breaker5xx.add(key, f.example);
+      else if (/circuit open|circuit breaker is open/i.test(f.example.answer)) breaker5xx.add(key, f.example);
       else if ((f.id ? originOf5xx(ledger.get(f.id)) : 'gateway') === 'upstream') upstream5xx.add(key, f.example);
       else gateway5xx.add(key, f.example);
     }

@@ -18,10 +18,14 @@ import type { ChatRequest, ContentPart, Usage } from './canonical.js';
 
 /** the longest pre-tokenizer chunk given to BPE whole (UTF-16 units, ≤ 384 bytes: ~0.2 ms at worst) */
 export const MAX_CHUNK = 128;
-/** characters counted exactly per budget (a request's input, or one answer's output): ~10 ms of prose */
-export const EXACT_CHARS = 256 * 1024;
-/** characters of over-long chunks counted exactly per budget: ~5-10 ms at worst (random CJK) */
-export const LONG_EXACT_CHARS = 8 * 1024;
+/**
+ * characters counted exactly per budget (a request's input, or one answer's output): a few ms even
+ * for emoji and CJK (256 Ki held the event loop 40-67 ms on a 640 KB emoji prompt in the fuzz);
+ * past it the rate seen so far extrapolates, which moves a 100k-token estimate by a few percent
+ */
+export const EXACT_CHARS = 32 * 1024;
+/** characters of over-long chunks counted exactly per budget: ~1-2 ms at worst (random CJK) */
+export const LONG_EXACT_CHARS = 4 * 1024;
 /** gpt-tokenizer memoises merged chunks (default 100,000 of them, keyed by client text): keep it small */
 setMergeCacheSize(10_000);
 

@@ -15,7 +15,7 @@ import { cacheConfigSchema, type CacheConfig, type CacheConfigInput } from './co
 import { parseControls, type CacheControls } from './controls.js';
 import { contextHash, exactKey, lastUserText } from './key.js';
 import { CacheStore, type CacheEntry } from './store.js';
-import { createEmbedder, type EmbedFn, type Embedder } from './embedders/index.js';
+import { BUILTIN_MAX_CHARS, createEmbedder, type EmbedFn, type Embedder } from './embedders/index.js';
 import { signature, veto, type Signature } from './guards.js';
 
 export interface VerifyResult {
@@ -350,7 +350,10 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   const lookup = async (ctx: GatewayContext, next: Next, p: Policy, s: RouteStats, c: CacheControls): Promise<ChatResult> => {
     const scope = scopeOf(ctx);
     const key = keyOf(ctx, p.name, scope);
-    const query = p.semantic ? lastUserText(ctx.request) : undefined;
+    // a last turn longer than any embedder takes is an exact-only request: no guard signature (linear
+    // in its length, ~47 ms at 640 KB) and no embedding on the event loop
+    const text = p.semantic ? lastUserText(ctx.request) : undefined;
+    const query = text !== undefined && text.length <= BUILTIN_MAX_CHARS ? text : undefined;
     const vec: { v?: Float32Array } = {};
     if (c.read) {
       s.lookups++;
