@@ -7,7 +7,7 @@
 //   ... relay result (settleStream at the end of a stream) ...
 //   run.finish(outcome, onDurable);                // the RequestRecord, into the ledger
 
-import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../core/canonical.js';
+import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
 import { PriceCatalog } from '../core/prices/catalog.js';
 import type { StreamAccumulator } from '../core/stream-accumulator.js';
@@ -158,5 +158,3 @@ const EMPTY_BODY = Buffer.alloc(0);
 function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model '${model}' does not exist or is not served by this gateway.`, { param: 'model' });
 }
-
-export type { Outcome, Usage };
