@@ -10,18 +10,15 @@ if (!existsSync(entry)) {
   console.error('tollgate: dist/ is missing; run `npm run build` (npm install does it through `prepare`).');
   process.exit(1);
 }
-// better-sqlite3 and hnswlib-node are optional dependencies (native, built from source): the
-// embedded stores and the semantic index need them, the engine entry does not. Say so plainly
-// when one is missing instead of printing a module-resolution stack.
-function missingNative(err) {
-  const m = /Cannot find (?:package|module) '(better-sqlite3|hnswlib-node)'/.exec(String(err?.message));
-  if (!m) return false;
-  console.error(`tollgate: this command needs the optional native package ${m[1]}, which is not installed (it builds from source: python3, make and a C++ compiler). Install it with \`npm install ${m[1]}\`.`);
-  process.exit(2);
-}
+// better-sqlite3 and hnswlib-node are optional dependencies (native, built from source): a command
+// that needs one and finds it missing says which and how to install it, not a resolution stack
 try {
   const { main } = await import(entry);
   await main(process.argv.slice(2));
 } catch (err) {
-  if (!missingNative(err)) throw err;
+  const { missingNative } = await import(join(root, 'dist', 'cli', 'startup-errors.js'));
+  const message = missingNative(err);
+  if (!message) throw err;
+  console.error(`tollgate: ${message}`);
+  process.exit(2);
 }

@@ -37,8 +37,8 @@ export function startupMistake(err: unknown, at?: StartupContext): string | unde
   return undefined;
 }
 
-/** an optional native dependency that did not install (it builds from source) */
-function missingNative(err: unknown): string | undefined {
+/** an optional native dependency that did not install (it builds from source): what to tell the user */
+export function missingNative(err: unknown): string | undefined {
   const m = /Cannot find (?:package|module) '(better-sqlite3|hnswlib-node)'/.exec(String((err as Error)?.message));
   return m ? `this command needs the optional native package ${m[1]}, which is not installed (it builds from source: python3, make and a C++ compiler); install it with \`npm install ${m[1]}\`` : undefined;
 }

@@ -21,7 +21,7 @@ export interface LeverDeps {
   metrics: GatewayMetrics;
   /** the gateway's own calls (a verifier, an embedder): recorded as attempts with a purpose */
   own: OwnCalls;
-  /** stores the one embedding the engine chose instead of the embedded SQLite defaults (the SDK: memory) */
+  /** stores chosen by whoever embeds the engine (the SDK: memory ones) instead of the SQLite defaults */
   stores?: LeverStores;
 }
 
