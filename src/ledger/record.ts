@@ -71,6 +71,17 @@ export interface RequestRecord {
   costUsd: number;
   /** cost split by prompt component (system, tools, history, user, context) when measured */
   costByComponent?: Record<string, number>;
+  /** input tokens split the same way (keys of src/insights/contract.ts PromptComponent) */
+  tokensByComponent?: Record<string, number>;
+  /**
+   * dollars each lever saved (negative: cost) against the request without it (keys of
+   * src/insights/contract.ts SavingsLever); costUsd + their sum is the counterfactual cost
+   */
+  savedByLever?: Record<string, number>;
+  /** the provider's prompt cache, when this request wrote or read it */
+  promptCache?: { prefixHash: string; writeTokens: number; readTokens: number; ttlSeconds: number };
+  /** input tokens of the prefix this request shares with the previous request on its route */
+  stablePrefixTokens?: number;
   /** the baseline policy's cost: what the user would have paid without Tollgate */
   baselineCostUsd?: number;
   baselineModel?: string;
