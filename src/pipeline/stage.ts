@@ -63,6 +63,8 @@ export interface GatewayContext {
   fallbackOn?: ReadonlySet<string>;
   /** what the cache did, for the record */
   cache?: CacheOutcome;
+  /** what prompt trimming removed, for the record and the baseline (the baseline is the untrimmed request) */
+  trim?: TrimOutcome;
   /** where the request will go; the router sets it, the executor reads it */
   target?: Target;
   /** candidates to try after `target` fails (fallbacks), in order */
@@ -92,6 +94,13 @@ export interface OwnCallOptions {
   /** why the gateway made the call, e.g. 'cascade-verifier' (it is in the ledger's attempts) */
   purpose: string;
   timeoutMs?: number;
+}
+
+export interface TrimOutcome {
+  /** input tokens the trim lever removed from the request as sent */
+  inputTokensRemoved: number;
+  /** dollars those tokens cost on the model that ran, net of what trimming cost (lost cache reads, a summary call) */
+  savedUsd: number;
 }
 
 export interface CacheOutcome {
