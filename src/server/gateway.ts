@@ -38,7 +38,7 @@ export interface GatewayOptions {
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ processMetrics: true });
   const engine = await createEngine(config, { ledger, metrics });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);

@@ -6,7 +6,7 @@
 // status (and error type / cache status on the request counter). Never key, user, team or
 // request ids: those belong in the ledger, which has every request.
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { totalInput } from '../core/canonical.js';
 import type { RequestRecord } from '../ledger/record.js';
 import type { LedgerStats } from '../ledger/ledger.js';
@@ -53,6 +53,8 @@ interface SeriesSet {
 const MS = 1000;
 
 export interface GatewayMetricsOptions {
+  /** also export the process's own metrics (CPU, memory, GC, event-loop delay); the gateway server turns this on */
+  processMetrics?: boolean;
   /**
    * Distinct model names kept as label values; later ones are reported as OTHER_MODEL. A client
    * can send any model name (it fails as unknown, but is still a request), so without a cap
@@ -143,6 +145,10 @@ export class GatewayMetrics {
 
   constructor(opts: GatewayMetricsOptions = {}) {
     this.maxModels = opts.maxModelLabelValues ?? METRICS_DEFAULTS.maxModelLabelValues;
+    // the process's own figures (prom-client's standard set): CPU, RSS, heap, GC, and the event
+    // loop's delay (nodejs_eventloop_lag_max_seconds, reset at each scrape), which tells a frozen
+    // loop from a slow upstream; measured at 10 ms resolution by perf_hooks, no timer of its own
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }
 
   observe(record: RequestRecord, extra: ObserveExtra): void {
