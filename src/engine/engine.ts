@@ -14,7 +14,12 @@ import type { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RequestRecord } from '../ledger/record.js';
+import { Flags } from '../flags/flags.js';
+import type { AppliedOverlay } from '../flags/snapshot.js';
+import type { PolicyShape } from '../flags/validate.js';
 import { buildStages, type LeverStores } from '../levers/index.js';
+import { MemoryFlagStore } from '../stores/memory/flag-store.js';
+import type { FlagStore } from '../stores/flags.js';
 import { ModelRegistry } from '../pipeline/model-registry.js';
 import { runPipeline, type AdminRoute, type Caller, type ChatResult, type GatewayContext, type Stage } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
@@ -37,8 +42,9 @@ export interface Engine {
   readonly providers: ReadonlyMap<string, ProviderAdapter>;
   readonly stages: readonly Stage[];
   readonly own: OwnCalls;
-  /** admin endpoints the levers expose */
+  /** admin endpoints the levers (and the flags) expose */
   readonly adminRoutes: readonly AdminRoute[];
+  readonly flags: Flags;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
   close(): Promise<void>;
 }
@@ -64,6 +70,8 @@ export interface RequestRun {
 export interface EngineDeps {
   ledger: Ledger;
   metrics: GatewayMetrics;
+  /** the flag store (default: in memory); its flags' overlays apply per request, from a snapshot */
+  flagStore?: FlagStore;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
   stores?: LeverStores;
 }
@@ -75,7 +83,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
   const own = createOwnCalls({ registry, providers, pricing });
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
-  const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
+  const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape: policyShape(config, registry), pollMs: FLAG_POLL_MS });
+  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...flags.adminRoutes()];
   const defaultTimeoutMs = config.server.requestTimeoutMs;
 
   const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
@@ -106,7 +115,9 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         else if (registry.isRoute(request.model)) ctx.route = request.model;
         else throw modelNotFound(request.model);
         const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
-        return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
+        const applied = flags.snapshot().overlayFor(request.model);
+        if (!applied) return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
+        return runPipeline(applyOverlay(ctx, applied, stages, registry), ctx, () => callUpstream(ctx, upstream));
       },
       async embeddings(request) {
         operation = 'embeddings';
@@ -146,7 +157,9 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     own,
     adminRoutes,
     start,
+    flags,
     async close() {
+      await flags.close();
       for (const s of stages) await s.close?.();
       for (const p of providers.values()) await p.close?.();
     },
@@ -154,6 +167,43 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/** a change made by another process (an instance, the CLI on the data dir) applies within this */
+const FLAG_POLL_MS = 2_000;
+
+/**
+ * Puts the flags' overlay on the request: in the trail and the record, the model it forces on a
+ * plain model request (a route's router honours model, tier and maxTier itself), and the levers it
+ * turns off. Returns the stages to run.
+ */
+function applyOverlay(ctx: GatewayContext, applied: AppliedOverlay, stages: readonly Stage[], registry: ModelRegistry): readonly Stage[] {
+  const o = applied.overlay;
+  ctx.overlay = o;
+  ctx.flags = applied.flags;
+  ctx.trail.push({ stage: 'flags', decision: 'overlay', reason: `flag${applied.flags.length > 1 ? 's' : ''} ${applied.flags.join(', ')}`, data: { flags: applied.flags, overlay: o } });
+  if (o.model !== undefined && ctx.route === undefined) {
+    const forced = registry.resolve(o.model);
+    if (forced) ctx.target = forced.target;
+  }
+  const levers = o.levers;
+  return levers ? stages.filter((s) => levers[s.name] !== false) : stages;
+}
+
+/** what the running config serves, for checking a flag's overlay when it is set */
+function policyShape(config: LoadedConfig, registry: ModelRegistry): PolicyShape {
+  const routes = config.routes ?? {};
+  const modelName = (m: string | { model: string }): string => (typeof m === 'string' ? m : m.model);
+  return {
+    isServed: (name) => registry.resolve(name) !== undefined || registry.isRoute(name),
+    route: (name) => {
+      const r = (routes as Record<string, { tiers?: { name: string; models: (string | { model: string })[] }[]; fallbacks?: string[] }>)[name];
+      if (!r) return undefined;
+      const tiers = r.tiers ?? [];
+      return { tiers: tiers.map((t) => t.name), models: [...tiers.flatMap((t) => t.models.map(modelName)), ...(r.fallbacks ?? [])] };
+    },
+    levers: config.pipeline,
+  };
+}
 
 function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model '${model}' does not exist or is not served by this gateway.`, { param: 'model' });

@@ -70,6 +70,7 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     route: ctx.route,
     endpoint: ctx.endpoint,
     apiFormat: ctx.format,
+    ...(ctx.flags?.length ? { flag: ctx.flags.join(',') } : {}),
     requestedModel,
     provider: ctx.target?.provider,
     model: ctx.target?.model,

@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../engine/index.js';
 import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../providers/registry.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
+import { SqliteFlagStore } from '../stores/sqlite/flag-store.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -39,7 +40,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics({ processMetrics: true });
-  const engine = await createEngine(config, { ledger, metrics });
+  // flags persist in the data dir (flags.db) with their audit log; a change applies to the next request
+  const engine = await createEngine(config, { ledger, metrics, flagStore: SqliteFlagStore.open(config.dataDir) });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
