@@ -91,3 +91,10 @@ export function counterfactualCostUsd(costUsd: number, saved: SavedByLever | Rec
   if (saved) for (const v of Object.values(saved)) c += v ?? 0;
   return c;
 }
+
+/** what the prompt-cache writes of `u` cost over the same tokens at the plain input price (0 without writes) */
+export function cacheWritePremiumUsd(u: Usage, p: ModelPrice | undefined): number {
+  if (!p || !(u.cacheWrite5m > 0 || u.cacheWrite1h > 0)) return 0;
+  const plainWrites = { ...u, input: u.input + u.cacheWrite5m + u.cacheWrite1h, cacheWrite5m: 0, cacheWrite1h: 0 };
+  return costOf(u, p).totalUsd - costOf(plainWrites, p).totalUsd;
+}
