@@ -19,6 +19,13 @@ import type { Dimension } from '../insights/contract.js';
 import { CUBES, DIMENSIONS, GRAIN_MS, cubeFor, type Grain, type RollupCell } from '../insights/rollup-model.js';
 import { StoreInputError, type Awaitable } from './types.js';
 
+export const GROUP_SEPARATOR = '\u0000';
+
+/** the dimensions a read groups by, as a list */
+export function groupDims(q: RollupRead): readonly Dimension[] {
+  return q.groupBy === undefined ? [] : typeof q.groupBy === 'string' ? [q.groupBy] : q.groupBy;
+}
+
 /** the most summed rows one read returns */
 export const MAX_ROLLUP_ROWS = 20_000;
 
@@ -29,7 +36,8 @@ export interface RollupRead {
   to: number;
   /** exact dimension values (NONE for records without one) */
   filters: Partial<Record<Dimension, string>>;
-  groupBy?: Dimension;
+  /** one dimension, or several (the row's key is then their values joined by GROUP_SEPARATOR) */
+  groupBy?: Dimension | readonly Dimension[];
   /** sum the cells into buckets of this many ms (a multiple of the grain), or 0 for one sum over the range */
   bucketMs: number;
   /** 'sums' leaves the histograms and own-call maps empty (cheaper); default 'all' */
@@ -39,7 +47,7 @@ export interface RollupRead {
 export interface RollupRow {
   /** bucket start (or `from` when bucketMs is 0) */
   t: number;
-  /** the group's value, or 'all' without groupBy */
+  /** the group's value (values joined by GROUP_SEPARATOR), or 'all' without groupBy */
   key: string;
   cell: RollupCell;
 }
@@ -67,9 +75,10 @@ export function checkRead(q: RollupRead): number {
     if (typeof v !== 'string') throw new StoreInputError(`the filter on ${d} must be a string`);
     dims.push(d as Dimension);
   }
-  if (q.groupBy !== undefined) {
-    if (!DIMENSIONS.includes(q.groupBy)) throw new StoreInputError(`unknown dimension "${q.groupBy}" (known: ${DIMENSIONS.join(', ')})`);
-    dims.push(q.groupBy);
+  if (q.groupBy !== undefined && typeof q.groupBy !== 'string' && !Array.isArray(q.groupBy)) throw new StoreInputError('groupBy must be a dimension or a list of them');
+  for (const g of groupDims(q)) {
+    if (!DIMENSIONS.includes(g)) throw new StoreInputError(`unknown dimension "${String(g)}" (known: ${DIMENSIONS.join(', ')})`);
+    dims.push(g);
   }
   if (q.bucketMs > 0 && q.to > q.from && (q.to - q.from) / q.bucketMs > MAX_ROLLUP_ROWS) {
     throw new StoreInputError(`that range has more than ${MAX_ROLLUP_ROWS} buckets; use a larger bucket`);

@@ -4,7 +4,7 @@
 
 import type { RequestRecord } from '../../ledger/record.js';
 import { DIMENSIONS, MINUTE_MS, MINUTE_RETENTION_MS, PendingWrites, RollupBatch, emptyCell, mergeCell, type CellDelta, type Grain, type RollupCell } from '../../insights/rollup-model.js';
-import { MAX_ROLLUP_ROWS, bucketStart, checkRead, type RollupRead, type RollupRow, type RollupStore } from '../rollups.js';
+import { GROUP_SEPARATOR, MAX_ROLLUP_ROWS, bucketStart, checkRead, groupDims, type RollupRead, type RollupRow, type RollupStore } from '../rollups.js';
 import { StoreInputError } from '../types.js';
 
 interface Stored {
@@ -50,13 +50,13 @@ export class MemoryRollupStore implements RollupStore {
     const filters = Object.entries(q.filters ?? {})
       .filter(([, v]) => v !== undefined)
       .map(([d, v]) => [DIMENSIONS.indexOf(d as never), v] as const);
-    const g = q.groupBy === undefined ? -1 : DIMENSIONS.indexOf(q.groupBy);
+    const g = groupDims(q).map((d) => DIMENSIONS.indexOf(d));
     const out = new Map<string, RollupRow>();
     for (const s of this.cells[q.grain].values()) {
       if (s.cube !== cube || s.t < q.from || s.t >= q.to) continue;
       if (!filters.every(([i, v]) => s.dims[i] === v)) continue;
       const t = bucketStart(q, s.t);
-      const key = g < 0 ? 'all' : s.dims[g]!;
+      const key = g.length === 0 ? 'all' : g.map((i) => s.dims[i]!).join(GROUP_SEPARATOR);
       const id = `${t}\u0001${key}`;
       let row = out.get(id);
       if (!row) {

@@ -23,7 +23,7 @@ import {
   type Grain,
   type PendingWrite,
 } from '../../insights/rollup-model.js';
-import { MAX_ROLLUP_ROWS, checkRead, type RollupRead, type RollupRow, type RollupStore } from '../rollups.js';
+import { MAX_ROLLUP_ROWS, checkRead, groupDims, type RollupRead, type RollupRow, type RollupStore } from '../rollups.js';
 import { StoreInputError } from '../types.js';
 import type { Db } from './database.js';
 import { DIM_COLUMNS, ROLLUP_TABLES } from './rollup-schema.js';
@@ -221,7 +221,8 @@ export class SqliteRollupStore implements RollupStore {
       args.push(v);
     }
     const bucket = q.bucketMs === 0 ? `${Math.floor(q.from)}` : `(t / ${q.bucketMs}) * ${q.bucketMs}`;
-    const group = q.groupBy === undefined ? `'all'` : DIM_COLUMNS[DIMENSIONS.indexOf(q.groupBy)];
+    const gd = groupDims(q).map((d) => DIM_COLUMNS[DIMENSIONS.indexOf(d)]);
+    const group = gd.length === 0 ? `'all'` : gd.join(` || char(0) || `);
     const all = q.parts !== 'sums';
     const sql =
       `SELECT ${bucket} AS b, ${group} AS g, ${CELL_FIELDS.map((f) => `SUM(${f})`).join(', ')}` +
