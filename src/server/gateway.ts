@@ -12,6 +12,8 @@ import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../pr
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { SqliteFlagStore } from '../stores/sqlite/flag-store.js';
+import { insightRoutes } from '../insights/admin-api.js';
+import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -57,8 +59,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
   for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
+  // the admin query API reads ledger.db on its own worker, never on this event loop
+  const insights = await WorkerInsightReader.start(config.dataDir);
   const admin = createAdminRouter({
-    routes: [...engine.adminRoutes],
+    routes: [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights })],
     authenticate,
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
@@ -136,6 +140,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.closeAllConnections();
       });
       await engine.close();
+      await insights.close();
       await ledger.close();
     },
   };
