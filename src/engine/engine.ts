@@ -70,6 +70,8 @@ export interface RequestRun {
 export interface EngineDeps {
   ledger: Ledger;
   metrics: GatewayMetrics;
+  /** told of every finished record, after the ledger and metrics (the alerts' per-session tally); must not throw */
+  onRecord?: (record: RequestRecord) => void;
   /** the flag store (default: in memory); its flags' overlays apply per request, from a snapshot */
   flagStore?: FlagStore;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
@@ -91,6 +93,11 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     if (onDurable) deps.ledger.appendThen(record, onDurable);
     else deps.ledger.append(record);
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
+    try {
+      deps.onRecord?.(record);
+    } catch {
+      // an observer's bookkeeping must never take a request down
+    }
     for (const s of stages) {
       try {
         s.onRecord?.(record, ctx);

@@ -12,6 +12,10 @@ import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../pr
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { SqliteFlagStore } from '../stores/sqlite/flag-store.js';
+import { SqliteAlertStore } from '../stores/sqlite/alert-store.js';
+import { Alerts } from '../alerts/alerts.js';
+import { insightRoutes } from '../insights/admin-api.js';
+import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -41,7 +45,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics({ processMetrics: true });
   // flags persist in the data dir (flags.db) with their audit log; a change applies to the next request
-  const engine = await createEngine(config, { ledger, metrics, flagStore: SqliteFlagStore.open(config.dataDir) });
+  let alerts: Alerts | undefined;
+  const engine = await createEngine(config, { ledger, metrics, flagStore: SqliteFlagStore.open(config.dataDir), onRecord: (r) => alerts?.observe(r) });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
@@ -57,8 +62,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
   for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
+  // the admin query API reads ledger.db on its own worker, never on this event loop
+  const insights = await WorkerInsightReader.start(config.dataDir);
+  // alert rules are evaluated over the same rollups, every alerts.intervalSeconds
+  let baseUrl = '';
+  alerts = await Alerts.open({ config: config.alerts, store: SqliteAlertStore.open(config.dataDir), rollups: insights, flags: engine.flags, dashboardUrl: () => baseUrl });
   const admin = createAdminRouter({
-    routes: [...engine.adminRoutes],
+    routes: [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes()],
     authenticate,
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
@@ -123,6 +133,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  baseUrl = `http://${host}:${addr.port}`;
+  alerts.start();
   return {
     url: `http://${host}:${addr.port}`,
     port: addr.port,
@@ -135,7 +147,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await alerts?.close();
       await engine.close();
+      await insights.close();
       await ledger.close();
     },
   };

@@ -141,6 +141,8 @@ const cases: Case[] = [
   { name: 'retry with an unknown error class', edit: (c) => (c.retry = { neverRetry: ['quota', 'bogus'] }), stderr: /retry\.neverRetry\[1\]/ },
   { name: 'dataDir that is a file', edit: (c) => { writeFileSync(join(dir, 'a-file'), 'x'); c.dataDir = join(dir, 'a-file'); }, stderr: /dataDir: .*a-file.* not a directory/ },
   { name: 'dataDir under a file', edit: (c) => { writeFileSync(join(dir, 'b-file'), 'x'); c.dataDir = join(dir, 'b-file', 'sub'); }, stderr: /dataDir: .*b-file/ },
+  { name: 'alert rule scoped to an unknown route', edit: (c) => (c.alerts = { rules: [{ name: 'r', metric: 'spend_usd', threshold: 1, scope: { route: 'suport' } }] }), stderr: /alerts\.rules\[0\]\.scope\.route: unknown route 'suport'/ },
+  { name: 'alert rule sending to an unknown channel', edit: (c) => (c.alerts = { rules: [{ name: 'r', metric: 'spend_usd', threshold: 1, channels: ['pager'] }] }), stderr: /alerts\.rules\.0\.channels|alerts\.rules\[0\]\.channels/ },
   { name: 'port in use', edit: (c) => (c.server.port = busyPort), stderr: new RegExp(`server\\.port: 127\\.0\\.0\\.1:${'\\d+'} is already in use`) },
   { name: 'listen host that does not resolve', edit: (c) => (c.server.host = 'no-such-host.invalid'), stderr: /server\.host: cannot resolve no-such-host\.invalid/ },
   { name: 'listen address that is not this host', edit: (c) => (c.server.host = '203.0.113.7'), stderr: /server\.host: cannot listen on 203\.0\.113\.7/ },
