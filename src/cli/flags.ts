@@ -3,13 +3,13 @@
 // The admin key comes from --admin-key or TOLLGATE_ADMIN_KEY; the gateway from --url or TOLLGATE_URL.
 import type { Command } from 'commander';
 
-interface Conn {
+export interface Conn {
   url: string;
   adminKey?: string;
   json?: boolean;
 }
 
-class CliError extends Error {}
+export class CliError extends Error {}
 
 /** 'true'/'false' → boolean, a number → number, anything else a string */
 export function parseFlagValue(raw: string): boolean | number | string {
@@ -19,7 +19,7 @@ export function parseFlagValue(raw: string): boolean | number | string {
   return raw;
 }
 
-async function call(c: Conn, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(c: Conn, method: string, path: string, body?: unknown): Promise<unknown> {
   const key = c.adminKey ?? process.env.TOLLGATE_ADMIN_KEY;
   if (!key) throw new CliError('an admin key is needed: --admin-key or TOLLGATE_ADMIN_KEY');
   let res: Response;
@@ -46,18 +46,18 @@ async function call(c: Conn, method: string, path: string, body?: unknown): Prom
   return json;
 }
 
-function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function run<A extends unknown[]>(action: (...args: A) => Promise<void>, what = 'flags'): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await action(...args);
     } catch (err) {
-      console.error(`tollgate flags: ${(err as Error).message}`);
+      console.error(`tollgate ${what}: ${(err as Error).message}`);
       process.exitCode = err instanceof CliError ? 1 : 2;
     }
   };
 }
 
-function connOptions(cmd: Command): Command {
+export function connOptions(cmd: Command): Command {
   return cmd
     .option('--url <url>', 'the gateway', process.env.TOLLGATE_URL ?? 'http://127.0.0.1:8787')
     .option('--admin-key <key>', 'an admin key with no team (default: TOLLGATE_ADMIN_KEY)')

@@ -45,6 +45,8 @@ export interface Engine {
   /** admin endpoints the levers (and the flags) expose */
   readonly adminRoutes: readonly AdminRoute[];
   readonly flags: Flags;
+  /** what the running config serves, for checking overlays (flags, experiments) */
+  readonly shape: PolicyShape;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
   close(): Promise<void>;
 }
@@ -72,6 +74,8 @@ export interface EngineDeps {
   metrics: GatewayMetrics;
   /** told of every finished record, after the ledger and metrics (the alerts' per-session tally); must not throw */
   onRecord?: (record: RequestRecord) => void;
+  /** which arm of a running experiment a request is in (src/experiments/), applied after the flags */
+  experiments?: { assign(model: string, ids: { session?: string; user?: string; key?: string }): (AppliedOverlay & { variant: string }) | undefined };
   /** the flag store (default: in memory); its flags' overlays apply per request, from a snapshot */
   flagStore?: FlagStore;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
@@ -85,7 +89,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
   const own = createOwnCalls({ registry, providers, pricing });
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
-  const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape: policyShape(config, registry), pollMs: FLAG_POLL_MS });
+  const shape = policyShape(config, registry);
+  const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape, pollMs: FLAG_POLL_MS });
   const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...flags.adminRoutes()];
   const defaultTimeoutMs = config.server.requestTimeoutMs;
 
@@ -122,7 +127,15 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         else if (registry.isRoute(request.model)) ctx.route = request.model;
         else throw modelNotFound(request.model);
         const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
-        const applied = flags.snapshot().overlayFor(request.model);
+        let applied = flags.snapshot().overlayFor(request.model);
+        if (deps.experiments) {
+          const arm = deps.experiments.assign(request.model, { session: ctx.headers['x-tollgate-session'], user: ctx.caller.user ?? ctx.headers['x-tollgate-user'], key: ctx.caller.keyId });
+          if (arm) {
+            ctx.variant = arm.variant;
+            ctx.trail.push({ stage: 'experiments', decision: 'assign', reason: arm.variant, data: { variant: arm.variant, overlay: arm.overlay } });
+            if (arm.flags.length) applied = { overlay: { ...applied?.overlay, ...arm.overlay, levers: { ...applied?.overlay.levers, ...arm.overlay.levers } }, flags: [...(applied?.flags ?? []), ...arm.flags] };
+          }
+        }
         if (!applied) return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
         return runPipeline(applyOverlay(ctx, applied, stages, registry), ctx, () => callUpstream(ctx, upstream));
       },
@@ -165,6 +178,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     adminRoutes,
     start,
     flags,
+    shape,
     async close() {
       await flags.close();
       for (const s of stages) await s.close?.();

@@ -72,6 +72,7 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     endpoint: ctx.endpoint,
     apiFormat: ctx.format,
     ...(ctx.flags?.length ? { flag: ctx.flags.join(',') } : {}),
+    ...(ctx.variant ? { variant: ctx.variant } : {}),
     requestedModel,
     provider: ctx.target?.provider,
     model: ctx.target?.model,

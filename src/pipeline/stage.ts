@@ -70,6 +70,8 @@ export interface GatewayContext {
   overlay?: PolicyOverlay;
   /** names of the flags that touched this request (the record's `flag`) */
   flags?: string[];
+  /** the experiment arm this request is in, '<experiment>:control' or '<experiment>:variant' (the record's `variant`) */
+  variant?: string;
   /** what prompt trimming removed, for the record and the baseline (the baseline is the untrimmed request) */
   trim?: TrimOutcome;
   /** where the request will go; the router sets it, the executor reads it */

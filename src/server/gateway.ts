@@ -14,6 +14,8 @@ import { GatewayMetrics } from '../telemetry/metrics.js';
 import { SqliteFlagStore } from '../stores/sqlite/flag-store.js';
 import { SqliteAlertStore } from '../stores/sqlite/alert-store.js';
 import { Alerts } from '../alerts/alerts.js';
+import { Experiments } from '../experiments/experiments.js';
+import { SqliteExperimentStore } from '../stores/sqlite/experiment-store.js';
 import { insightRoutes } from '../insights/admin-api.js';
 import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
@@ -46,7 +48,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const metrics = new GatewayMetrics({ processMetrics: true });
   // flags persist in the data dir (flags.db) with their audit log; a change applies to the next request
   let alerts: Alerts | undefined;
-  const engine = await createEngine(config, { ledger, metrics, flagStore: SqliteFlagStore.open(config.dataDir), onRecord: (r) => alerts?.observe(r) });
+  let experiments: Experiments | undefined;
+  const engine = await createEngine(config, {
+    ledger,
+    metrics,
+    flagStore: SqliteFlagStore.open(config.dataDir),
+    experiments: { assign: (model, ids) => experiments?.assign(model, ids) },
+    onRecord: (r) => {
+      alerts?.observe(r);
+      experiments?.observe(r);
+    },
+  });
+  // experiments split a route's traffic; their share in force is a flag, so every ramp and rollback is audited
+  experiments = await Experiments.open({ store: SqliteExperimentStore.open(config.dataDir), flags: engine.flags, shape: engine.shape });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
@@ -68,7 +82,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let baseUrl = '';
   alerts = await Alerts.open({ config: config.alerts, store: SqliteAlertStore.open(config.dataDir), rollups: insights, flags: engine.flags, dashboardUrl: () => baseUrl });
   const admin = createAdminRouter({
-    routes: [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes()],
+    routes: [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes(), ...experiments.adminRoutes()],
     authenticate,
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
@@ -148,6 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.closeAllConnections();
       });
       await alerts?.close();
+      await experiments?.close();
       await engine.close();
       await insights.close();
       await ledger.close();

@@ -6,5 +6,6 @@ export { SqliteCounterStore, COUNTERS_DB_FILE } from './counter-store.js';
 export { SqliteKeyStore, KEYS_DB_FILE } from './key-store.js';
 export { SqliteFlagStore, FLAGS_DB_FILE } from './flag-store.js';
 export { SqliteAlertStore, ALERTS_DB_FILE } from './alert-store.js';
+export { SqliteExperimentStore, EXPERIMENTS_DB_FILE } from './experiment-store.js';
 export { SqliteCachePersistence, CACHE_DB_FILE } from './cache-persistence.js';
 export { LEDGER_DB_FILE, ledgerDbPath, openLedgerDb, openLedgerDbReadOnly, SCHEMA_VERSION } from './ledger-db.js';
