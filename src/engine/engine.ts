@@ -23,6 +23,7 @@ import type { ProviderAdapter } from '../providers/contract.js';
 import { createProvider } from '../providers/registry.js';
 import '../providers/index.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
+import type { OtelTelemetry } from '../telemetry/otel.js';
 import { PrefixMemory, preparePrompt, promptFields, type PreparedPrompt } from './anatomy.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { callUpstream } from './call-upstream.js';
@@ -69,6 +70,8 @@ export interface EngineDeps {
   metrics: GatewayMetrics;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
   stores?: LeverStores;
+  /** OpenTelemetry export, when configured: every record becomes spans and measurements */
+  otel?: Pick<OtelTelemetry, 'observe'>;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -81,6 +84,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
   const defaultTimeoutMs = config.server.requestTimeoutMs;
   const prefixes = new PrefixMemory();
+  const otelProviderName = (name: string): string | undefined => providers.get(name)?.otelProviderName;
   // a model of the GPT-4 / GPT-3.5 generation is counted with its own tokenizer (loaded only then)
   for (const m of config.models) await loadTokenizerFor(m.model ?? m.name);
 
@@ -88,6 +92,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     if (onDurable) deps.ledger.appendThen(record, onDurable);
     else deps.ledger.append(record);
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
+    deps.otel?.observe(record, { operation, traceparent: ctx.headers['traceparent'], providerName: otelProviderName });
     for (const s of stages) {
       try {
         s.onRecord?.(record, ctx);
