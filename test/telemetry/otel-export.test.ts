@@ -4,7 +4,14 @@
 
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../src/config/demo.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { startGateway } from '../../src/server/gateway.js';
+import { startSimulator } from '../../src/sim/index.js';
 import { totalInput } from '../../src/core/canonical.js';
 import { readLedger } from '../../src/ledger/read.js';
 import type { RequestRecord } from '../../src/ledger/record.js';
@@ -234,5 +241,34 @@ describe('a bounded export queue', () => {
     expect(text).toMatch(/^tollgate_otel_dropped_total\{signal="traces",reason="export_failed"\} 2$/m);
     await otel.shutdown();
     await rx2.close();
+  });
+});
+
+describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  it('turns export on when the config has no telemetry endpoint; the config wins when it has one', async () => {
+    const rx3 = await startOtlpReceiver();
+    const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 3 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-otel-env-'));
+    const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false, adminKey: HARNESS_ADMIN_KEY });
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: rx3.url };
+    expect(resolveConfig({ ...base, telemetry: { endpoint: 'http://127.0.0.1:1' } }, '(test)', env).telemetry.endpoint).toBe('http://127.0.0.1:1');
+    expect(resolveConfig(base, '(test)', {}).telemetry.endpoint).toBeUndefined();
+    const gw = await startGateway({ config: resolveConfig(base, '(test)', env), port: 0 });
+    try {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer demo-key' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      const id = res.headers.get('x-tollgate-request-id');
+      await gw.otel!.flush();
+      expect(rx3.spans().filter((s) => attrs(s.attributes)['tollgate.request_id'] === id).map((s) => s.name)).toEqual(['chat gpt-4o-mini']);
+    } finally {
+      await gw.close();
+      await sim.close();
+      await rx3.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
