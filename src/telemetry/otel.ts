@@ -9,7 +9,8 @@
 // One span per request (`chat {requested model}`, kind SERVER: the gateway serves the caller), a
 // child span per upstream attempt (`chat {model}`, kind CLIENT), the gateway's own calls included
 // with their purpose; Tollgate's figures (cost, baseline, cache, route, the decision trail, the
-// prompt's components) as `tollgate.*` attributes.
+// prompt's components) as `tollgate.*` attributes. Attributes cost CPU at every step (validation,
+// OTLP encoding, garbage): what the span already says (its duration, status, kind) is not repeated.
 
 import {
   ROOT_CONTEXT,
@@ -63,7 +64,7 @@ export interface OtelOptions {
 
 /** records waiting to become spans; beyond it new ones are dropped (and counted) */
 export const MAX_PENDING_RECORDS = 4096;
-/** longest string attribute (the trail, error text): the collector's and the backend's memory is not ours to spend */
+/** longest string attribute (a trail entry's reason): the collector's and the backend's memory is not ours to spend */
 const MAX_ATTR_CHARS = 4096;
 /** distinct model names used as metric attribute values (a client can send any model name) */
 const MAX_MODEL_VALUES = 200;
@@ -176,6 +177,9 @@ export class OtelTelemetry {
 
   private spans(tracer: Tracer, r: RequestRecord, extra: OtelObserveExtra): void {
     const parent = parentContext(extra.traceparent);
+    // the sampler decides at the start: a trace it drops costs no attributes and no child spans
+    const span = tracer.startSpan(`${extra.operation} ${r.requestedModel}`, { kind: SpanKind.SERVER, startTime: r.receivedAt }, parent);
+    if (!span.isRecording()) return;
     const provider = r.provider ? (extra.providerName(r.provider) ?? r.provider) : undefined;
     const attrs: Attributes = {
       [ATTR.operationName]: extra.operation,
@@ -183,12 +187,8 @@ export class OtelTelemetry {
       [ATTR.requestStream]: r.stream,
       [ATTR.httpStatus]: r.httpStatus,
       'tollgate.request_id': r.requestId,
-      'tollgate.endpoint': r.endpoint,
-      'tollgate.api_format': r.apiFormat,
-      'tollgate.status': r.status,
       'tollgate.cost_usd': r.costUsd,
       'tollgate.overhead_ms': r.overheadMs,
-      'tollgate.latency_ms': r.latencyMs,
       'tollgate.decisions': r.trail.map((e) => `${e.stage}:${e.decision}`),
     };
     if (provider) {
@@ -221,9 +221,8 @@ export class OtelTelemetry {
       attrs['tollgate.prompt_cache.read_tokens'] = r.promptCache.readTokens;
       attrs['tollgate.prompt_cache.ttl_seconds'] = r.promptCache.ttlSeconds;
     }
-    if (r.trail.length) attrs['tollgate.trail'] = clip(safeJson(r.trail));
 
-    const span = tracer.startSpan(`${extra.operation} ${r.requestedModel}`, { kind: SpanKind.SERVER, startTime: r.receivedAt, attributes: attrs }, parent);
+    span.setAttributes(attrs);
     // the trail's decisions as events: a trace view lists them in order under the request
     for (const e of r.trail) {
       const ev: Attributes = { 'tollgate.stage': e.stage, 'tollgate.decision': e.decision };
@@ -242,7 +241,6 @@ export class OtelTelemetry {
     const attrs: Attributes = {
       [ATTR.operationName]: op,
       [ATTR.providerName]: provider,
-      [ATTR.system]: provider,
       [ATTR.requestModel]: a.model,
       'tollgate.attempt.index': index,
       'tollgate.attempt.provider': a.provider,
@@ -360,14 +358,6 @@ function setIf(attrs: Attributes, key: string, v: string | number | boolean | un
 
 function clip(s: string): string {
   return s.length > MAX_ATTR_CHARS ? `${s.slice(0, MAX_ATTR_CHARS - 1)}…` : s;
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return '';
-  }
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
