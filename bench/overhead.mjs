@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
-                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed,otel] [--profile] [--strict] [--dry-run] [--out file]`);
+                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed,otel,otel-sampled] [--profile] [--strict] [--dry-run] [--out file]`);
   process.exit(0);
 }
 const num = (name, min) => {
@@ -64,8 +64,8 @@ const CONNECTIONS = Math.round(num('connections', 1));
 const ROUNDS = Math.round(num('rounds', 1));
 const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SYSTEMS) {
-  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed', 'otel'].includes(s)) {
-    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed, otel)`);
+  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed', 'otel', 'otel-sampled'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed, otel, otel-sampled)`);
     process.exit(2);
   }
 }
@@ -374,7 +374,7 @@ async function main() {
   const mock = await startMock();
   DIRECT = { origin: mock.origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` } };
   const profileDir = args.profile ? makeTempDir('tollgate-bench-prof-') : null;
-  const sink = SYSTEMS.includes('otel') ? await startNode('otlp-sink', [join(here, 'lib', 'otlp-sink.mjs')], { ready: /LISTENING (\d+)/ }) : null;
+  const sink = SYSTEMS.some((x) => x.startsWith('otel')) ? await startNode('otlp-sink', [join(here, 'lib', 'otlp-sink.mjs')], { ready: /LISTENING (\d+)/ }) : null;
   const builders = {
     floor: floorSystem(mock),
     gateway: gatewaySystem(mock, profileDir),
@@ -383,6 +383,8 @@ async function main() {
     routed: gatewaySystem(mock, null, { name: 'routed', ...routedGatewayConfig(root) }),
     // every request becomes two spans and a dozen measurements, exported in batches
     otel: gatewaySystem(mock, null, { name: 'otel', extraConfig: sink ? [`telemetry: { endpoint: "http://127.0.0.1:${sink.match}", scheduledDelayMs: 1000, exportIntervalMs: 5000 }`] : [] }),
+    // the same with one trace in ten kept (metrics still see every request)
+    'otel-sampled': gatewaySystem(mock, null, { name: 'otel-sampled', extraConfig: sink ? [`telemetry: { endpoint: "http://127.0.0.1:${sink.match}", samplingRatio: 0.1, scheduledDelayMs: 1000, exportIntervalMs: 5000 }`] : [] }),
   };
   const systemsInOrder = SYSTEMS.map((s) => builders[s]);
 
@@ -413,7 +415,7 @@ async function main() {
     if (counted) log(`otlp sink received ${counted[1]} spans, ${counted[2]} metric exports`);
   }
   const profile = profileDir ? topFrames(profileDir) : null;
-  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs, ...builders.otel.dataDirs]) removeTempDir(d);
+  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs, ...builders.otel.dataDirs, ...builders['otel-sampled'].dataDirs]) removeTempDir(d);
   if (profileDir) {
     // keep the raw profile next to the results for a closer look in DevTools
     if (profile) {
@@ -521,6 +523,9 @@ async function main() {
     otel_added_p50_ms: systems.otel?.added?.p50_ms ?? null,
     otel_added_p99_ms: systems.otel?.added?.p99_ms ?? null,
     otel_added_ttft_p50_ms: systems.otel?.added?.ttft_p50_ms ?? null,
+    otel_sampled_rps: rps('otel-sampled'),
+    otel_sampled_vs_gateway: ratio(systems['otel-sampled']?.rps, g?.rps),
+    otel_sampled_added_p99_ms: systems['otel-sampled']?.added?.p99_ms ?? null,
     direct_p50_ms: d?.latency.p50_ms ?? null,
     direct_p99_ms: d?.latency.p99_ms ?? null,
     direct_ttft_p50_ms: d?.stream.ttft.p50_ms ?? null,

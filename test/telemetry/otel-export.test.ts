@@ -121,9 +121,9 @@ describe('OTLP/HTTP export from the gateway', () => {
         'http.response.status_code': rec.httpStatus,
         'tollgate.cost_usd': rec.costUsd,
         'tollgate.baseline_cost_usd': rec.baselineCostUsd,
-        'tollgate.status': rec.status,
         'tollgate.decisions': rec.trail.map((e) => `${e.stage}:${e.decision}`),
       });
+      expect(span.status?.code ?? 0).toBe(rec.status === 'ok' ? 0 : 2); // UNSET, or ERROR
       expect(a['gen_ai.provider.name']).toBe(rec.provider === 'sim-anthropic' ? 'anthropic' : 'openai');
       expect(a['gen_ai.system']).toBe(a['gen_ai.provider.name']);
       if (rec.finishReason) expect(a['gen_ai.response.finish_reasons']).toEqual([rec.finishReason]);
@@ -241,6 +241,24 @@ describe('a bounded export queue', () => {
     expect(text).toMatch(/^tollgate_otel_dropped_total\{signal="traces",reason="export_failed"\} 2$/m);
     await otel.shutdown();
     await rx2.close();
+  });
+});
+
+describe('sampling', () => {
+  it("samplingRatio 0 keeps no trace of its own, but follows a caller's sampled traceparent", async () => {
+    const rx4 = await startOtlpReceiver();
+    const config = telemetryConfigSchema.parse({ endpoint: rx4.url, samplingRatio: 0, metrics: false });
+    const otel = new OtelTelemetry({ config: { ...config, endpoint: rx4.url } });
+    const attempt = { provider: 'openai', model: 'gpt-4o', status: 200, startedAt: 1_760_000_000_000, endedAt: 1_760_000_000_400, costUsd: 0.001 };
+    otel.observe(makeRecord(1, { attempts: [attempt] }), { operation: 'chat', providerName: (p) => p });
+    otel.observe(makeRecord(2, { attempts: [attempt] }), { operation: 'chat', providerName: (p) => p, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    await otel.flush();
+    expect(rx4.spans().map((s) => [s.name, attrs(s.attributes)['tollgate.request_id'] ?? attrs(s.attributes)['tollgate.attempt.index']])).toEqual([
+      ['chat gpt-4o', 0],
+      ['chat gpt-4o', makeRecord(2).requestId],
+    ]);
+    await otel.shutdown();
+    await rx4.close();
   });
 });
 
