@@ -18,6 +18,7 @@ import { Experiments } from '../experiments/experiments.js';
 import { SqliteExperimentStore } from '../stores/sqlite/experiment-store.js';
 import { insightRoutes } from '../insights/admin-api.js';
 import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
+import type { OtelTelemetry } from '../telemetry/otel.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -32,6 +33,8 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   prices: PriceCatalog;
   engine: Engine;
+  /** OpenTelemetry export, when configured (flush() sends what is queued) */
+  otel?: OtelTelemetry;
   close(): Promise<void>;
 }
 
@@ -46,12 +49,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics({ processMetrics: true });
+  // the OpenTelemetry SDK is loaded only when export is on
+  const otel = config.telemetry.endpoint
+    ? new (await import('../telemetry/otel.js')).OtelTelemetry({ config: { ...config.telemetry, endpoint: config.telemetry.endpoint }, metrics })
+    : undefined;
   // flags persist in the data dir (flags.db) with their audit log; a change applies to the next request
   let alerts: Alerts | undefined;
   let experiments: Experiments | undefined;
   const engine = await createEngine(config, {
     ledger,
     metrics,
+    otel,
     flagStore: SqliteFlagStore.open(config.dataDir),
     experiments: { assign: (model, ids) => experiments?.assign(model, ids) },
     onRecord: (r) => {
@@ -154,6 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     port: addr.port,
     ledger,
     metrics,
+    otel,
     prices: engine.pricing.catalog,
     engine,
     async close() {
@@ -165,6 +174,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await experiments?.close();
       await engine.close();
       await insights.close();
+      await otel?.shutdown();
       await ledger.close();
     },
   };
