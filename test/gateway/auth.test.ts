@@ -98,8 +98,8 @@ describe('roles on keys', () => {
     const text = await m.text();
     expect(text).toContain('tollgate_');
     // the process's own figures, the event loop's delay among them (a frozen loop shows here)
-    expect(text).toMatch(/^nodejs_eventloop_lag_max_seconds [0-9.e+-]+$/m);
-    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^tollgate_event_loop_delay_max_seconds [0-9.e+-]+$/m);
+    expect(text).toMatch(/^tollgate_process_resident_memory_bytes \d+/m);
     expect((await admin('/admin/upstreams', OPS)).status).toBe(200);
     const stats = await admin('/admin/cache/stats', OPS);
     expect(stats.status).toBe(200);
