@@ -61,6 +61,8 @@ export interface WireCodec {
   readonly streamUsageOnlyWhenAsked: boolean;
   /** the GET /v1/models body in this format */
   renderModelList(models: readonly ModelInfo[]): Record<string, unknown>;
+  /** the GET /v1/models/{id} body in this format */
+  renderModel(model: ModelInfo): Record<string, unknown>;
   /**
    * Whether a request's headers say the client speaks this format, for endpoints whose path does
    * not tell (GET /v1/models: the Anthropic SDK sends anthropic-version).
@@ -68,4 +70,13 @@ export interface WireCodec {
   claimsHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): boolean;
   /** present when the format has an embeddings endpoint */
   readonly embeddings?: EmbeddingsCodec;
+  /** present when the format has a token-counting endpoint (Anthropic's /v1/messages/count_tokens) */
+  readonly countTokens?: CountTokensCodec;
+}
+
+/** A token-counting endpoint: its path, the request (a chat request without an output limit), the answer. */
+export interface CountTokensCodec {
+  readonly endpoint: string;
+  parseRequest(body: unknown): ChatRequest;
+  renderResponse(inputTokens: number): Record<string, unknown>;
 }

@@ -95,5 +95,7 @@ export interface ProviderAdapter {
   readonly streamUsageOnlyWhenAsked?: boolean;
   chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult>;
   embeddings?(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
+  /** the upstream's own count of a request's input tokens, where it has an endpoint for it (Anthropic) */
+  countTokens?(req: ChatRequest, opts: CallOptions): Promise<number>;
   close?(): Promise<void>;
 }
