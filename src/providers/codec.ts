@@ -37,8 +37,16 @@ export interface WireCodec {
   readonly endpoints: { readonly chat: string; readonly embeddings?: string };
   parseChatRequest(body: unknown): ChatRequest;
   renderChatResponse(r: ChatResponse, opts: { model: string }): Record<string, unknown>;
-  /** includeUsage only matters to formats whose usage is optional (OpenAI) */
-  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string }): WireStreamRenderer;
+  /**
+   * includeUsage only matters to formats whose usage is optional (OpenAI); inputTokens (a local
+   * count) only to formats whose first event reports the input (streamStartReportsInput)
+   */
+  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; inputTokens?: number }): WireStreamRenderer;
+  /**
+   * This format's stream opens with the input usage (Anthropic's message_start), before an upstream
+   * of another format has said it (OpenAI's usage comes last): the renderer then needs a local count.
+   */
+  readonly streamStartReportsInput: boolean;
   renderError(err: unknown): RenderedError;
   parseChatResponse(json: unknown): ChatResponse;
   createStreamParser(): WireStreamParser;

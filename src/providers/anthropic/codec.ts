@@ -31,7 +31,8 @@ export const anthropicCodec: WireCodec = {
   parseChatRequest: parseAnthropicMessagesRequest,
   renderChatResponse: renderAnthropicMessagesResponse,
   // Anthropic streams always carry usage: includeUsage does not apply
-  createStreamRenderer: (opts) => createAnthropicStreamRenderer({ model: opts.model, id: opts.id }),
+  createStreamRenderer: (opts) => createAnthropicStreamRenderer({ model: opts.model, id: opts.id, inputTokens: opts.inputTokens }),
+  streamStartReportsInput: true,
   renderError: renderAnthropicError,
   parseChatResponse: parseAnthropicMessagesResponse,
   createStreamParser: createAnthropicStreamParser,

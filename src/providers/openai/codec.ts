@@ -35,6 +35,7 @@ export const openAICodec: WireCodec = {
   parseChatRequest: parseOpenAIChatRequest,
   renderChatResponse: renderOpenAIChatResponse,
   createStreamRenderer: createOpenAIStreamRenderer,
+  streamStartReportsInput: false,
   renderError: renderOpenAIError,
   parseChatResponse: parseOpenAIChatResponse,
   createStreamParser: createOpenAIStreamParser,
