@@ -17,6 +17,7 @@ import { enforceConnectionLimits, missingHost, serverOptions } from './connectio
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
+import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
 export interface RunningGateway {
@@ -89,6 +90,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (count) return handleCountTokens(req, res, count.codec, count);
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
+    if (path.startsWith(REQUEST_LOOKUP_PREFIX)) return handleRequestLookup(req, res, path, { engine, authenticate, recentRecords: config.server.recentRecords });
     const modelId = modelPathId(path);
     if (modelId !== undefined) {
       if (method === 'GET') return getModel(req, res, modelId);
