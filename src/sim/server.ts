@@ -39,6 +39,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
   const raw = method === 'GET' || method === 'HEAD' ? '' : await readBody(req);
   if (path.startsWith('/_sim/')) return handleAdmin(req, res, raw, state, path);
   if (method === 'POST') {
+    state.receive(path, req.headers, raw);
     switch (path) {
       case '/v1/chat/completions':
       case '/v1beta/openai/chat/completions':
