@@ -167,6 +167,8 @@ export type StreamEvent =
   | { type: 'start'; id: string; model: string; created: number; usage?: Partial<Usage> }
   | { type: 'text_delta'; index: number; text: string }
   | { type: 'thinking_delta'; index: number; text: string }
+  /** the provider's signature of a thinking block (Anthropic's signature_delta): opaque, relayed as given */
+  | { type: 'signature_delta'; index: number; signature: string }
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; argumentsDelta: string }
   | { type: 'block_stop'; index: number }

@@ -94,6 +94,8 @@ interface MessagesPlan {
   thinkingBudget?: number;
   /** the tier the usage reports */
   serviceTier: string;
+  /** structured output: output_config.format (or the beta's output_format) json_schema */
+  json?: { schema: unknown };
 }
 
 /** mean thinking tokens of an answer (well under a typical budget; the budget caps it) */
@@ -196,10 +198,20 @@ function validate(body: Json, state: SimState, forCount: boolean): MessagesPlan 
       thinkingBudget = bt;
     }
   }
+  // structured outputs: output_config.format, or output_format under the structured-outputs beta
+  let json: MessagesPlan['json'];
+  const oc = body.output_config as Json | undefined;
+  const format = (oc && typeof oc === 'object' ? (oc.format as Json | undefined) : undefined) ?? (body.output_format as Json | undefined);
+  if (format !== undefined && format !== null) {
+    if (typeof format !== 'object' || format.type !== 'json_schema') return err(400, 'invalid_request_error', "output_config.format.type: Input should be 'json_schema'");
+    if (!format.schema || typeof format.schema !== 'object') return err(400, 'invalid_request_error', 'output_config.format.schema: Field required');
+    json = { schema: format.schema };
+  }
   const st = body.service_tier;
   if (st !== undefined && st !== 'auto' && st !== 'standard_only') return err(400, 'invalid_request_error', "service_tier: Input should be 'auto' or 'standard_only'");
   const totalTokens = blocks.reduce((n, b) => n + b.tokens.length, 0);
   return {
+    json,
     thinkingBudget,
     serviceTier: 'standard',
     model,
@@ -309,6 +321,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     lastRole: plan.lastRole,
     forcedOutputTokens: Number.isInteger(forced) && forced > 0 ? forced : undefined,
     prefaceToolCall: true,
+    json: plan.json,
     reasoning: plan.thinkingBudget ? { budgetTokens: plan.thinkingBudget, meanTokens: THINKING_MEAN_TOKENS, visible: true } : undefined,
   });
   const signature = gen.thinking ? signThinking(gen.thinking.text) : undefined;

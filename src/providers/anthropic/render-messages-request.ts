@@ -106,6 +106,11 @@ export function renderAnthropicMessagesRequest(req: ChatRequest, model: string, 
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop !== undefined && req.stop.length > 0) body.stop_sequences = req.stop;
   if (req.user !== undefined) body.metadata = { user_id: req.user };
+  if (req.responseFormat?.type === 'json_schema' && body.output_format === undefined) {
+    // Anthropic's structured outputs; the other output_config fields (effort) stay as the client set them
+    const oc = isObject(body.output_config) ? body.output_config : {};
+    body.output_config = { ...oc, format: { type: 'json_schema', schema: req.responseFormat.schema } };
+  }
   if (req.stream) body.stream = true;
   else delete body.stream;
   return body;

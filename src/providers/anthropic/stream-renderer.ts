@@ -98,6 +98,12 @@ export function createAnthropicStreamRenderer(opts: { model: string; id?: string
           if (open?.canonical === ev.index && ev.text !== '') s += sse('content_block_delta', { index: open.out, delta: { type: 'thinking_delta', thinking: ev.text } });
           return s;
         }
+        case 'signature_delta': {
+          // a signature closes its thinking block: it goes out on the block it signs, never another
+          let s = ensureStarted() + openBlock(ev.index, 'thinking', { type: 'thinking', thinking: '', signature: '' });
+          if (open?.canonical === ev.index && open.kind === 'thinking' && ev.signature !== '') s += sse('content_block_delta', { index: open.out, delta: { type: 'signature_delta', signature: ev.signature } });
+          return s;
+        }
         case 'tool_call_start':
           return ensureStarted() + openBlock(ev.index, 'tool_use', { type: 'tool_use', id: ev.id, name: ev.name, input: {} });
         case 'tool_call_delta':
