@@ -193,3 +193,16 @@ export interface EmbeddingsResponse {
   data: number[][];
   usage: Usage;
 }
+
+/** Whether a request carries a provider's signed reasoning (thinking blocks sent back in the history). */
+export function hasSignedThinking(req: ChatRequest): boolean {
+  return req.messages.some((m) => m.content.some((p) => p.type === 'thinking' && p.signature !== undefined));
+}
+
+/**
+ * The request without its thinking parts: what goes to a provider that did not sign them (a
+ * fallback to another provider would refuse them with a 400, and retrying that is a loop).
+ */
+export function withoutThinking(req: ChatRequest): ChatRequest {
+  return { ...req, messages: req.messages.map((m) => (m.content.some((p) => p.type === 'thinking') ? { ...m, content: m.content.filter((p) => p.type !== 'thinking') } : m)) };
+}

@@ -38,6 +38,11 @@ export interface CallOptions {
   rawBody?: Buffer;
   /** extra headers to forward (e.g. anthropic-version, anthropic-beta) */
   headers?: Record<string, string>;
+  /**
+   * The thinking signatures in the request's history were made by another provider than this
+   * call's (a fallback): send the history without them (set only with no rawBody).
+   */
+  foreignSignatures?: boolean;
   timings: CallTimings;
 }
 

@@ -159,7 +159,7 @@ function validate(body: Json, state: SimState, forCount: boolean): MessagesPlan 
           if (m.role !== 'assistant') return err(400, 'invalid_request_error', `messages.${i}.content.${j}: thinking blocks are only allowed in assistant messages`);
           if (typeof b.thinking !== 'string') return err(400, 'invalid_request_error', `messages.${i}.content.${j}.thinking: Field required`);
           if (b.signature === undefined) return err(400, 'invalid_request_error', `messages.${i}.content.${j}.signature: Field required`);
-          if (!verifyThinking(b.thinking, b.signature)) return err(400, 'invalid_request_error', `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
+          if (!verifyThinking(b.thinking, b.signature, state.thinkingKey)) return err(400, 'invalid_request_error', `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
         }
         blocks.push({ tokens: [...(j === 0 ? frame : []), ...encodeText(blockText(b))], ttl });
       }
@@ -324,7 +324,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     json: plan.json,
     reasoning: plan.thinkingBudget ? { budgetTokens: plan.thinkingBudget, meanTokens: THINKING_MEAN_TOKENS, visible: true } : undefined,
   });
-  const signature = gen.thinking ? signThinking(gen.thinking.text) : undefined;
+  const signature = gen.thinking ? signThinking(gen.thinking.text, state.thinkingKey) : undefined;
   // cache writes are prefilled like any uncached token; reads are not
   const pacer = new Pacer(t0, planTiming(model.settings, state.latencyScale, state.rng, plan.totalTokens - cache.read));
   const usageIn = {

@@ -4,6 +4,7 @@
 import { PromptCache } from './prompt-cache.js';
 import { RateWindow } from './http-io.js';
 import { Rng } from './random.js';
+import { DEFAULT_THINKING_KEY } from './thinking.js';
 import { defaultModels, type SimModelInfo, type SimModelSettings } from './settings.js';
 
 export interface SimStats {
@@ -31,6 +32,8 @@ export class SimState {
   readonly cache = new PromptCache();
   readonly windows = new Map<string, RateWindow>();
   rng: Rng;
+  /** the key thinking blocks are signed with (another key: another provider's signatures) */
+  thinkingKey = DEFAULT_THINKING_KEY;
   latencyScale: number;
   enforceRateLimits: boolean;
   stats: SimStats = { requests: {}, faults: {} };

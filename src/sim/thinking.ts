@@ -6,16 +6,17 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-const KEY = 'tollgate-sim-thinking-v1';
+/** the default key; a simulator started with another one stands for another provider (Bedrock, Vertex) */
+export const DEFAULT_THINKING_KEY = 'tollgate-sim-thinking-v1';
 const PREFIX = Buffer.from('simsig1:');
 
-export function signThinking(thinking: string): string {
-  return Buffer.concat([PREFIX, createHmac('sha256', KEY).update(thinking, 'utf8').digest()]).toString('base64');
+export function signThinking(thinking: string, key: string = DEFAULT_THINKING_KEY): string {
+  return Buffer.concat([PREFIX, createHmac('sha256', key).update(thinking, 'utf8').digest()]).toString('base64');
 }
 
-export function verifyThinking(thinking: string, signature: unknown): boolean {
+export function verifyThinking(thinking: string, signature: unknown, key: string = DEFAULT_THINKING_KEY): boolean {
   if (typeof signature !== 'string' || signature.length === 0) return false;
   const got = Buffer.from(signature, 'base64');
-  const want = Buffer.from(signThinking(thinking), 'base64');
+  const want = Buffer.from(signThinking(thinking, key), 'base64');
   return got.length === want.length && timingSafeEqual(got, want);
 }

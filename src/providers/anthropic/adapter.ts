@@ -22,7 +22,7 @@ export function createAnthropicAdapter(cfg: ProviderConfig): ProviderAdapter {
     chatPath,
     headers: anthropicHeaders,
     chatBody: (req, opts) =>
-      opts.rawBody ?? Buffer.from(JSON.stringify(renderAnthropicMessagesRequest(req, opts.model, { maxTokensDefault: cfg.maxTokensDefault }))),
+      opts.rawBody ?? Buffer.from(JSON.stringify(renderAnthropicMessagesRequest(req, opts.model, { maxTokensDefault: cfg.maxTokensDefault, dropThinking: opts.foreignSignatures }))),
     parseChatResponse: parseAnthropicMessagesResponse,
     createStreamParser: createAnthropicStreamParser,
     countTokens: {
