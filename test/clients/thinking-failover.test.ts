@@ -81,3 +81,24 @@ describe('thinking signatures across retries and fallbacks', () => {
     expect(await received(simB.url)).toHaveLength(0);
   });
 });
+
+describe('cache_control when the gateway re-renders an Anthropic request (a fallback that drops foreign signatures)', () => {
+  it('every breakpoint and TTL the client set reaches the other provider exactly', async () => {
+    const history = await firstTurn();
+    await setFaults('529');
+    const system = [
+      { type: 'text' as const, text: 'You are a careful mathematician.', cache_control: { type: 'ephemeral' as const, ttl: '1h' as const } },
+      { type: 'text' as const, text: 'Answer briefly.', cache_control: { type: 'ephemeral' as const } },
+    ];
+    const tools = [{ name: 'factor', description: 'Factor an integer', input_schema: { type: 'object' as const, properties: { n: { type: 'integer' } }, required: ['n'] }, cache_control: { type: 'ephemeral' as const, ttl: '1h' as const } }];
+    const last: Anthropic.MessageParam = { role: 'user', content: [{ type: 'text', text: 'Check again.', cache_control: { type: 'ephemeral', ttl: '1h' } }] };
+    const messages = [...history.slice(0, 2), last];
+    await anthropic.messages.create({ model: 'thinker', max_tokens: 3000, thinking, system, tools, messages, cache_control: { type: 'ephemeral' } } as Anthropic.MessageCreateParamsNonStreaming);
+    const toB = await received(simB.url);
+    const sent = JSON.parse(toB.at(-1)!.body);
+    expect(sent.system).toEqual(system);
+    expect(sent.tools).toEqual(tools);
+    expect(sent.messages.at(-1)).toEqual(last);
+    expect(sent.cache_control).toEqual({ type: 'ephemeral' });
+  });
+});
