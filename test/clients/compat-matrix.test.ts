@@ -86,6 +86,14 @@ describe('LangChain.js', () => {
     }
   });
 
+  it('thinking: ChatAnthropic with thinking enabled gets the thinking block and its signature', async () => {
+    const llm = new ChatAnthropic({ model: 'claude-sonnet-4', apiKey: 'demo', anthropicApiUrl: h.gw.url, maxRetries: 0, maxTokens: 3000, thinking: { type: 'enabled', budget_tokens: 1024 } });
+    const r = await llm.invoke('Is 221 prime?');
+    const blocks = r.content as { type: string; thinking?: string; signature?: string }[];
+    expect(blocks[0]!.type).toBe('thinking');
+    expect(blocks[0]!.signature!.length).toBeGreaterThan(20);
+  });
+
   it('embeddings: OpenAIEmbeddings', async () => {
     const emb = new OpenAIEmbeddings({ model: 'text-embedding-3-small', apiKey: 'demo', configuration: { baseURL: `${h.gw.url}/v1` }, maxRetries: 0 });
     const v = await emb.embedQuery('toll roads');
@@ -139,6 +147,21 @@ describe('the AI SDK', () => {
       const r = await generateText({ model, maxRetries: 0, maxOutputTokens: 200, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', image: Buffer.from(PNG_B64, 'base64'), mediaType: 'image/png' }] }] });
       expect(r.text.length).toBeGreaterThan(0);
     }
+  });
+
+  it('thinking with @ai-sdk/anthropic, reasoning_effort and logprobs with @ai-sdk/openai', async () => {
+    const r = await generateText({
+      model: ant()('claude-sonnet-4'),
+      prompt: 'Is 221 prime?',
+      maxRetries: 0,
+      maxOutputTokens: 3000,
+      providerOptions: { anthropic: { thinking: { type: 'enabled', budgetTokens: 1024 } } },
+    });
+    expect(r.reasoningText!.length).toBeGreaterThan(0);
+    const o = await generateText({ model: oai().chat('o4-mini'), prompt: 'Why?', maxRetries: 0, providerOptions: { openai: { reasoningEffort: 'high' } } });
+    expect(o.usage.reasoningTokens).toBeGreaterThan(0);
+    const lp = await generateText({ model: oai().chat('gpt-4o'), prompt: 'Hello', maxRetries: 0, providerOptions: { openai: { logprobs: 2 } } });
+    expect((lp.providerMetadata!.openai!.logprobs as unknown[]).length).toBeGreaterThan(0);
   });
 
   it('embeddings: embed with openai.embedding', async () => {
