@@ -1,7 +1,8 @@
 // The canonical request/response/usage model. Provider adapters translate wire formats into these
 // types and back; levers (cache, router, optimizer) only ever see these.
 
-export type WireFormat = 'openai' | 'anthropic';
+/** a wire format: one clients speak (a WireCodec is registered for it) or one only an upstream speaks (gemini) */
+export type WireFormat = 'openai' | 'anthropic' | 'gemini';
 
 /** how long a provider keeps a prompt-cache entry: the two lifetimes providers price today */
 export type CacheTtl = '5m' | '1h';
