@@ -39,6 +39,7 @@ import { createOwnCalls, type OwnCalls } from './own-calls.js';
 import { Pricing } from './pricing.js';
 import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
+import { RecentRecords } from './recent-records.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -52,6 +53,8 @@ export interface Engine {
   /** what the running config serves, for checking overlays (flags, experiments) */
   readonly shape: PolicyShape;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
+  /** a recent request's record, once it is durable (the newest config.server.recentRecords are kept) */
+  recentRecord(requestId: string): RequestRecord | undefined;
   close(): Promise<void>;
 }
 
@@ -103,10 +106,18 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const otelProviderName = (name: string): string | undefined => providers.get(name)?.otelProviderName;
   // a model of the GPT-4 / GPT-3.5 generation is counted with its own tokenizer (loaded only then)
   for (const m of config.models) await loadTokenizerFor(m.model ?? m.name);
+  const recent = new RecentRecords(config.server.recentRecords ?? 0);
 
   const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
-    if (onDurable) deps.ledger.appendThen(record, onDurable);
-    else deps.ledger.append(record);
+    if (onDurable)
+      deps.ledger.appendThen(record, () => {
+        recent.add(record);
+        onDurable();
+      });
+    else {
+      deps.ledger.append(record);
+      recent.add(record);
+    }
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
     try {
       deps.onRecord?.(record);
@@ -215,6 +226,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     start,
     flags,
     shape,
+    recentRecord: (id) => recent.get(id),
     async close() {
       await flags.close();
       for (const s of stages) await s.close?.();

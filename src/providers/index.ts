@@ -18,11 +18,15 @@ import { renderOpenAIChatResponse } from './openai/render-chat-response.js';
 import { createOpenAIStreamParser } from './openai/stream-parser.js';
 import { createOpenAIStreamRenderer } from './openai/stream-renderer.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/adapter.js';
+import { createAzureOpenAIAdapter } from './azure/adapter.js';
+import { createGeminiAdapter } from './gemini/adapter.js';
 import { registerProviderKind, registerWireCodec } from './registry.js';
 
 registerProviderKind('openai', createOpenAIAdapter);
 registerProviderKind('anthropic', createAnthropicAdapter);
 registerProviderKind('openai-compatible', createOpenAICompatibleAdapter);
+registerProviderKind('azure-openai', createAzureOpenAIAdapter);
+registerProviderKind('gemini', createGeminiAdapter);
 
 registerWireCodec(openAICodec, { isDefault: true });
 registerWireCodec(anthropicCodec);

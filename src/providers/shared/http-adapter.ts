@@ -21,9 +21,12 @@ export interface VendorSpec {
   otelProviderName: string;
   /** see ProviderAdapter.streamUsageOnlyWhenAsked */
   streamUsageOnlyWhenAsked?: boolean;
-  /** path after the base URL's own path, e.g. '/chat/completions' */
-  chatPath: string;
-  embeddingsPath?: string;
+  /**
+   * path after the base URL's own path, e.g. '/chat/completions'; a function when the path names
+   * the model (Azure deployments, Gemini's models/{model}:generateContent) or differs for streams
+   */
+  chatPath: string | ((model: string, stream: boolean) => string);
+  embeddingsPath?: string | ((model: string) => string);
   /** auth and protocol headers for one call; `forwarded` are the client's (lower-cased) headers */
   headers(apiKey: string | undefined, forwarded: Record<string, string> | undefined): Record<string, string>;
   /** the body to send: the client's bytes on the fast path (possibly amended), else the rendered request */
@@ -32,9 +35,15 @@ export interface VendorSpec {
   createStreamParser(): WireStreamParser;
   embeddingsBody?(req: EmbeddingsRequest, model: string): Buffer;
   parseEmbeddingsResponse?(json: unknown): EmbeddingsResponse;
+  /** the upstream's token-counting endpoint, where it has one */
+  countTokens?: { path: string; body(req: ChatRequest, opts: CallOptions): Buffer; parse(json: unknown): number };
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
+
+function pathOf(p: VendorSpec['chatPath'], model: string, stream: boolean): string {
+  return typeof p === 'string' ? p : p(model, stream);
+}
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -197,7 +206,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
   async function chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult> {
     const model = opts.model;
     if (!req.stream) {
-      const { status, resHeaders, raw } = await sendWhole(spec.chatPath, spec.chatBody(req, opts), model, opts);
+      const { status, resHeaders, raw } = await sendWhole(pathOf(spec.chatPath, model, false), spec.chatBody(req, opts), model, opts);
       let response: ChatResponse;
       try {
         const json = tryParseJson(raw.toString('utf8'));
@@ -210,7 +219,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
       opts.timings.lastTokenAt = opts.timings.upstreamEndAt;
       return { kind: 'complete', status, response, raw, headers: resHeaders };
     }
-    const { res, resHeaders, ctl } = await send(spec.chatPath, spec.chatBody(req, opts), model, opts);
+    const { res, resHeaders, ctl } = await send(pathOf(spec.chatPath, model, true), spec.chatBody(req, opts), model, opts);
 
     const body = res.body;
     async function* chunks(): AsyncGenerator<StreamChunk> {
@@ -256,7 +265,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     const { embeddingsPath, embeddingsBody, parseEmbeddingsResponse } = spec;
     adapter.embeddings = async (req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse> => {
       const model = opts.model;
-      const { res, ctl } = await send(embeddingsPath, opts.rawBody ?? embeddingsBody(req, model), model, opts);
+      const { res, ctl } = await send(typeof embeddingsPath === 'string' ? embeddingsPath : embeddingsPath(model), opts.rawBody ?? embeddingsBody(req, model), model, opts);
       const raw = await readWhole(res, ctl, model, opts);
       try {
         const json = tryParseJson(raw.toString('utf8'));
@@ -264,6 +273,17 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
         return parseEmbeddingsResponse(json);
       } catch (err) {
         throw badBody(model, res.statusCode, raw, err);
+      }
+    };
+  }
+  if (spec.countTokens) {
+    const ct = spec.countTokens;
+    adapter.countTokens = async (req: ChatRequest, opts: CallOptions): Promise<number> => {
+      const { status, raw } = await sendWhole(ct.path, ct.body(req, opts), opts.model, opts);
+      try {
+        return ct.parse(tryParseJson(raw.toString('utf8')));
+      } catch (err) {
+        throw badBody(opts.model, status, raw, err);
       }
     };
   }
