@@ -1,7 +1,8 @@
 // The canonical request/response/usage model. Provider adapters translate wire formats into these
 // types and back; levers (cache, router, optimizer) only ever see these.
 
-export type WireFormat = 'openai' | 'anthropic';
+/** the wire formats clients speak: OpenAI Chat Completions, Anthropic Messages, OpenAI Responses */
+export type WireFormat = 'openai' | 'anthropic' | 'openai-responses';
 
 /** how long a provider keeps a prompt-cache entry: the two lifetimes providers price today */
 export type CacheTtl = '5m' | '1h';
@@ -112,6 +113,13 @@ export interface ChatRequest {
   extra: Record<string, unknown>;
   /** the wire format `extra` came from: renderers of another format leave those fields out */
   extraFormat?: WireFormat;
+  /**
+   * The provider instances that hold the state the client's bytes refer to (a Responses
+   * `previous_response_id` or item reference): the bytes are relayed only to these; any other
+   * upstream gets the request rendered, and its messages carry the whole conversation. Absent:
+   * the bytes stand on their own.
+   */
+  relayOnlyTo?: readonly string[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

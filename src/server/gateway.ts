@@ -16,6 +16,8 @@ import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
+import { handleResponsesCreate, storedResponseRoute, type ResponsesDeps } from './responses.js';
+import { openResponseStore } from './response-store.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
 export interface RunningGateway {
@@ -47,13 +49,31 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // each wire format's endpoints, from the codecs registered in providers/
   const chatRoutes = new Map<string, { codec: WireCodec; deps: ChatDeps }>();
   const embeddingsRoutes = new Map<string, ChatDeps & { codec: WireCodec }>();
+  const statefulRoutes = new Map<string, { codec: WireCodec; deps: ResponsesDeps }>();
+  const statefulCodecs = wireCodecs().filter((c) => c.stateful);
+  // opened only when a format needs it; kept in <dataDir>/responses.db
+  const responseStore = statefulCodecs.length > 0 ? await openResponseStore(config) : undefined;
+  const sweep = responseStore ? setInterval(() => void Promise.resolve(responseStore.sweep(Date.now())).catch(() => undefined), config.responses.sweepIntervalMs) : undefined;
+  sweep?.unref();
   for (const codec of wireCodecs()) {
+    if (codec.stateful && responseStore) {
+      const nativeProviders = [...engine.providers.values()].filter((a) => a.wireFormat === codec.format || a.alsoSpeaks?.includes(codec.format)).map((a) => a.name);
+      const deps: ResponsesDeps = {
+        ...depsFor(codec.endpoints.chat),
+        store: responseStore,
+        ttlMs: config.responses.ttlDays * 86_400_000,
+        maxResponseBytes: config.responses.maxResponseBytes,
+        nativeProviders,
+      };
+      statefulRoutes.set(codec.endpoints.chat, { codec, deps });
+      continue;
+    }
     chatRoutes.set(codec.endpoints.chat, { codec, deps: depsFor(codec.endpoints.chat) });
     if (codec.endpoints.embeddings && codec.embeddings) embeddingsRoutes.set(codec.endpoints.embeddings, { ...depsFor(codec.endpoints.embeddings), codec });
   }
   /** the methods each fixed path answers, for 405s */
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
-  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
+  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys(), ...statefulRoutes.keys()]) allowed[p] = 'POST';
 
   const admin = createAdminRouter({
     routes: [...engine.adminRoutes],
@@ -82,6 +102,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (chat) return handleChat(req, res, chat.codec.format, path, chat.deps);
       const emb = embeddingsRoutes.get(path);
       if (emb) return handleEmbeddings(req, res, emb.codec, emb);
+      const turn = statefulRoutes.get(path);
+      if (turn) return handleResponsesCreate(req, res, turn.codec, path, turn.deps);
+    }
+    if (responseStore) {
+      for (const { codec } of statefulRoutes.values()) {
+        const stored = storedResponseRoute(path, method, codec);
+        if (stored) return stored(req, res, { store: responseStore, authenticate });
+      }
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
@@ -133,7 +161,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (sweep) clearInterval(sweep);
       await engine.close();
+      await responseStore?.close();
       await ledger.close();
     },
   };
