@@ -107,6 +107,14 @@ describe.each(['gpt-4o', 'claude-sonnet-4'])('responses.create on %s', (model) =
     expect(third.usage!.input_tokens).toBeGreaterThan(second.usage!.input_tokens);
   });
 
+  it("item_reference: an earlier answer's item, by id, is part of the next prompt", async () => {
+    const first = await openai.responses.create({ model, input: 'Name a colour.' });
+    const plain = await openai.responses.create({ model, input: 'Why that one?' });
+    const withRef = await openai.responses.create({ model, input: [{ type: 'item_reference', id: first.output[0]!.id! }, { role: 'user', content: 'Why that one?' }] });
+    expect(withRef.output_text.length).toBeGreaterThan(0);
+    expect(withRef.usage!.input_tokens).toBeGreaterThan(plain.usage!.input_tokens + first.usage!.output_tokens - 1);
+  });
+
   it('function calling across two turns: function_call, then function_call_output', async () => {
     const first = await openai.responses.create({ model, input: 'What is the weather in Paris?', tools: [weather], tool_choice: 'required' });
     const call = first.output.find((o) => o.type === 'function_call');
