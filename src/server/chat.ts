@@ -110,7 +110,8 @@ async function writeComplete(run: RequestRun, res: ServerResponse, result: ChatR
   let response;
   if (result.kind === 'complete') {
     response = result.response;
-    if (result.raw && result.raw.format === ctx.format) raw = result.raw.body;
+    // a cached answer to a stateful format is rendered afresh: each answer there has an id of its own
+    if (result.raw && result.raw.format === ctx.format && !(turn && result.source === 'cache')) raw = result.raw.body;
   } else {
     // a streamed answer for a non-streaming client (e.g. a stage chose to stream): fold it
     const acc = new StreamAccumulator();
