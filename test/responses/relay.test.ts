@@ -114,6 +114,23 @@ describe('relay to an upstream that speaks the Responses API', () => {
   });
 });
 
+describe('a stream that fails mid-way', () => {
+  it.each(['claude-sonnet-4', 'gpt-4o'])('%s: the client gets an error event and no response.completed; the record says so', async (model) => {
+    const res = await fetch(`${h.gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer demo-key', 'x-sim-fault': 'error-event;at=0.5' },
+      body: JSON.stringify({ model, input: 'Tell me a story.', stream: true }),
+    });
+    const text = await res.text();
+    expect(text).toContain('event: error');
+    expect(text).not.toContain('response.completed');
+    await h.gw.ledger.flush();
+    const rec = readLedger(h.dataDir, { last: 100 }).find((r) => r.requestId === res.headers.get('x-tollgate-request-id'));
+    expect(rec).toMatchObject({ endpoint: '/v1/responses', stream: true });
+    expect(rec!.errorClass ?? rec!.attempts.at(-1)?.errorClass).toBeDefined();
+  });
+});
+
 describe('levers see Responses traffic', () => {
   it('a cache hit answers in Responses shape, under a new id, recorded as a hit at /v1/responses', async () => {
     const body = { model: 'gpt-4o', input: 'What is the capital of Portugal?', store: false };
