@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { generateObject, generateText, Output, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 import { readLedger } from '../../src/ledger/read.js';
 import { startHarness, type Harness } from '../gateway/helpers.js';
@@ -72,5 +72,19 @@ describe.each(['gpt-4o', 'claude-sonnet-4'])('AI SDK openai(%s)', (model) => {
     expect(r.steps[0]!.toolCalls[0]!.toolName).toBe('get_weather');
     expect(r.steps[0]!.toolResults[0]!.output).toMatchObject({ temperature: 21 });
     expect(r.text.length).toBeGreaterThan(0);
+  });
+});
+
+describe('AI SDK structured output over the Responses API (text.format json_schema)', () => {
+  const city = z.object({ name: z.string(), population: z.number().int(), coastal: z.boolean() });
+  it('generateObject on gpt-4o: a value that satisfies the zod schema', async () => {
+    seen.length = 0;
+    const r = await generateObject({ model: openai('gpt-4o'), schema: city, prompt: 'Describe Lisbon.', maxRetries: 0 });
+    expect(seen).toEqual(['/v1/responses']);
+    expect(city.safeParse(r.object).success).toBe(true);
+  });
+  it('generateText with Output.object on gpt-4o', async () => {
+    const r = await generateText({ model: openai('gpt-4o'), output: Output.object({ schema: city }), prompt: 'Describe Porto.', maxRetries: 0 });
+    expect(city.safeParse(r.output).success).toBe(true);
   });
 });

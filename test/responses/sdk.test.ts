@@ -171,6 +171,22 @@ describe.each(['gpt-4o', 'claude-sonnet-4'])('responses.create on %s', (model) =
   });
 });
 
+describe('prompt caching priced right', () => {
+  it('a long prompt sent twice to gpt-4o: cached_tokens reported, recorded as cache reads, priced at the cached rate', async () => {
+    const input = 'Explain the history of the printing press in detail. '.repeat(150);
+    await openai.responses.create({ model: 'gpt-4o', input });
+    const { data: r, response } = await openai.responses.create({ model: 'gpt-4o', input }).withResponse();
+    const cached = r.usage!.input_tokens_details.cached_tokens;
+    expect(cached).toBeGreaterThan(1000);
+    const rec = await recordOf(response.headers.get('x-tollgate-request-id')!);
+    expect(rec!.usage.cacheRead).toBe(cached);
+    expect(rec!.usage.input).toBe(r.usage!.input_tokens - cached);
+    const price = h.gw.prices.lookup('openai', 'gpt-4o')!;
+    const expected = (rec!.usage.input * price.input + cached * price.cacheRead + rec!.usage.output * price.output) / 1e6;
+    expect(rec!.costUsd).toBeCloseTo(expected, 10);
+  });
+});
+
 describe('structured output (text.format json_schema)', () => {
   const schema = {
     type: 'object',

@@ -72,6 +72,19 @@ describe('bounds', () => {
     await expect(client(KEYS.a1).responses.retrieve(r.id)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('responses.ttlDays: an answer past its TTL is gone', async () => {
+    const short = await startHarness({ responses: { ttlDays: 1e-7 } }); // ~9 ms
+    try {
+      const c = new OpenAI({ baseURL: `${short.gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const r = await c.responses.create({ model: 'claude-sonnet-4', input: 'Soon gone.' });
+      await new Promise((res) => setTimeout(res, 50));
+      await expect(c.responses.retrieve(r.id)).rejects.toMatchObject({ status: 404 });
+      await expect(c.responses.create({ model: 'claude-sonnet-4', input: 'x', previous_response_id: r.id })).rejects.toMatchObject({ status: 400 });
+    } finally {
+      await short.close();
+    }
+  });
+
   it('config: maxResponseBytes above maxTotalBytes, or a zero TTL, is refused at start', () => {
     const base = { auth: { mode: 'demo' }, providers: [{ name: 'p', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' }] };
     expect(() => resolveConfig({ ...base, responses: { maxResponseBytes: 10, maxTotalBytes: 5 } }, '(test)', {})).toThrow(/maxResponseBytes/);
