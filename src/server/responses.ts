@@ -117,7 +117,12 @@ export function storedResponseRoute(path: string, method: string, codec: WireCod
   const base = codec.endpoints.chat + '/';
   if (!codec.stateful || !path.startsWith(base)) return undefined;
   const rest = path.slice(base.length).split('/');
-  const id = decodeURIComponent(rest[0] ?? '');
+  let id: string;
+  try {
+    id = decodeURIComponent(rest[0] ?? '');
+  } catch {
+    return undefined; // a malformed escape names no stored response: the 404 of an unknown path
+  }
   if (id === '' || rest.length > 2 || (rest.length === 2 && rest[1] !== 'input_items')) return undefined;
   const st = codec.stateful;
   const items = rest.length === 2;

@@ -16,20 +16,40 @@ import { encodeText, FRAME_TOKEN, pushAll } from './tokens.js';
 
 type Json = Record<string, unknown>;
 
-/** stored responses the simulator keeps for previous_response_id (oldest dropped first) */
+/** stored responses the simulator keeps for previous_response_id (oldest dropped first past either cap) */
 const MAX_STORED = 2000;
+const MAX_STORED_BYTES = 64 * 1024 * 1024;
 
 interface Stored {
   response: Json;
   /** the conversation's items through this response's output */
   items: Json[];
+  /** about what it holds: the request body that made it plus its answer */
+  bytes: number;
+}
+
+class StoredResponses extends Map<string, Stored> {
+  private total = 0;
+  keep(id: string, s: Stored): void {
+    this.set(id, s);
+    this.total += s.bytes;
+    while (this.size > MAX_STORED || this.total > MAX_STORED_BYTES) {
+      const [oldest, e] = this.entries().next().value as [string, Stored];
+      this.remove(oldest, e);
+    }
+  }
+  remove(id: string, e = this.get(id)): void {
+    if (!e) return;
+    this.delete(id);
+    this.total -= e.bytes;
+  }
 }
 
 /** per simulator: responses by id, in insertion order */
-const stores = new WeakMap<SimState, Map<string, Stored>>();
-function storeOf(state: SimState): Map<string, Stored> {
+const stores = new WeakMap<SimState, StoredResponses>();
+function storeOf(state: SimState): StoredResponses {
   let s = stores.get(state);
-  if (!s) stores.set(state, (s = new Map()));
+  if (!s) stores.set(state, (s = new StoredResponses()));
   return s;
 }
 
@@ -233,11 +253,7 @@ export async function handleResponses(req: IncomingMessage, res: ServerResponse,
   });
   const finalStatus = gen.truncated ? 'incomplete' : 'completed';
   const final = shell(finalStatus, output, usage);
-  if (plan.store) {
-    const kept = storeOf(state);
-    kept.set(id, { response: final, items: [...plan.items, ...output] });
-    while (kept.size > MAX_STORED) kept.delete(kept.keys().next().value as string);
-  }
+  if (plan.store) storeOf(state).keep(id, { response: final, items: [...plan.items, ...output], bytes: raw.length + (gen.text?.text.length ?? 0) + (gen.toolCall?.args.length ?? 0) });
 
   if (!plan.stream) {
     await pacer.waitToken(Math.max(0, gen.outputTokens - 1));
@@ -310,7 +326,7 @@ export function handleStoredResponse(req: IncomingMessage, res: ServerResponse, 
   const s = kept.get(id);
   if (!s) return sendError(res, openaiError(404, `Response with id '${id}' not found.`, 'invalid_request_error'));
   if (method === 'DELETE') {
-    kept.delete(id);
+    kept.remove(id);
     return sendJson(res, 200, { id, object: 'response.deleted', deleted: true });
   }
   sendJson(res, 200, s.response);

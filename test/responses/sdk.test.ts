@@ -33,7 +33,7 @@ async function recordOf(requestId: string) {
   return readLedger(h.dataDir, { last: 200 }).find((r) => r.requestId === requestId);
 }
 
-describe.each(['gpt-4o', 'claude-sonnet-4'])('responses.create on %s', (model) => {
+describe.each(['gpt-4o', 'claude-sonnet-4', 'gemini-2.0-flash'])('responses.create on %s', (model) => {
   it('answers whole: a response object with output_text and usage, recorded at /v1/responses', async () => {
     const { data: r, response } = await openai.responses.create({ model, input: 'Say something about bridges.', instructions: 'Be brief.' }).withResponse();
     expect(r.object).toBe('response');
@@ -235,6 +235,9 @@ describe('bad input gets a 400 in OpenAI shape', () => {
     expect(unknown.status).toBe(404);
     const got = await fetch(`${h.gw.url}/v1/responses/resp_missing`, { headers: { authorization: 'Bearer demo-key' } });
     expect(got.status).toBe(404);
+    const malformed = await fetch(`${h.gw.url}/v1/responses/%E0%A4%A`, { headers: { authorization: 'Bearer demo-key' } });
+    expect(malformed.status).toBe(404);
+    expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     expect(((await got.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
 });
