@@ -16,7 +16,7 @@ import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
-import { handleResponsesCreate, storedResponseRoute, type ResponsesDeps } from './responses.js';
+import { handleResponsesCreate, handleResponsesInputTokens, storedResponseRoute, type ResponsesDeps } from './responses.js';
 import { openResponseStore } from './response-store.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
@@ -104,6 +104,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (emb) return handleEmbeddings(req, res, emb.codec, emb);
       const turn = statefulRoutes.get(path);
       if (turn) return handleResponsesCreate(req, res, turn.codec, path, turn.deps);
+      const count = path.endsWith('/input_tokens') ? statefulRoutes.get(path.slice(0, -'/input_tokens'.length)) : undefined;
+      if (count && responseStore) return handleResponsesInputTokens(req, res, count.codec, { store: responseStore, authenticate, bodyLimitBytes: config.server.bodyLimitBytes });
     }
     if (responseStore) {
       for (const { codec } of statefulRoutes.values()) {

@@ -5,14 +5,17 @@
 // is the codec's (WireCodec.stateful); this is the HTTP and the store.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ChatRequest } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../core/json-depth.js';
+import { estimateInputTokens } from '../core/tokens.js';
 import type { Caller } from '../pipeline/stage.js';
 import type { StatefulCodec, StoredConversation, WireCodec } from '../providers/registry.js';
 import type { ResponseStore, StoredResponse } from '../stores/responses.js';
 import { storedBytes } from '../stores/responses.js';
 import type { Authenticate } from './auth.js';
 import { handleChat, type ChatDeps } from './chat.js';
-import { sendError, sendJson } from './http-util.js';
+import { readBody, sendError, sendJson } from './http-util.js';
 
 export interface ResponsesDeps extends ChatDeps {
   store: ResponseStore;
@@ -37,6 +40,38 @@ function notFound(id: string, param?: string): GatewayError {
     : new GatewayError('not_found', `Response with id '${id}' not found.`);
 }
 
+/**
+ * A turn as a request: the stored answer it continues and the items it references looked up in the
+ * caller's scope, and where its bytes may still go as they are (anywhere, unless they refer to state).
+ */
+async function resolveTurn(json: unknown, scope: string, st: StatefulCodec, store: ResponseStore): Promise<{ request: ChatRequest; items: unknown[]; store: boolean }> {
+  const state = st.turnState(json);
+  const now = Date.now();
+  let previous: StoredConversation | undefined;
+  let relayOnlyTo: readonly string[] | undefined;
+  const narrow = (to: readonly string[]): void => {
+    relayOnlyTo = relayOnlyTo === undefined ? to : relayOnlyTo.filter((p) => to.includes(p));
+  };
+  if (state.previousResponseId !== undefined) {
+    const e = await store.get(scope, state.previousResponseId, now);
+    if (!e) throw notFound(state.previousResponseId, 'previous_response_id');
+    previous = conversationOf(e);
+    // the upstream that made it keeps it too only when it was relayed there as is
+    narrow(e.upstreamProvider ? [e.upstreamProvider] : []);
+  }
+  const refs = new Map<string, unknown>();
+  for (const ref of state.itemReferences) {
+    if (refs.has(ref)) continue;
+    const e = await store.getByItem(scope, ref, now);
+    if (!e) continue; // the parse names the missing one
+    for (const [k, v] of st.itemsOf(conversationOf(e))) refs.set(k, v);
+    narrow(e.upstreamProvider ? [e.upstreamProvider] : []);
+  }
+  const parsed = st.parseTurn(json, previous, refs);
+  if (relayOnlyTo !== undefined) parsed.request.relayOnlyTo = relayOnlyTo;
+  return { request: parsed.request, items: parsed.items, store: state.store };
+}
+
 /** POST: a turn, which may continue a stored answer and is stored unless `store: false` */
 export async function handleResponsesCreate(req: IncomingMessage, res: ServerResponse, codec: WireCodec, endpoint: string, deps: ResponsesDeps): Promise<void> {
   const st = codec.stateful as StatefulCodec;
@@ -44,34 +79,9 @@ export async function handleResponsesCreate(req: IncomingMessage, res: ServerRes
   return handleChat(req, res, codec.format, endpoint, deps, {
     id: st.newResponseId(),
     async parse(json, run) {
-      const state = st.turnState(json);
-      const scope = scopeOf(run.ctx.caller);
-      const now = Date.now();
-      let previous: StoredConversation | undefined;
-      // where the client's bytes still mean what they say: anywhere, unless they refer to state
-      let relayOnlyTo: readonly string[] | undefined;
-      const narrow = (to: readonly string[]): void => {
-        relayOnlyTo = relayOnlyTo === undefined ? to : relayOnlyTo.filter((p) => to.includes(p));
-      };
-      if (state.previousResponseId !== undefined) {
-        const e = await deps.store.get(scope, state.previousResponseId, now);
-        if (!e) throw notFound(state.previousResponseId, 'previous_response_id');
-        previous = conversationOf(e);
-        // the upstream that made it keeps it too only when it was relayed there as is
-        narrow(e.upstreamProvider ? [e.upstreamProvider] : []);
-      }
-      const refs = new Map<string, unknown>();
-      for (const ref of state.itemReferences) {
-        if (refs.has(ref)) continue;
-        const e = await deps.store.getByItem(scope, ref, now);
-        if (!e) continue; // the parse names the missing one
-        for (const [k, v] of st.itemsOf(conversationOf(e))) refs.set(k, v);
-        narrow(e.upstreamProvider ? [e.upstreamProvider] : []);
-      }
-      const parsed = st.parseTurn(json, previous, refs);
-      if (relayOnlyTo !== undefined) parsed.request.relayOnlyTo = relayOnlyTo;
-      turn = { items: parsed.items, store: state.store, scope };
-      return parsed.request;
+      const t = await resolveTurn(json, scopeOf(run.ctx.caller), st, deps.store);
+      turn = { items: t.items, store: t.store, scope: scopeOf(run.ctx.caller) };
+      return t.request;
     },
     answered({ body, relayed }, run) {
       if (!turn?.store || typeof body.id !== 'string') return;
@@ -146,4 +156,29 @@ export function storedResponseRoute(path: string, method: string, codec: WireCod
       sendError(res, codec.format, err);
     }
   };
+}
+
+/**
+ * POST {endpoint}/input_tokens: the input tokens a turn would send (its stored conversation
+ * included), counted locally with the gateway's tokenizer; free, and not a request to record.
+ */
+export async function handleResponsesInputTokens(req: IncomingMessage, res: ServerResponse, codec: WireCodec, deps: StoredRouteDeps & { bodyLimitBytes: number }): Promise<void> {
+  try {
+    const caller = deps.authenticate(req.headers);
+    if (!caller) throw new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.');
+    const body = await readBody(req, deps.bodyLimitBytes);
+    if (jsonDeeperThan(body)) throw new GatewayError('invalid_request', `The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
+    }
+    // the model is optional here: counting does not depend on it
+    const withModel = typeof json === 'object' && json !== null && !Array.isArray(json) && (json as Record<string, unknown>).model === undefined ? { ...json, model: 'count' } : json;
+    const turn = await resolveTurn(withModel, scopeOf(caller), codec.stateful as StatefulCodec, deps.store);
+    sendJson(res, 200, { object: 'response.input_tokens', input_tokens: estimateInputTokens(turn.request) });
+  } catch (err) {
+    sendError(res, codec.format, err);
+  }
 }

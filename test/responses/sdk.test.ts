@@ -171,6 +171,19 @@ describe.each(['gpt-4o', 'claude-sonnet-4', 'gemini-2.0-flash'])('responses.crea
   });
 });
 
+describe('responses.inputTokens.count', () => {
+  it('counts a turn locally, its stored conversation included; bad input is a 400', async () => {
+    const alone = await openai.responses.inputTokens.count({ model: 'claude-sonnet-4', input: 'What is my name?' });
+    expect(alone.object).toBe('response.input_tokens');
+    expect(alone.input_tokens).toBeGreaterThan(3);
+    const first = await openai.responses.create({ model: 'claude-sonnet-4', input: 'My name is Ada. '.repeat(20) });
+    const after = await openai.responses.inputTokens.count({ input: 'What is my name?', previous_response_id: first.id });
+    expect(after.input_tokens).toBeGreaterThan(alone.input_tokens + 60);
+    await expect(openai.responses.inputTokens.count({ input: 5 as unknown as string })).rejects.toMatchObject({ status: 400, param: 'input' });
+    await expect(openai.responses.inputTokens.count({ input: 'x', previous_response_id: 'resp_nope' })).rejects.toMatchObject({ status: 400 });
+  });
+});
+
 describe('prompt caching priced right', () => {
   it('a long prompt sent twice to gpt-4o: cached_tokens reported, recorded as cache reads, priced at the cached rate', async () => {
     const input = 'Explain the history of the printing press in detail. '.repeat(150);
