@@ -207,3 +207,70 @@ describe('an upstream Responses answer: usage buckets and their price', () => {
     expect(responsesCodec.isTerminalChunk(Buffer.from(sse.slice(0, 200)))).toBe(false);
   });
 });
+
+describe('the stream renderer', () => {
+  it('reasoning, text and a call become items with their events; the stored object has the same item ids', () => {
+    const id = 'resp_' + 'b'.repeat(48);
+    const renderer = responsesCodec.createStreamRenderer({ model: 'claude-sonnet-4', includeUsage: true, id });
+    const events = [
+      { type: 'start', id: 'msg_up', model: 'claude-sonnet-4', created: 5, usage: { input: 12 } },
+      { type: 'thinking_delta', index: 0, text: 'Let me ' },
+      { type: 'thinking_delta', index: 0, text: 'think.' },
+      { type: 'block_stop', index: 0 },
+      { type: 'text_delta', index: 1, text: 'Hel' },
+      { type: 'text_delta', index: 1, text: 'lo' },
+      { type: 'block_stop', index: 1 },
+      { type: 'tool_call_start', index: 2, id: 'toolu_9', name: 'w' },
+      { type: 'tool_call_delta', index: 2, argumentsDelta: '{"a":' },
+      { type: 'tool_call_delta', index: 2, argumentsDelta: '1}' },
+      { type: 'block_stop', index: 2 },
+      { type: 'finish', finishReason: 'tool_calls' },
+      { type: 'usage', usage: { output: 9, reasoning: 4 } },
+    ] as const;
+    const sse = events.map((e) => renderer.render(e as never)).join('') + renderer.end();
+    const parsed = sse
+      .trim()
+      .split('\n\n')
+      .map((block) => {
+        const [ev, data] = block.split('\n');
+        const json = JSON.parse(data!.slice('data: '.length)) as Record<string, unknown>;
+        expect(ev).toBe(`event: ${json.type as string}`);
+        return json;
+      });
+    expect(parsed.map((p) => p.sequence_number)).toEqual(parsed.map((_, i) => i));
+    expect(parsed.map((p) => p.type)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.reasoning_summary_part.added',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done',
+      'response.reasoning_summary_part.done',
+      'response.output_item.done',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.output_item.added',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    const completed = parsed[parsed.length - 1]!.response as { id: string; output: { id: string; type: string }[]; usage: Record<string, unknown> };
+    expect(completed.id).toBe(id);
+    expect(completed.output.map((o) => o.type)).toEqual(['reasoning', 'message', 'function_call']);
+    expect(completed.usage).toMatchObject({ input_tokens: 12, output_tokens: 9, output_tokens_details: { reasoning_tokens: 4 } });
+    // what the gateway stores after the stream: rendered again from the folded events, same ids
+    const acc = new StreamAccumulator();
+    for (const e of events) acc.push(e as never);
+    const stored = responsesCodec.renderChatResponse(acc.toResponse(), { model: 'claude-sonnet-4', id }) as typeof completed;
+    expect(stored.output.map((o) => o.id)).toEqual(completed.output.map((o) => o.id));
+    expect(stored.output).toEqual(completed.output);
+  });
+});
