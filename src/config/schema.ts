@@ -70,6 +70,11 @@ export const configSchema = z
         maxIdleConnections: z.number().int().positive().default(256),
         /** true: /metrics answers without a key; false: it needs an admin key with no team */
         publicMetrics: z.boolean().default(false),
+        /**
+         * records kept in memory for GET /v1/tollgate/requests/{id} (the newest; 0 turns the
+         * endpoint's memory off); older requests are read with `tollgate ledger`
+         */
+        recentRecords: z.number().int().nonnegative().default(10_000),
       })
       .strict()
       .refine((s) => s.headersTimeoutMs <= s.bodyTimeoutMs, { message: 'headersTimeoutMs must not exceed bodyTimeoutMs (the whole request includes its headers)', path: ['headersTimeoutMs'] })

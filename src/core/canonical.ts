@@ -175,6 +175,8 @@ export type StreamEvent =
   | { type: 'start'; id: string; model: string; created: number; usage?: Partial<Usage> }
   | { type: 'text_delta'; index: number; text: string }
   | { type: 'thinking_delta'; index: number; text: string }
+  /** the provider's signature of a thinking block (Anthropic's signature_delta): opaque, relayed as given */
+  | { type: 'signature_delta'; index: number; signature: string }
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; argumentsDelta: string }
   | { type: 'block_stop'; index: number }
@@ -198,4 +200,17 @@ export interface EmbeddingsResponse {
   model: string;
   data: number[][];
   usage: Usage;
+}
+
+/** Whether a request carries a provider's signed reasoning (thinking blocks sent back in the history). */
+export function hasSignedThinking(req: ChatRequest): boolean {
+  return req.messages.some((m) => m.content.some((p) => p.type === 'thinking' && p.signature !== undefined));
+}
+
+/**
+ * The request without its thinking parts: what goes to a provider that did not sign them (a
+ * fallback to another provider would refuse them with a 400, and retrying that is a loop).
+ */
+export function withoutThinking(req: ChatRequest): ChatRequest {
+  return { ...req, messages: req.messages.map((m) => (m.content.some((p) => p.type === 'thinking') ? { ...m, content: m.content.filter((p) => p.type !== 'thinking') } : m)) };
 }

@@ -175,6 +175,17 @@ export function estimateInputTokens(req: ChatRequest, b: TokenBudget = new Token
 }
 
 /**
+ * The input tokens of a request, counted locally: what POST /v1/messages/count_tokens answers for a
+ * model whose upstream has no counting endpoint, what a streamed answer's first event reports before
+ * the upstream's usage arrives, and what a budget reserves before the call. Pure and bounded (one
+ * TokenBudget: a few ms at most whatever the request's size). Exact for OpenAI's o200k models; an
+ * estimate for others (bill from the provider's usage, which always wins once it arrives).
+ */
+export function countInputTokens(req: ChatRequest): number {
+  return estimateInputTokens(req);
+}
+
+/**
  * Usage for a request whose provider usage is missing or partial, marked `estimated: true`.
  *
  * Fields in `known` were reported by the provider and are kept, an explicit 0 included (LiteLLM

@@ -1,7 +1,7 @@
 // The terminal step of the pipeline: one call to the upstream that ctx.target names, and its
 // attempt in the ledger. The fast path relays the client's own bytes when nothing changed them.
 
-import type { ChatRequest } from '../core/canonical.js';
+import { hasSignedThinking, type ChatRequest } from '../core/canonical.js';
 import { GatewayError, UpstreamError } from '../core/errors.js';
 import { estimateUsage } from '../core/tokens.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
@@ -39,8 +39,18 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   // replaced the request, no usage to ask for. A route or fallback that only changed the model gets
   // the bytes with the model name swapped, not a re-rendered body. (A caller with no body bytes,
   // such as the SDK, always gets the request rendered.)
+  // Thinking signatures are valid only at the provider that made them: a retry to the same provider
+  // sends them as they are, a fallback to another one sends the history without them.
+  const firstProvider = ctx.attempts.find((a) => a.purpose === undefined)?.provider;
+  const foreignSignatures = firstProvider !== undefined && firstProvider !== target.provider && hasSignedThinking(ctx.request);
   const bodyUnchanged =
-    (ownFormat || alsoSpoken) && !usageRewrite && ctx.rawBody.length > 0 && deps.parsed !== undefined && ctx.request === deps.parsed && (relayOnlyTo === undefined || relayOnlyTo.includes(target.provider));
+    (ownFormat || alsoSpoken) &&
+    !usageRewrite &&
+    !foreignSignatures &&
+    ctx.rawBody.length > 0 &&
+    deps.parsed !== undefined &&
+    ctx.request === deps.parsed &&
+    (relayOnlyTo === undefined || relayOnlyTo.includes(target.provider));
   const rawBody = !bodyUnchanged ? undefined : target.model === ctx.request.model ? ctx.rawBody : withModel(ctx.rawBody, ctx.request.model, target.model);
   // what the answer's bytes are in: the client's format when relayed in one the upstream also speaks
   const answerFormat = rawBody && alsoSpoken ? ctx.format : adapter.wireFormat;
@@ -57,6 +67,7 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       timeoutMs,
       rawBody,
       ...(answerFormat !== adapter.wireFormat ? { wireFormat: answerFormat } : {}),
+      foreignSignatures,
       // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
       headers: ctx.headers as Record<string, string>,
       timings: ctx.timings,

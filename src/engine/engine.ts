@@ -30,6 +30,7 @@ import { createOwnCalls, type OwnCalls } from './own-calls.js';
 import { Pricing } from './pricing.js';
 import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
+import { RecentRecords } from './recent-records.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -40,6 +41,8 @@ export interface Engine {
   /** admin endpoints the levers expose */
   readonly adminRoutes: readonly AdminRoute[];
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
+  /** a recent request's record, once it is durable (the newest config.server.recentRecords are kept) */
+  recentRecord(requestId: string): RequestRecord | undefined;
   close(): Promise<void>;
 }
 
@@ -77,10 +80,18 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
   const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
   const defaultTimeoutMs = config.server.requestTimeoutMs;
+  const recent = new RecentRecords(config.server.recentRecords ?? 0);
 
   const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
-    if (onDurable) deps.ledger.appendThen(record, onDurable);
-    else deps.ledger.append(record);
+    if (onDurable)
+      deps.ledger.appendThen(record, () => {
+        recent.add(record);
+        onDurable();
+      });
+    else {
+      deps.ledger.append(record);
+      recent.add(record);
+    }
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
     for (const s of stages) {
       try {
@@ -146,6 +157,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     own,
     adminRoutes,
     start,
+    recentRecord: (id) => recent.get(id),
     async close() {
       for (const s of stages) await s.close?.();
       for (const p of providers.values()) await p.close?.();

@@ -41,8 +41,17 @@ export interface WireCodec {
    * take it; others keep the response's own); `request`: the request, for formats that echo it.
    */
   renderChatResponse(r: ChatResponse, opts: { model: string; id?: string; request?: ChatRequest }): Record<string, unknown>;
-  /** includeUsage only matters to formats whose usage is optional (OpenAI) */
-  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; request?: ChatRequest }): WireStreamRenderer;
+  /**
+   * includeUsage only matters to formats whose usage is optional (OpenAI); inputTokens (a local
+   * count) only to formats whose first event reports the input (streamStartReportsInput); `id` and
+   * `request` as for renderChatResponse
+   */
+  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; inputTokens?: number; request?: ChatRequest }): WireStreamRenderer;
+  /**
+   * This format's stream opens with the input usage (Anthropic's message_start), before an upstream
+   * of another format has said it (OpenAI's usage comes last): the renderer then needs a local count.
+   */
+  readonly streamStartReportsInput: boolean;
   renderError(err: unknown): RenderedError;
   parseChatResponse(json: unknown): ChatResponse;
   createStreamParser(): WireStreamParser;
@@ -65,6 +74,8 @@ export interface WireCodec {
   readonly streamUsageOnlyWhenAsked: boolean;
   /** the GET /v1/models body in this format */
   renderModelList(models: readonly ModelInfo[]): Record<string, unknown>;
+  /** the GET /v1/models/{id} body in this format */
+  renderModel(model: ModelInfo): Record<string, unknown>;
   /**
    * Whether a request's headers say the client speaks this format, for endpoints whose path does
    * not tell (GET /v1/models: the Anthropic SDK sends anthropic-version).
@@ -72,6 +83,8 @@ export interface WireCodec {
   claimsHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): boolean;
   /** present when the format has an embeddings endpoint */
   readonly embeddings?: EmbeddingsCodec;
+  /** present when the format has a token-counting endpoint (Anthropic's /v1/messages/count_tokens) */
+  readonly countTokens?: CountTokensCodec;
   /** present when the format's API keeps answers for later turns (OpenAI's Responses API) */
   readonly stateful?: StatefulCodec;
 }
@@ -102,4 +115,11 @@ export interface StatefulCodec {
   renderInputItems(items: readonly unknown[], query: URLSearchParams): Record<string, unknown>;
   /** DELETE's answer */
   renderDeleted(id: string): Record<string, unknown>;
+}
+
+/** A token-counting endpoint: its path, the request (a chat request without an output limit), the answer. */
+export interface CountTokensCodec {
+  readonly endpoint: string;
+  parseRequest(body: unknown): ChatRequest;
+  renderResponse(inputTokens: number): Record<string, unknown>;
 }

@@ -43,6 +43,11 @@ export interface CallOptions {
   wireFormat?: WireFormat;
   /** extra headers to forward (e.g. anthropic-version, anthropic-beta) */
   headers?: Record<string, string>;
+  /**
+   * The thinking signatures in the request's history were made by another provider than this
+   * call's (a fallback): send the history without them (set only with no rawBody).
+   */
+  foreignSignatures?: boolean;
   timings: CallTimings;
 }
 
@@ -106,5 +111,7 @@ export interface ProviderAdapter {
   readonly alsoSpeaks?: readonly WireFormat[];
   chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult>;
   embeddings?(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
+  /** the upstream's own count of a request's input tokens, where it has an endpoint for it (Anthropic) */
+  countTokens?(req: ChatRequest, opts: CallOptions): Promise<number>;
   close?(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type { StreamChunk } from '../providers/contract.js';
 import { codecFor } from '../providers/registry.js';
 import { AbortFlag } from '../providers/shared/abort-link.js';
 import { redactSecrets } from '../providers/shared/redact.js';
+import { countInputTokens } from '../core/tokens.js';
 import type { Authenticate } from './auth.js';
 import { drained, lowerCaseHeaders, readBody } from './http-util.js';
 
@@ -153,7 +154,16 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
   const passthrough = result.kind === 'stream' && result.rawFormat === ctx.format;
   const dropUsage = passthrough && codec.streamUsageOnlyWhenAsked && !ctx.request.includeUsage;
   const model = ctx.target?.model ?? ctx.request.model;
-  const renderer = passthrough ? undefined : codec.createStreamRenderer({ model, includeUsage: ctx.request.includeUsage, id: turn?.id, request: ctx.request });
+  const renderer = passthrough
+    ? undefined
+    : codec.createStreamRenderer({
+        model,
+        includeUsage: ctx.request.includeUsage,
+        id: turn?.id,
+        request: ctx.request,
+        // counted before the first event, so clients that keep message_start's figure get the real one
+        inputTokens: codec.streamStartReportsInput ? countInputTokens(ctx.request) : undefined,
+      });
   // HTTP/1.0 has no chunked encoding, so no trailers: the body ends when the connection closes
   const chunked = !(req.httpVersionMajor === 1 && req.httpVersionMinor === 0);
   const acc = new StreamAccumulator();

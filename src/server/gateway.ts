@@ -18,6 +18,8 @@ import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleResponsesCreate, handleResponsesInputTokens, storedResponseRoute, type ResponsesDeps } from './responses.js';
 import { openResponseStore } from './response-store.js';
+import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
+import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
 export interface RunningGateway {
@@ -49,6 +51,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // each wire format's endpoints, from the codecs registered in providers/
   const chatRoutes = new Map<string, { codec: WireCodec; deps: ChatDeps }>();
   const embeddingsRoutes = new Map<string, ChatDeps & { codec: WireCodec }>();
+  const countRoutes = new Map<string, CountTokensDeps & { codec: WireCodec }>();
   const statefulRoutes = new Map<string, { codec: WireCodec; deps: ResponsesDeps }>();
   const statefulCodecs = wireCodecs().filter((c) => c.stateful);
   // opened only when a format needs it; kept in <dataDir>/responses.db
@@ -70,10 +73,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     chatRoutes.set(codec.endpoints.chat, { codec, deps: depsFor(codec.endpoints.chat) });
     if (codec.endpoints.embeddings && codec.embeddings) embeddingsRoutes.set(codec.endpoints.embeddings, { ...depsFor(codec.endpoints.embeddings), codec });
+    if (codec.countTokens) countRoutes.set(codec.countTokens.endpoint, { ...depsFor(codec.countTokens.endpoint), codec });
   }
   /** the methods each fixed path answers, for 405s */
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
-  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys(), ...statefulRoutes.keys()]) allowed[p] = 'POST';
+  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys(), ...countRoutes.keys(), ...statefulRoutes.keys()]) allowed[p] = 'POST';
 
   const admin = createAdminRouter({
     routes: [...engine.adminRoutes],
@@ -102,10 +106,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (chat) return handleChat(req, res, chat.codec.format, path, chat.deps);
       const emb = embeddingsRoutes.get(path);
       if (emb) return handleEmbeddings(req, res, emb.codec, emb);
+      const count = countRoutes.get(path);
+      if (count) return handleCountTokens(req, res, count.codec, count);
       const turn = statefulRoutes.get(path);
       if (turn) return handleResponsesCreate(req, res, turn.codec, path, turn.deps);
-      const count = path.endsWith('/input_tokens') ? statefulRoutes.get(path.slice(0, -'/input_tokens'.length)) : undefined;
-      if (count && responseStore) return handleResponsesInputTokens(req, res, count.codec, { store: responseStore, authenticate, bodyLimitBytes: config.server.bodyLimitBytes });
+      const countTurn = path.endsWith('/input_tokens') ? statefulRoutes.get(path.slice(0, -'/input_tokens'.length)) : undefined;
+      if (countTurn && responseStore) return handleResponsesInputTokens(req, res, countTurn.codec, { store: responseStore, authenticate, bodyLimitBytes: config.server.bodyLimitBytes });
     }
     if (responseStore) {
       for (const { codec } of statefulRoutes.values()) {
@@ -114,6 +120,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
+    if (path.startsWith(REQUEST_LOOKUP_PREFIX)) return handleRequestLookup(req, res, path, { engine, authenticate, recentRecords: config.server.recentRecords });
+    const modelId = modelPathId(path);
+    if (modelId !== undefined) {
+      if (method === 'GET') return getModel(req, res, modelId);
+      return sendError(res, codecForHeaders(req.headers).format, new GatewayError('method_not_allowed', `${method} is not allowed on ${path}; use GET.`), { allow: 'GET' });
+    }
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
     if (isAdminPath(path)) return admin.handle(req, res, method, path);
@@ -145,6 +157,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     sendJson(res, 200, codec.renderModelList(ids.map((id) => ({ id, ownedBy: registry.resolve(id)?.target.provider ?? 'tollgate-route' }))));
   }
 
+  function getModel(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const codec = codecForHeaders(req.headers);
+    if (!authenticate(req.headers)) {
+      return sendError(res, codec.format, new GatewayError('unauthorized', 'Invalid API key: present a Tollgate virtual key as a Bearer token or x-api-key.'));
+    }
+    const resolved = registry.resolve(id);
+    if (!resolved && !registry.isRoute(id)) {
+      return sendError(res, codec.format, new GatewayError('model_not_found', `The model '${id}' does not exist or is not served by this gateway.`, { param: 'model' }));
+    }
+    sendJson(res, 200, codec.renderModel({ id, ownedBy: resolved?.target.provider ?? 'tollgate-route' }));
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.server.port, opts.host ?? config.server.host, () => resolve());
@@ -171,3 +195,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   };
 }
 
+
+/** the model id of GET /v1/models/{id} (ids may hold '/', e.g. 'org/model'; they arrive URL-encoded or not) */
+function modelPathId(path: string): string | undefined {
+  const prefix = path.startsWith('/v1/models/') ? '/v1/models/' : path.startsWith('/models/') ? '/models/' : undefined;
+  if (!prefix || path.length === prefix.length) return undefined;
+  try {
+    return decodeURIComponent(path.slice(prefix.length));
+  } catch {
+    return path.slice(prefix.length);
+  }
+}

@@ -26,6 +26,11 @@ export interface SimulatorOptions {
    * the rate-limit headers count down but load tests are never throttled; 429s come from faults)
    */
   enforceRateLimits?: boolean;
+  /**
+   * the key thinking signatures are made and checked with: two simulators with different keys are
+   * two providers whose signatures the other refuses (Anthropic's API and Bedrock)
+   */
+  thinkingKey?: string;
 }
 
 export interface SimulatorHandle {
@@ -40,6 +45,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
   const raw = method === 'GET' || method === 'HEAD' ? '' : await readBody(req);
   if (path.startsWith('/_sim/')) return handleAdmin(req, res, raw, state, path);
   if (method === 'POST') {
+    state.receive(path, req.headers, raw);
     switch (path) {
       case '/v1/chat/completions':
       case '/v1beta/openai/chat/completions':
@@ -70,6 +76,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const latencyScale = opts.latencyScale ?? 1;
   if (!Number.isFinite(latencyScale) || latencyScale < 0) throw new Error(`simulator: latencyScale must be a number >= 0 (got ${String(opts.latencyScale)})`);
   const state = new SimState(opts.seed ?? 42, latencyScale, opts.models, opts.enforceRateLimits ?? false);
+  if (opts.thinkingKey) state.thinkingKey = opts.thinkingKey;
   const server = createServer((req, res) => {
     route(req, res, state).catch((e: unknown) => {
       if (res.headersSent) {

@@ -199,5 +199,11 @@ export function parseAnthropicMessagesRequest(body: unknown): ChatRequest {
     if (body.metadata.user_id !== undefined && body.metadata.user_id !== null) req.user = expectString(body.metadata.user_id, 'metadata.user_id');
   }
   for (const [k, v] of Object.entries(body)) if (!KNOWN.has(k)) req.extra[k] = v;
+  const format = isObject(body.output_config) && isObject(body.output_config.format) ? body.output_config.format : isObject(body.output_format) ? body.output_format : undefined;
+  if (format) {
+    if (format.type !== 'json_schema') throw bad("Input should be 'json_schema'", 'output_config.format.type');
+    if (!isObject(format.schema)) throw bad('Field required', 'output_config.format.schema');
+    req.responseFormat = { type: 'json_schema', schema: format.schema };
+  }
   return req;
 }

@@ -32,7 +32,10 @@ export const responsesCodec: WireCodec = {
   isTerminalChunk: isResponsesTerminalChunk,
   stripInjectedUsage: (raw) => raw,
   streamUsageOnlyWhenAsked: false,
+  // the stream's first events carry no usage: input and output both come in response.completed
+  streamStartReportsInput: false,
   renderModelList: (models) => openAICodec.renderModelList(models),
+  renderModel: (model) => openAICodec.renderModel(model),
   // its clients are OpenAI's: GET /v1/models is answered by the OpenAI codec
   claimsHeaders: () => false,
   stateful: responsesState,

@@ -1,6 +1,7 @@
 // The OpenAI wire format as the server speaks it to a client: Chat Completions and Embeddings.
 
 import type { WireCodec } from '../codec.js';
+import type { ModelInfo } from '../contract.js';
 import { hasSseField } from '../shared/sse-line.js';
 import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from './embeddings.js';
 import { renderOpenAIError } from './error.js';
@@ -34,6 +35,7 @@ export const openAICodec: WireCodec = {
   parseChatRequest: parseOpenAIChatRequest,
   renderChatResponse: renderOpenAIChatResponse,
   createStreamRenderer: createOpenAIStreamRenderer,
+  streamStartReportsInput: false,
   renderError: renderOpenAIError,
   parseChatResponse: parseOpenAIChatResponse,
   createStreamParser: createOpenAIStreamParser,
@@ -41,13 +43,14 @@ export const openAICodec: WireCodec = {
   stripInjectedUsage: stripOpenAIInjectedUsage,
   streamUsageOnlyWhenAsked: true,
   renderModelList(models) {
-    const now = Math.floor(Date.now() / 1000);
-    return {
-      object: 'list',
-      data: models.map((m) => ({ id: m.id, object: 'model', created: m.created ?? now, owned_by: m.ownedBy ?? 'tollgate' })),
-    };
+    return { object: 'list', data: models.map(modelEntry) };
   },
+  renderModel: modelEntry,
   // OpenAI is the format a request without any format marker gets (the registry's default)
   claimsHeaders: () => false,
   embeddings: { parseRequest: parseOpenAIEmbeddingsRequest, renderResponse: renderOpenAIEmbeddingsResponse },
 };
+
+function modelEntry(m: ModelInfo): Record<string, unknown> {
+  return { id: m.id, object: 'model', created: m.created ?? Math.floor(Date.now() / 1000), owned_by: m.ownedBy ?? 'tollgate' };
+}

@@ -1,7 +1,7 @@
 // OpenAI Chat Completions request body -> canonical ChatRequest, with OpenAI-style errors that name
 // the offending field (error.param), so a client sees what OpenAI itself would have told it.
 
-import type { ChatRequest, ContentPart, ImagePart, Message, ResponseFormat, TextPart, ToolChoice, ToolDef } from '../../core/canonical.js';
+import type { CacheControl, ChatRequest, ContentPart, ImagePart, Message, ResponseFormat, TextPart, ToolChoice, ToolDef } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { isObject, type Json } from '../shared/json.js';
 
@@ -51,13 +51,25 @@ function optNumber(v: unknown, param: string, min: number, max: number, integer 
   return v;
 }
 
+/**
+ * `cache_control` on a content part or a tool, as LiteLLM and OpenRouter let OpenAI-format clients
+ * mark Anthropic prompt-cache breakpoints; kept in the canonical request so a call that ends at
+ * Anthropic carries it exactly (TTL included), and dropped by renderers of formats without it.
+ */
+function cacheControlOf(v: unknown, param: string): { cacheControl?: CacheControl } {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v) || v.type !== 'ephemeral') throw bad(`Invalid value for '${param}': expected {"type": "ephemeral"} with an optional "ttl" of '5m' or '1h'.`, param);
+  if (v.ttl !== undefined && v.ttl !== '5m' && v.ttl !== '1h') throw bad(`Invalid value for '${param}.ttl': expected '5m' or '1h'.`, `${param}.ttl`);
+  return { cacheControl: v.ttl ? { type: 'ephemeral', ttl: v.ttl } : { type: 'ephemeral' } };
+}
+
 function textParts(content: unknown, param: string, allowRefusal = false): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw bad(`Invalid type for '${param}': expected one of a string or array of objects, but got ${typeName(content)} instead.`, param);
   return content.map((p, i) => {
     const pp = `${param}[${i}]`;
     if (!isObject(p)) throw bad(`Invalid type for '${pp}': expected an object, but got ${typeName(p)} instead.`, pp);
-    if (p.type === 'text') return { type: 'text', text: expectString(p.text, `${pp}.text`) };
+    if (p.type === 'text') return { type: 'text', text: expectString(p.text, `${pp}.text`), ...cacheControlOf(p.cache_control, `${pp}.cache_control`) };
     if (allowRefusal && p.type === 'refusal') return { type: 'text', text: expectString(p.refusal, `${pp}.refusal`) };
     throw bad(`Invalid value for '${pp}.type': expected 'text', got ${JSON.stringify(p.type)}.`, `${pp}.type`);
   });
@@ -72,11 +84,11 @@ function userParts(content: unknown, param: string): ContentPart[] {
     if (!isObject(p)) throw bad(`Invalid type for '${pp}': expected an object, but got ${typeName(p)} instead.`, pp);
     switch (p.type) {
       case 'text':
-        return { type: 'text', text: expectString(p.text, `${pp}.text`) };
+        return { type: 'text', text: expectString(p.text, `${pp}.text`), ...cacheControlOf(p.cache_control, `${pp}.cache_control`) };
       case 'image_url': {
         const iu = p.image_url;
         const url = isObject(iu) ? iu.url : undefined;
-        const img: ImagePart = { type: 'image', url: expectString(url, `${pp}.image_url.url`) };
+        const img: ImagePart = { type: 'image', url: expectString(url, `${pp}.image_url.url`), ...cacheControlOf(p.cache_control, `${pp}.cache_control`) };
         return img;
       }
       case 'input_audio':
@@ -165,7 +177,7 @@ function parseTools(v: unknown): ToolDef[] | undefined {
     const name = expectString(fn.name, `${p}.function.name`);
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(`Invalid '${p}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, `${p}.function.name`);
     if (fn.parameters !== undefined && !isObject(fn.parameters)) throw bad(`Invalid type for '${p}.function.parameters': expected an object.`, `${p}.function.parameters`);
-    const def: ToolDef = { name, parameters: (fn.parameters as Json | undefined) ?? { type: 'object', properties: {} } };
+    const def: ToolDef = { name, parameters: (fn.parameters as Json | undefined) ?? { type: 'object', properties: {} }, ...cacheControlOf(t.cache_control, `${p}.cache_control`) };
     if (fn.description !== undefined) def.description = expectString(fn.description, `${p}.function.description`);
     return def;
   });

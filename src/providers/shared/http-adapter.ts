@@ -37,6 +37,8 @@ export interface VendorSpec {
   alsoSpeaks?: Partial<Record<WireFormat, { chatPath: string; parseChatResponse(json: unknown): ChatResponse; createStreamParser(): WireStreamParser }>>;
   embeddingsBody?(req: EmbeddingsRequest, model: string): Buffer;
   parseEmbeddingsResponse?(json: unknown): EmbeddingsResponse;
+  /** the upstream's token-counting endpoint, where it has one */
+  countTokens?: { path: string; body(req: ChatRequest, opts: CallOptions): Buffer; parse(json: unknown): number };
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -278,6 +280,17 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
         return parseEmbeddingsResponse(json);
       } catch (err) {
         throw badBody(model, res.statusCode, raw, err);
+      }
+    };
+  }
+  if (spec.countTokens) {
+    const ct = spec.countTokens;
+    adapter.countTokens = async (req: ChatRequest, opts: CallOptions): Promise<number> => {
+      const { status, raw } = await sendWhole(ct.path, ct.body(req, opts), opts.model, opts);
+      try {
+        return ct.parse(tryParseJson(raw.toString('utf8')));
+      } catch (err) {
+        throw badBody(opts.model, status, raw, err);
       }
     };
   }
