@@ -16,3 +16,6 @@ export { MemoryFlagStore } from './memory/flag-store.js';
 export { MemoryAlertStore } from './memory/alert-store.js';
 export { MemoryExperimentStore } from './memory/experiment-store.js';
 export { MemoryCachePersistence } from './memory/cache-persistence.js';
+export type { ResponseStore, StoredResponse, ResponseStoreLimits } from './responses.js';
+export { storedBytes } from './responses.js';
+export { MemoryResponseStore } from './memory/response-store.js';

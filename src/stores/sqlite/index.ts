@@ -9,3 +9,4 @@ export { SqliteAlertStore, ALERTS_DB_FILE } from './alert-store.js';
 export { SqliteExperimentStore, EXPERIMENTS_DB_FILE } from './experiment-store.js';
 export { SqliteCachePersistence, CACHE_DB_FILE } from './cache-persistence.js';
 export { LEDGER_DB_FILE, ledgerDbPath, openLedgerDb, openLedgerDbReadOnly, SCHEMA_VERSION } from './ledger-db.js';
+export { SqliteResponseStore, RESPONSES_DB_FILE } from './response-store.js';
