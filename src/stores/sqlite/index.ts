@@ -4,5 +4,6 @@
 export { SqliteLedgerStore } from './ledger-store.js';
 export { SqliteCounterStore, COUNTERS_DB_FILE } from './counter-store.js';
 export { SqliteKeyStore, KEYS_DB_FILE } from './key-store.js';
+export { SqliteBudgetStore, BUDGETS_DB_FILE } from './budget-store.js';
 export { SqliteCachePersistence, CACHE_DB_FILE } from './cache-persistence.js';
 export { LEDGER_DB_FILE, ledgerDbPath, openLedgerDb, openLedgerDbReadOnly, SCHEMA_VERSION } from './ledger-db.js';
