@@ -30,6 +30,7 @@ import { createOwnCalls, type OwnCalls } from './own-calls.js';
 import { Pricing } from './pricing.js';
 import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
+import { createSpend, type SpendStores } from '../spend/index.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -66,6 +67,8 @@ export interface EngineDeps {
   metrics: GatewayMetrics;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
   stores?: LeverStores;
+  /** where budgets keep spend and run-time budgets (the gateway: SQLite in the data dir; default memory) */
+  spend?: SpendStores;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -73,9 +76,11 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   for (const p of config.providers) providers.set(p.name, createProvider({ ...p, apiKey: config.providerKeys[p.name] }));
   const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
-  const own = createOwnCalls({ registry, providers, pricing });
+  const spendParts = await createSpend(config, { pricing, registry, stores: deps.spend });
+  const spend = spendParts.control;
+  const own = createOwnCalls({ registry, providers, pricing, spend });
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
-  const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
+  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes];
   const defaultTimeoutMs = config.server.requestTimeoutMs;
 
   const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
@@ -105,7 +110,9 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         if (resolved) ctx.target = resolved.target;
         else if (registry.isRoute(request.model)) ctx.route = request.model;
         else throw modelNotFound(request.model);
-        const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
+        // rate limits count every request, cache hits included; budgets are reserved per attempt
+        spend.admit(ctx);
+        const upstream = { providers, registry, pricing, timeoutMs, parsed: request, spend };
         return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
       },
       async embeddings(request) {
@@ -127,10 +134,14 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
           throw err;
         }
       },
-      settleStream: (acc, source, outcome) => settleStream(ctx, acc, source, outcome, pricing),
+      settleStream(acc, source, outcome) {
+        settleStream(ctx, acc, source, outcome, pricing);
+        spend.settleEnded(ctx);
+      },
       costUsd: () => costOfAttempts(ctx.attempts),
       finish(outcome, onDurable) {
         if (record) return record;
+        spend.finish(ctx);
         record = buildRecord(ctx, outcome, pricing);
         commit(record, ctx, operation, onDurable);
         return record;
@@ -149,6 +160,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     async close() {
       for (const s of stages) await s.close?.();
       for (const p of providers.values()) await p.close?.();
+      await spendParts.close();
     },
   };
 }

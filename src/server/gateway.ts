@@ -11,6 +11,8 @@ import { createEngine, type Engine } from '../engine/index.js';
 import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../providers/registry.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
+import { SqliteBudgetStore } from '../stores/sqlite/budget-store.js';
+import { SqliteCounterStore } from '../stores/sqlite/counter-store.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -39,7 +41,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics();
-  const engine = await createEngine(config, { ledger, metrics });
+  // spend is written behind to counters.db and run-time budgets kept in budgets.db, beside the ledger
+  const engine = await createEngine(config, {
+    ledger,
+    metrics,
+    spend: { counters: SqliteCounterStore.inDataDir(config.dataDir), budgets: SqliteBudgetStore.inDataDir(config.dataDir) },
+  });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;

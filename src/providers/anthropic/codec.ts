@@ -1,6 +1,6 @@
 // The Anthropic wire format as the server speaks it to a client: Messages (no embeddings endpoint).
 
-import type { WireCodec } from '../codec.js';
+import { retryAfterHeaders, type RateLimitHeaderInfo, type WireCodec } from '../codec.js';
 import { hasSseField } from '../shared/sse-line.js';
 import { renderAnthropicError } from './error.js';
 import { parseAnthropicMessagesRequest } from './parse-messages-request.js';
@@ -23,6 +23,18 @@ function createdAt(epochSeconds: number | undefined): string {
   return new Date(Math.floor(epochSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Anthropic's rate-limit headers: limit, remaining, and the RFC 3339 instant the allowance is full again */
+export function anthropicRateLimitHeaders(info: RateLimitHeaderInfo, now: number): Record<string, string> {
+  const h: Record<string, string> = retryAfterHeaders(info.retryAfterMs);
+  for (const [kind, st] of [['requests', info.requests], ['tokens', info.tokens]] as const) {
+    if (!st) continue;
+    h[`anthropic-ratelimit-${kind}-limit`] = String(st.limit);
+    h[`anthropic-ratelimit-${kind}-remaining`] = String(st.remaining);
+    h[`anthropic-ratelimit-${kind}-reset`] = new Date(now + Math.max(0, Math.ceil(st.resetMs / 1000) * 1000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return h;
+}
+
 export const anthropicCodec: WireCodec = {
   format: 'anthropic',
   endpoints: { chat: '/v1/messages' },
@@ -43,4 +55,5 @@ export const anthropicCodec: WireCodec = {
   },
   // every Anthropic SDK request carries anthropic-version (the API rejects one without it)
   claimsHeaders: (headers) => headers[ANTHROPIC_VERSION_HEADER] !== undefined,
+  rateLimitHeaders: anthropicRateLimitHeaders,
 };
