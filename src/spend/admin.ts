@@ -97,7 +97,7 @@ export function budgetAdminRoutes(deps: { config: LoadedConfig; store: BudgetSto
     if (!visibleTo(admin, b.scope, b.id)) throw new GatewayError('forbidden', `An admin of team '${admin.tenant}' may set only its team's budget and its keys' budgets.`);
     const problems = checkBudgets({ ...deps.config, budgets: [b] });
     if (problems.length) throw new GatewayError('invalid_request', `Invalid budget: ${problems.map((p) => `${p.path.replace(/^budgets\[0\]\.?/, '') || '(body)'}: ${p.message}`).join('; ')}`);
-    await deps.store.put(storedFromConfig(b, 'store', deps.control.now()));
+    await deps.store.put(storedFromConfig(b, 'store', deps.control.now(), deps.config.spend.timeZone));
     await deps.reload();
     const live = deps.control.book.all.find((x) => x.spec.scope === b.scope && x.spec.id === b.id && x.spec.period === b.period)!;
     return { status: 200, body: { budget: viewOf(live, deps.control.deps.counters.get(live.key), deps.control.now()) } };

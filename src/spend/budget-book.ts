@@ -32,12 +32,12 @@ export interface LiveBudget {
   nextThreshold: number;
 }
 
-export function storedFromConfig(b: BudgetConfig, source: StoredBudget['source'], now: number): StoredBudget {
-  const s: StoredBudget = { scope: b.scope, id: b.id, period: b.period, limitUsd: b.limitUsd, action: b.action, source, updatedAt: now };
+/** the stored form, with its time zone resolved (so the store alone says which calendar it counts in) */
+export function storedFromConfig(b: BudgetConfig, source: StoredBudget['source'], now: number, defaultTimeZone: string): StoredBudget {
+  const s: StoredBudget = { scope: b.scope, id: b.id, period: b.period, limitUsd: b.limitUsd, action: b.action, source, updatedAt: now, timeZone: b.timeZone ?? defaultTimeZone };
   if (b.thresholds) s.thresholds = [...b.thresholds];
   if (b.action === 'downgrade') s.downgradeAt = b.downgradeAt;
   if (b.downgradeTo !== undefined) s.downgradeTo = b.downgradeTo;
-  if (b.timeZone !== undefined) s.timeZone = b.timeZone;
   return s;
 }
 

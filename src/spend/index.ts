@@ -41,7 +41,7 @@ export async function createSpend(config: LoadedConfig, deps: { pricing: Pricing
   // longer in the file goes; budgets set at run time stay
   const inConfig = new Set<string>();
   for (const b of config.budgets) {
-    await store.put(storedFromConfig(b, 'config', now()));
+    await store.put(storedFromConfig(b, 'config', now(), config.spend.timeZone));
     inConfig.add(`${b.scope}\u0000${b.id}\u0000${b.period}`);
   }
   for (const b of await store.list()) if (b.source === 'config' && !inConfig.has(`${b.scope}\u0000${b.id}\u0000${b.period}`)) await store.delete(b.scope, b.id, b.period);
