@@ -45,7 +45,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
-                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed] [--profile] [--strict] [--dry-run] [--out file]`);
+                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed,budgets] [--profile] [--strict] [--dry-run] [--out file]`);
   process.exit(0);
 }
 const num = (name, min) => {
@@ -63,8 +63,8 @@ const CONNECTIONS = Math.round(num('connections', 1));
 const ROUNDS = Math.round(num('rounds', 1));
 const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SYSTEMS) {
-  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed'].includes(s)) {
-    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed)`);
+  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed', 'budgets'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed, budgets)`);
     process.exit(2);
   }
 }
@@ -147,6 +147,11 @@ function floorSystem(mock) {
     },
   };
 }
+
+const BUDGETS_CONFIG = [
+  'budgets: [ { scope: key, id: demo, period: day, limitUsd: 1000000 }, { scope: team, id: demo, period: month, limitUsd: 1000000 } ]',
+  'rateLimits: [ { scope: key, id: demo, rpm: 100000000, tpm: 1000000000 }, { scope: team, id: demo, rpm: 100000000 } ]',
+];
 
 // `cache-hit` is the same gateway (same command, ledger on) with the exact cache on at any
 // temperature (issue 3): every system gets the same request body, so after the first request (a
@@ -379,6 +384,9 @@ async function main() {
     portkey: portkeySystem(mock),
     'cache-hit': gatewaySystem(mock, null, { name: 'cache-hit', extraConfig: ['cache: { eligible: { maxTemperature: null } }'] }),
     routed: gatewaySystem(mock, null, { name: 'routed', ...routedGatewayConfig(root) }),
+    // the gateway with a budget in every scope the demo caller has (key, team) and both rate limits,
+    // none of them near its limit: what the checks cost on every request (issue 10's 20 µs)
+    budgets: gatewaySystem(mock, null, { name: 'budgets', extraConfig: BUDGETS_CONFIG }),
   };
   const systemsInOrder = SYSTEMS.map((s) => builders[s]);
 
@@ -404,7 +412,7 @@ async function main() {
   }
   await stopChild(mock.child);
   const profile = profileDir ? topFrames(profileDir) : null;
-  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs]) removeTempDir(d);
+  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs, ...builders.budgets.dataDirs]) removeTempDir(d);
   if (profileDir) {
     // keep the raw profile next to the results for a closer look in DevTools
     if (profile) {
@@ -506,6 +514,10 @@ async function main() {
     routed_vs_gateway: ratio(systems.routed?.rps, g?.rps),
     routed_added_p50_ms: systems.routed?.added?.p50_ms ?? null,
     routed_added_p99_ms: systems.routed?.added?.p99_ms ?? null,
+    budgets_rps: rps('budgets'),
+    budgets_vs_gateway: ratio(systems.budgets?.rps, g?.rps),
+    budgets_added_p50_ms: systems.budgets?.added?.p50_ms ?? null,
+    budgets_added_p99_ms: systems.budgets?.added?.p99_ms ?? null,
     routed_decision: routedDecision,
     direct_p50_ms: d?.latency.p50_ms ?? null,
     direct_p99_ms: d?.latency.p99_ms ?? null,

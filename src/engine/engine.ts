@@ -30,7 +30,7 @@ import { createOwnCalls, type OwnCalls } from './own-calls.js';
 import { Pricing } from './pricing.js';
 import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
-import { createSpend, type SpendStores } from '../spend/index.js';
+import { createSpend, type SpendControl, type SpendStores } from '../spend/index.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -38,8 +38,10 @@ export interface Engine {
   readonly providers: ReadonlyMap<string, ProviderAdapter>;
   readonly stages: readonly Stage[];
   readonly own: OwnCalls;
-  /** admin endpoints the levers expose */
+  /** admin endpoints the levers (and /admin/budgets) expose */
   readonly adminRoutes: readonly AdminRoute[];
+  /** budgets and rate limits */
+  readonly spend: SpendControl;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
   close(): Promise<void>;
 }
@@ -156,6 +158,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     stages,
     own,
     adminRoutes,
+    spend,
     start,
     async close() {
       for (const s of stages) await s.close?.();

@@ -9,8 +9,8 @@
 //   finish(ctx)                   with the record: whatever is still open is settled, conservatively
 // Counting is in memory (SpendCounters: atomic on one instance), written behind to the data dir.
 
-import type { ChatRequest, Usage } from '../core/canonical.js';
-import { costOf, ratesFor } from '../core/cost.js';
+import type { ChatRequest } from '../core/canonical.js';
+import { ratesFor } from '../core/cost.js';
 import { GatewayError } from '../core/errors.js';
 import { estimateInputTokens } from '../core/tokens.js';
 import type { Pricing } from '../engine/pricing.js';
@@ -24,6 +24,7 @@ import type { SpendSettings } from './config.js';
 import type { BudgetEvent, Notifier } from './notify.js';
 import type { SpendCounters } from './persist.js';
 import { RateLimiter, type RateTicket } from './rate-limits.js';
+import { inputTokensUpperBound } from './token-bound.js';
 
 /** catalog providers whose models o200k counts exactly (every other count is an estimate, given a margin) */
 const O200K_EXACT_PRICE_PROVIDERS: ReadonlySet<string> = new Set(['openai']);
@@ -42,6 +43,9 @@ interface RequestSpend {
   /** input tokens of the last request object counted (stages may replace the request) */
   countedFor?: ChatRequest;
   inputTokens: number;
+  /** the byte bound on them, for the last request object bounded */
+  boundFor?: ChatRequest;
+  bound: number;
 }
 
 export interface SpendDeps {
@@ -56,9 +60,16 @@ export interface SpendDeps {
   now?: () => number;
 }
 
+/**
+ * Each request's spend state lives on its context under this symbol: engine bookkeeping that no
+ * stage reads. (A WeakMap keyed by context cost a third of the decision's time in GC: every entry
+ * is an ephemeron the collector must trace.)
+ */
+const SPEND_STATE: unique symbol = Symbol('tollgate.spend');
+type WithSpend = GatewayContext & { [SPEND_STATE]?: RequestSpend };
+
 export class SpendControl {
   book: BudgetBook;
-  private readonly states = new WeakMap<GatewayContext, RequestSpend>();
   readonly now: () => number;
   refusals = { budget: 0, rate: 0 };
 
@@ -71,17 +82,24 @@ export class SpendControl {
   }
 
   private state(ctx: GatewayContext): RequestSpend {
-    let st = this.states.get(ctx);
-    if (!st) this.states.set(ctx, (st = { holds: [], inputTokens: 0 }));
-    return st;
+    return ((ctx as WithSpend)[SPEND_STATE] ??= { holds: [], inputTokens: 0, bound: 0 });
   }
 
+  /** o200k's count (exact for OpenAI's models), never above the byte bound */
   private inputTokens(st: RequestSpend, request: ChatRequest): number {
     if (st.countedFor !== request) {
       st.countedFor = request;
-      st.inputTokens = estimateInputTokens(request);
+      st.inputTokens = Math.min(estimateInputTokens(request), this.inputBound(st, request));
     }
     return st.inputTokens;
+  }
+
+  private inputBound(st: RequestSpend, request: ChatRequest): number {
+    if (st.boundFor !== request) {
+      st.boundFor = request;
+      st.bound = inputTokensUpperBound(request);
+    }
+    return st.bound;
   }
 
   // ---------------------------------------------------------------------------------- rate limits
@@ -92,9 +110,15 @@ export class SpendControl {
     const limits = rates.limitsOf(ctx.caller.keyId, ctx.caller.team);
     if (limits.length === 0) return;
     const st = this.state(ctx);
-    const tokens = limits.some((l) => l.tpm) ? this.inputTokens(st, ctx.request) : 0;
+    const hasTpm = limits.some((l) => l.tpm);
+    // the byte bound first; the tokenizer only when that does not fit (the real tokens settle it after)
+    let tokens = hasTpm ? this.inputBound(st, ctx.request) : 0;
     const now = this.now();
-    const r = rates.admit(limits, tokens, now);
+    let r = rates.admit(limits, tokens, now);
+    if ('retryAfterMs' in r && r.kind === 'tokens') {
+      const exact = this.inputTokens(st, ctx.request);
+      if (exact < tokens) r = rates.admit(limits, (tokens = exact), now);
+    }
     const codec = codecFor(ctx.format);
     if ('retryAfterMs' in r) {
       this.refusals.rate++;
@@ -126,14 +150,15 @@ export class SpendControl {
     const now = this.now();
     const counters = this.deps.counters;
     for (const b of budgets) this.book.refresh(b, now);
-    let worst = this.worstCaseNano(st, target, request);
+    // worst cases on the byte bound of the input (no tokenizer); the exact count only near a limit
+    let worst = this.worstCaseNano(st, target, request, false);
     if (!opts.own) {
       for (const b of budgets) {
         const to = b.downgradeTarget;
         if (!to || (to.provider === target.provider && to.model === target.model)) continue;
         const spent = counters.get(b.key);
         if (spent < b.limitNano * b.downgradeAt) continue;
-        const cheaper = this.worstCaseNano(st, to, request);
+        const cheaper = this.worstCaseNano(st, to, request, false);
         if (cheaper >= worst) continue;
         ctx.trail.push({
           stage: 'budget',
@@ -146,18 +171,30 @@ export class SpendControl {
         worst = cheaper;
       }
     }
-    const taken: { budget: LiveBudget; r: Reservation }[] = [];
-    for (const b of budgets) {
-      const r = counters.reserve(b.key, worst, b.hard ? b.limitNano : Number.MAX_SAFE_INTEGER);
-      if (!r) {
-        for (const t of taken) counters.release(t.r);
-        this.refuse(ctx, b, worst, now);
-      }
-      taken.push({ budget: b, r: r! });
+    let taken = this.tryReserve(budgets, worst);
+    if (!Array.isArray(taken)) {
+      const exact = this.worstCaseNano(st, target, request, true);
+      if (exact < worst) taken = this.tryReserve(budgets, (worst = exact));
+      if (!Array.isArray(taken)) this.refuse(ctx, taken, worst, now);
     }
     const hold: Hold = { reservations: taken, reservedNano: worst, settled: false };
     st.holds.push(hold);
     return hold;
+  }
+
+  /** `amount` on every budget, or none of them and the budget that refused */
+  private tryReserve(budgets: readonly LiveBudget[], amount: number): { budget: LiveBudget; r: Reservation }[] | LiveBudget {
+    const counters = this.deps.counters;
+    const taken: { budget: LiveBudget; r: Reservation }[] = [];
+    for (const b of budgets) {
+      const r = counters.reserve(b.key, amount, b.hard ? b.limitNano : Number.MAX_SAFE_INTEGER);
+      if (!r) {
+        for (const t of taken) counters.release(t.r);
+        return b;
+      }
+      taken.push({ budget: b, r });
+    }
+    return taken;
   }
 
   /** after an attempt: settle it when it has finished (a stream settles at its end) */
@@ -169,14 +206,14 @@ export class SpendControl {
 
   /** a stream ended: settle every attempt that now has its cost */
   settleEnded(ctx: GatewayContext): void {
-    const st = this.states.get(ctx);
+    const st = (ctx as WithSpend)[SPEND_STATE];
     if (!st) return;
     for (const h of st.holds) if (!h.settled && h.attempt && !Number.isNaN(h.attempt.endedAt)) this.settle(h, toNano(h.attempt.costUsd));
   }
 
   /** the request is over: settle what is left (an attempt whose cost is still unknown keeps its worst case) */
   finish(ctx: GatewayContext): void {
-    const st = this.states.get(ctx);
+    const st = (ctx as WithSpend)[SPEND_STATE];
     if (!st) return;
     for (const h of st.holds) {
       if (h.settled) continue;
@@ -252,23 +289,27 @@ export class SpendControl {
   }
 
   /**
-   * The most this attempt can cost on `target`: its input tokens (o200k; times the margin for
-   * models o200k only estimates) at the dearest input rate the model has (a cache write may be
-   * dearer than plain input), and max_tokens (else the model's maximum output) at the dearest
-   * output rate.
+   * The most this attempt can cost on `target`: its input tokens at the dearest input rate the
+   * model has (a cache write may be dearer than plain input), and max_tokens (else the model's
+   * maximum output) at the dearest output rate. Input tokens: the byte bound, or with `exact` the
+   * o200k count (times the margin for models o200k only estimates), never above the bound.
    */
-  worstCaseNano(st: RequestSpend, target: Target, request: ChatRequest): number {
+  worstCaseNano(st: RequestSpend, target: Target, request: ChatRequest, exact: boolean): number {
     const price = this.deps.pricing.priceOf(target);
     if (!price) return 0;
-    const counted = this.inputTokens(st, request);
-    const input = O200K_EXACT_PRICE_PROVIDERS.has(price.provider) ? counted : Math.ceil(counted * this.deps.settings.otherTokenizerMargin);
+    const bound = this.inputBound(st, request);
+    const input = !exact
+      ? bound
+      : O200K_EXACT_PRICE_PROVIDERS.has(price.provider)
+        ? this.inputTokens(st, request)
+        : Math.min(bound, Math.ceil(this.inputTokens(st, request) * this.deps.settings.otherTokenizerMargin));
     const output = request.maxTokens ?? this.deps.maxOutput.get(`${target.provider}\u0000${target.model}`) ?? this.deps.settings.defaultMaxOutputTokens;
-    const rates = ratesFor(price, input);
-    const usage: Usage = { input: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output, reasoning: rates.reasoning !== undefined && rates.reasoning > rates.output ? output : 0 };
-    if (rates.cacheWrite1h > rates.input && rates.cacheWrite1h >= rates.cacheWrite5m) usage.cacheWrite1h = input;
-    else if (rates.cacheWrite5m > rates.input) usage.cacheWrite5m = input;
-    else usage.input = input;
-    return toNano(costOf(usage, price).totalUsd);
+    const r = ratesFor(price, input);
+    const inRate = Math.max(r.input, r.cacheWrite5m, r.cacheWrite1h);
+    const outRate = r.reasoning !== undefined && r.reasoning > r.output ? r.reasoning : r.output;
+    // USD per 1M tokens × tokens × 1e3 = nano-dollars; in floats (no BigInt on the hot path), so
+    // rounded up and one nano-dollar added against float error: never under the exact cost
+    return Math.ceil((input * inRate + output * outRate) * 1e3) + 1;
   }
 }
 
