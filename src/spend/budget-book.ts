@@ -2,6 +2,7 @@
 // with the counter key of its current period. Built from the budget store (the config's budgets
 // and those set at run time); rebuilt whole when one is set, so a request sees one consistent set.
 
+import { createHash } from 'node:crypto';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { Caller, Target } from '../pipeline/stage.js';
 import type { StoredBudget } from '../stores/budgets.js';
@@ -47,6 +48,8 @@ export class BudgetBook {
   private readonly byScope = new Map<string, LiveBudget[]>();
   readonly all: readonly LiveBudget[];
   private readonly clock = new PeriodClock();
+  /** told when a budget moves to a new period, with the counter key it leaves */
+  onPeriodEnd?: (b: LiveBudget, oldKey: string) => void;
 
   constructor(
     budgets: readonly StoredBudget[],
@@ -99,10 +102,18 @@ export class BudgetBook {
   /** moves a budget to the period `now` is in (a new counter key, thresholds announced afresh) */
   refresh(b: LiveBudget, now: number): void {
     if (now >= b.window.startMs && now < b.window.endMs) return;
+    const old = b.key;
     b.window = this.clock.at(b.spec.period, b.timeZone, now);
-    b.key = `budget|${b.spec.scope}|${encodeURIComponent(b.spec.id)}|${b.spec.period}|${b.timeZone}|${b.window.label}`;
+    b.key = `budget|${b.spec.scope}|${keyPart(b.spec.id)}|${b.spec.period}|${b.timeZone}|${b.window.label}`;
     b.nextThreshold = 0;
+    if (old && old !== b.key) this.onPeriodEnd?.(b, old);
   }
+}
+
+/** an id as it goes into a counter key: escaped, or hashed when long (counter keys are at most 512 characters) */
+function keyPart(id: string): string {
+  const e = encodeURIComponent(id);
+  return e.length <= 160 ? e : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
 /** downgradeTo, else the route's first (cheapest) tier's first model; checked at start (exit 2) */

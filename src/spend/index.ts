@@ -66,7 +66,7 @@ export async function createSpend(config: LoadedConfig, deps: { pricing: Pricing
     now,
   });
   const reload = async (): Promise<void> => {
-    control.book = await bookOf();
+    control.use(await bookOf());
   };
   return {
     control,

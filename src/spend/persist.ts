@@ -84,12 +84,28 @@ export class SpendCounters {
     return this.live.incrementBy(key, amount, TOTAL);
   }
 
+  /**
+   * A counter whose period has ended: its last change goes to disk, then it leaves memory (so memory
+   * holds only the current periods). A reservation settled later on it changes nothing: it stays
+   * counted at its worst case in the old period, overcounting, never undercounting.
+   */
+  retire(keys: readonly string[]): void {
+    this.flush();
+    for (const k of keys) {
+      this.live.delete(k);
+      this.flushed.delete(k);
+      this.dirty.delete(k);
+    }
+  }
+
   /** writes each changed counter's difference since the last flush */
   flush(): void {
     if (!this.durable || this.dirty.size === 0) return;
     for (const key of this.dirty) {
+      const last = this.flushed.get(key);
+      if (last === undefined) continue; // retired
       const now = this.live.get(key, TOTAL);
-      const delta = now - (this.flushed.get(key) ?? 0);
+      const delta = now - last;
       if (delta === 0) continue;
       try {
         (this.durable as DurableCounters).incrementBy(key, delta, TOTAL);

@@ -77,8 +77,16 @@ export class SpendControl {
     book: BudgetBook,
     readonly deps: SpendDeps,
   ) {
-    this.book = book;
     this.now = deps.now ?? Date.now;
+    this.book = book;
+    this.use(book);
+  }
+
+  /** puts a (re)built set of budgets in force; their current periods' spend is read in now, off the request path */
+  use(book: BudgetBook): void {
+    book.onPeriodEnd = (b, oldKey) => this.deps.counters.retire([oldKey, ...b.thresholds.map((t) => `notified|${oldKey}|${t}`), `notified|${oldKey}|exceeded`]);
+    for (const b of book.all) this.deps.counters.get(b.key);
+    this.book = book;
   }
 
   private state(ctx: GatewayContext): RequestSpend {

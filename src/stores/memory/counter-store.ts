@@ -72,6 +72,12 @@ export class MemoryCounterStore implements CounterStore {
     if (this.settle(r, now)) this.add(r.key, r.window, r.bucket, -r.amount, now);
   }
 
+  /** Forget a counter and its open reservations (a budget period that has ended); true if there was one. Not part of the contract. */
+  delete(key: string): boolean {
+    this.sweeper = undefined;
+    return this.counters.delete(key);
+  }
+
   close(): void {}
 
   /** true once per reservation, and only while its bucket still counts */
