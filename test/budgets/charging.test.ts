@@ -25,6 +25,8 @@ beforeAll(async () => {
       // the primary is the cheap model; its fallback is 16x dearer
       support: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }], fallbacks: ['gpt-4o'] },
       guarded: { tiers: [{ name: 'cheap', models: ['claude-3-5-haiku'] }], fallbacks: ['claude-sonnet-4'] },
+      // a cascade whose verifier is the gateway's own call
+      verified: { tiers: [{ name: 'cheap', models: ['gpt-4o-mini'] }, { name: 'strong', models: ['gpt-4o'] }], cascade: { checks: ['verifier'], verifier: { model: 'gpt-4o-mini' } } },
     },
     budgets: [
       { scope: 'user', id: 'ana', period: 'month', limitUsd: 5 },
@@ -74,6 +76,20 @@ describe('fallbacks are charged as what ran', () => {
     } finally {
       await simModel('claude-3-5-haiku', { faults: [] });
     }
+  });
+});
+
+describe("the gateway's own calls", () => {
+  it("a cascade verifier's call is reserved and charged to the request's budgets too", async () => {
+    const before = await budgetOf('user', 'ana');
+    const res = await chatRaw(h, KEYS.alpha, { model: 'verified', max_tokens: 50 });
+    expect(res.status).toBe(200);
+    const rec = (await records(h)).find((r) => r.requestId === res.headers.get('x-tollgate-request-id'))!;
+    const own = rec.attempts!.filter((a) => a.purpose !== undefined);
+    expect(own.length).toBeGreaterThan(0);
+    expect(own[0]!.costUsd).toBeGreaterThan(0);
+    const after = await budgetOf('user', 'ana');
+    expect(after.spentUsd - before.spentUsd).toBeCloseTo(rec.costUsd, 9);
   });
 });
 
