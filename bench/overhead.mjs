@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
-                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed,otel,otel-sampled] [--profile] [--strict] [--dry-run] [--out file]`);
+                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed,otel,otel-sampled,budgets] [--profile] [--strict] [--dry-run] [--out file]`);
   process.exit(0);
 }
 const num = (name, min) => {
@@ -64,8 +64,8 @@ const CONNECTIONS = Math.round(num('connections', 1));
 const ROUNDS = Math.round(num('rounds', 1));
 const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SYSTEMS) {
-  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed', 'otel', 'otel-sampled'].includes(s)) {
-    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed, otel, otel-sampled)`);
+  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed', 'otel', 'otel-sampled', 'budgets'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed, otel, otel-sampled, budgets)`);
     process.exit(2);
   }
 }
@@ -148,6 +148,11 @@ function floorSystem(mock) {
     },
   };
 }
+
+const BUDGETS_CONFIG = [
+  'budgets: [ { scope: key, id: demo, period: day, limitUsd: 1000000 }, { scope: team, id: demo, period: month, limitUsd: 1000000 } ]',
+  'rateLimits: [ { scope: key, id: demo, rpm: 100000000, tpm: 1000000000 }, { scope: team, id: demo, rpm: 100000000 } ]',
+];
 
 // `cache-hit` is the same gateway (same command, ledger on) with the exact cache on at any
 // temperature (issue 3): every system gets the same request body, so after the first request (a
@@ -385,6 +390,9 @@ async function main() {
     otel: gatewaySystem(mock, null, { name: 'otel', extraConfig: sink ? [`telemetry: { endpoint: "http://127.0.0.1:${sink.match}", scheduledDelayMs: 1000, exportIntervalMs: 5000 }`] : [] }),
     // the same with one trace in ten kept (metrics still see every request)
     'otel-sampled': gatewaySystem(mock, null, { name: 'otel-sampled', extraConfig: sink ? [`telemetry: { endpoint: "http://127.0.0.1:${sink.match}", samplingRatio: 0.1, scheduledDelayMs: 1000, exportIntervalMs: 5000 }`] : [] }),
+    // the gateway with a budget in every scope the demo caller has (key, team) and both rate limits,
+    // none of them near its limit: what the checks cost on every request (issue 10's 20 µs)
+    budgets: gatewaySystem(mock, null, { name: 'budgets', extraConfig: BUDGETS_CONFIG }),
   };
   const systemsInOrder = SYSTEMS.map((s) => builders[s]);
 
@@ -415,7 +423,7 @@ async function main() {
     if (counted) log(`otlp sink received ${counted[1]} spans, ${counted[2]} metric exports`);
   }
   const profile = profileDir ? topFrames(profileDir) : null;
-  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs, ...builders.otel.dataDirs, ...builders['otel-sampled'].dataDirs]) removeTempDir(d);
+  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs, ...builders.otel.dataDirs, ...builders['otel-sampled'].dataDirs, ...builders.budgets.dataDirs]) removeTempDir(d);
   if (profileDir) {
     // keep the raw profile next to the results for a closer look in DevTools
     if (profile) {
@@ -517,6 +525,10 @@ async function main() {
     routed_vs_gateway: ratio(systems.routed?.rps, g?.rps),
     routed_added_p50_ms: systems.routed?.added?.p50_ms ?? null,
     routed_added_p99_ms: systems.routed?.added?.p99_ms ?? null,
+    budgets_rps: rps('budgets'),
+    budgets_vs_gateway: ratio(systems.budgets?.rps, g?.rps),
+    budgets_added_p50_ms: systems.budgets?.added?.p50_ms ?? null,
+    budgets_added_p99_ms: systems.budgets?.added?.p99_ms ?? null,
     routed_decision: routedDecision,
     otel_rps: rps('otel'),
     otel_vs_gateway: ratio(systems.otel?.rps, g?.rps),

@@ -11,6 +11,7 @@ import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
 import { registerFlagsCommand } from './flags.js';
 import { registerExperimentCommand } from './experiment.js';
+import { registerBudgetsCommand } from './budgets.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerFlagsCommand(program);
   registerExperimentCommand(program);
+  registerBudgetsCommand(program);
   return program;
 }
 

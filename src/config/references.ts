@@ -10,6 +10,7 @@ import { registeredProviderKinds } from '../providers/registry.js';
 import '../providers/index.js'; // registers the built-in provider kinds the kind check accepts
 import { LEVERS, pipelineProblems } from '../levers/registry.js';
 import { duplicates, list, type ConfigChecker, type ConfigIssue } from './issues.js';
+import { checkBudgets, checkRateLimits } from '../spend/check.js';
 
 export type { ConfigChecker, ConfigIssue } from './issues.js';
 
@@ -85,7 +86,7 @@ export const checkAlerts: ConfigChecker = (c) => {
 export const checkPipeline: ConfigChecker = (c) => pipelineProblems(c.pipeline);
 
 /** Every checker, in the order their issues are reported. */
-export const configCheckers: readonly ConfigChecker[] = [checkProviders, checkModels, checkAuth, checkDataDir, ...LEVERS.flatMap((l) => (l.check ? [l.check] : [])), checkPipeline, checkAlerts];
+export const configCheckers: readonly ConfigChecker[] = [checkProviders, checkModels, checkAuth, checkDataDir, checkBudgets, checkRateLimits, ...LEVERS.flatMap((l) => (l.check ? [l.check] : [])), checkPipeline, checkAlerts];
 
 export function checkReferences(config: TollgateConfig, checkers: readonly ConfigChecker[] = configCheckers): ConfigIssue[] {
   return checkers.flatMap((check) => check(config));

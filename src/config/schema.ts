@@ -8,6 +8,7 @@ import { cacheConfigSchema } from '../levers/cache/config.js';
 import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 import { telemetryConfigSchema } from '../telemetry/otel-config.js';
+import { budgetsConfigSchema, rateLimitsConfigSchema, spendSettingsSchema } from '../spend/config.js';
 
 const virtualKeySchema = z
   .object({
@@ -35,6 +36,8 @@ export const modelEntrySchema = z
     price: z.object({ provider: z.string(), model: z.string() }).strict().optional(),
     /** per-model timeout for the whole upstream call, ms */
     timeoutMs: z.number().int().positive().optional(),
+    /** the most output tokens the model can write: a budget's worst case for a request without max_tokens */
+    maxOutputTokens: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -133,6 +136,12 @@ export const configSchema = z
     alerts: alertsConfigSchema,
     /** OpenTelemetry export (OTLP/HTTP); OTEL_EXPORTER_OTLP_ENDPOINT turns it on too */
     telemetry: telemetryConfigSchema,
+    /** dollar budgets per key, team, user and route, per calendar day or month */
+    budgets: budgetsConfigSchema,
+    /** requests and tokens per minute per key and team */
+    rateLimits: rateLimitsConfigSchema,
+    /** how budgets count: time zone, worst-case estimates, persistence, the notification webhook */
+    spend: spendSettingsSchema,
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
     pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),

@@ -11,6 +11,7 @@ import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { now } from './clock.js';
 import { clientGone } from './context.js';
 import type { Pricing } from './pricing.js';
+import type { SpendControl } from '../spend/spend.js';
 
 export interface UpstreamDeps {
   /** the request as parsed from the client's bytes: while ctx.request is this object, the bytes say it */
@@ -20,11 +21,15 @@ export interface UpstreamDeps {
   pricing: Pricing;
   /** the endpoint's timeout when the model sets none */
   timeoutMs: number;
+  /** budgets: the attempt's worst case is reserved before it goes out, settled after */
+  spend?: SpendControl;
 }
 
 export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Promise<ChatResult> {
+  if (!ctx.target) throw new GatewayError('model_not_found', `No upstream model was chosen for '${ctx.request.model}'.`, { param: 'model' });
+  // the budgets of the model that will run (after routing, for every fallback): may downgrade ctx.target, or refuse
+  const hold = deps.spend?.reserve(ctx, ctx.target, ctx.request);
   const target = ctx.target;
-  if (!target) throw new GatewayError('model_not_found', `No upstream model was chosen for '${ctx.request.model}'.`, { param: 'model' });
   const adapter = deps.providers.get(target.provider);
   if (!adapter) throw new GatewayError('internal', `Provider '${target.provider}' is not configured.`);
   const ownFormat = adapter.wireFormat === ctx.format;
@@ -74,11 +79,15 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
     });
     if (r.kind === 'complete') {
       const usage = r.response.usage;
-      ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) }));
+      const attempt = attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) });
+      ctx.attempts.push(attempt);
+      deps.spend?.attach(hold, attempt);
       return { kind: 'complete', response: r.response, raw: { format: answerFormat, body: r.raw }, source: 'upstream' };
     }
     // usage and end time are settled when the stream ends (settleStream)
-    ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, endedAt: Number.NaN }));
+    const attempt = attemptRecord(target, startedAt, { status: r.status, endedAt: Number.NaN });
+    ctx.attempts.push(attempt);
+    deps.spend?.attach(hold, attempt);
     return { kind: 'stream', chunks: r.chunks, rawFormat: answerFormat, source: 'upstream' };
   } catch (err) {
     const errorClass = failureClass(err, clientGone(ctx));
@@ -94,6 +103,7 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       a.costUsd = deps.pricing.costOf(target, usage);
     }
     ctx.attempts.push(a);
+    deps.spend?.attach(hold, a);
     throw err;
   }
 }

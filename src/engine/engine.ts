@@ -40,6 +40,7 @@ import { Pricing } from './pricing.js';
 import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
 import { RecentRecords } from './recent-records.js';
+import { createSpend, type SpendControl, type SpendStores } from '../spend/index.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -52,6 +53,8 @@ export interface Engine {
   readonly flags: Flags;
   /** what the running config serves, for checking overlays (flags, experiments) */
   readonly shape: PolicyShape;
+  /** budgets and rate limits */
+  readonly spend: SpendControl;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
   /** a recent request's record, once it is durable (the newest config.server.recentRecords are kept) */
   recentRecord(requestId: string): RequestRecord | undefined;
@@ -89,6 +92,8 @@ export interface EngineDeps {
   stores?: LeverStores;
   /** OpenTelemetry export, when configured: every record becomes spans and measurements */
   otel?: Pick<OtelTelemetry, 'observe'>;
+  /** where budgets keep spend and run-time budgets (the gateway: SQLite in the data dir; default memory) */
+  spend?: SpendStores;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -96,11 +101,13 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   for (const p of config.providers) providers.set(p.name, createProvider({ ...p, apiKey: config.providerKeys[p.name] }));
   const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
-  const own = createOwnCalls({ registry, providers, pricing });
+  const spendParts = await createSpend(config, { pricing, registry, stores: deps.spend });
+  const spend = spendParts.control;
+  const own = createOwnCalls({ registry, providers, pricing, spend });
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
   const shape = policyShape(config, registry);
   const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape, pollMs: FLAG_POLL_MS });
-  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...flags.adminRoutes()];
+  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes, ...flags.adminRoutes()];
   const defaultTimeoutMs = config.server.requestTimeoutMs;
   const prefixes = new PrefixMemory();
   const otelProviderName = (name: string): string | undefined => providers.get(name)?.otelProviderName;
@@ -159,7 +166,9 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         const marked = contextMessagesFrom(ctx.headers['x-tollgate-context'], request);
         if (marked && !(marked instanceof Set)) throw new GatewayError('invalid_request', marked.error, { param: 'x-tollgate-context' });
         if (marked?.size) contextMessages = new Set([...marked].map((i) => request.messages[i]!));
-        const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
+        // rate limits count every request, cache hits included; budgets are reserved per attempt
+        spend.admit(ctx);
+        const upstream = { providers, registry, pricing, timeoutMs, parsed: request, spend };
         let applied = flags.snapshot().overlayFor(request.model);
         if (deps.experiments) {
           const arm = deps.experiments.assign(request.model, { session: ctx.headers['x-tollgate-session'], user: ctx.caller.user ?? ctx.headers['x-tollgate-user'], key: ctx.caller.keyId });
@@ -200,10 +209,14 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
           throw err;
         }
       },
-      settleStream: (acc, source, outcome) => settleStream(ctx, acc, source, outcome, pricing),
+      settleStream(acc, source, outcome) {
+        settleStream(ctx, acc, source, outcome, pricing);
+        spend.settleEnded(ctx);
+      },
       costUsd: () => costOfAttempts(ctx.attempts),
       finish(outcome, onDurable) {
         if (record) return record;
+        spend.finish(ctx);
         record = buildRecord(ctx, outcome, pricing);
         if (preparing && !isCacheHit(record) && record.provider && record.model) {
           const price = pricing.priceOf({ provider: record.provider, model: record.model });
@@ -223,6 +236,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     stages,
     own,
     adminRoutes,
+    spend,
     start,
     flags,
     shape,
@@ -231,6 +245,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
       await flags.close();
       for (const s of stages) await s.close?.();
       for (const p of providers.values()) await p.close?.();
+      await spendParts.close();
     },
   };
 }

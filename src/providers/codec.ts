@@ -30,6 +30,22 @@ export interface EmbeddingsCodec {
   renderResponse(r: EmbeddingsResponse, opts: { model: string; encodingFormat?: 'float' | 'base64' }): Record<string, unknown>;
 }
 
+/** One rate limit's state, for the headers of an answer (see RateLimitHeaderInfo). */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  /** ms until the limit is back to its full allowance */
+  resetMs: number;
+}
+
+/** What a gateway rate limit tells a client, in whatever headers its format uses. */
+export interface RateLimitHeaderInfo {
+  requests?: RateLimitState;
+  tokens?: RateLimitState;
+  /** a refused request: ms until it would pass */
+  retryAfterMs?: number;
+}
+
 /** The inbound side of one wire format: what the server needs to speak it to a client. */
 export interface WireCodec {
   readonly format: WireFormat;
@@ -83,6 +99,11 @@ export interface WireCodec {
   claimsHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): boolean;
   /** present when the format has an embeddings endpoint */
   readonly embeddings?: EmbeddingsCodec;
+  /**
+   * The gateway's rate limits as this format's clients read them (x-ratelimit-* for OpenAI,
+   * anthropic-ratelimit-* for Anthropic), with retry-after on a refusal; `now` is epoch ms.
+   */
+  rateLimitHeaders(info: RateLimitHeaderInfo, now: number): Record<string, string>;
   /** present when the format has a token-counting endpoint (Anthropic's /v1/messages/count_tokens) */
   readonly countTokens?: CountTokensCodec;
   /** present when the format's API keeps answers for later turns (OpenAI's Responses API) */
@@ -122,4 +143,10 @@ export interface CountTokensCodec {
   readonly endpoint: string;
   parseRequest(body: unknown): ChatRequest;
   renderResponse(inputTokens: number): Record<string, unknown>;
+}
+
+/** retry-after (whole seconds, rounded up, as HTTP has it) and retry-after-ms, which both official SDKs read first */
+export function retryAfterHeaders(ms: number | undefined): Record<string, string> {
+  if (ms === undefined) return {};
+  return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(Math.max(0, Math.ceil(ms))) };
 }

@@ -19,6 +19,8 @@ import { SqliteExperimentStore } from '../stores/sqlite/experiment-store.js';
 import { insightRoutes } from '../insights/admin-api.js';
 import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import type { OtelTelemetry } from '../telemetry/otel.js';
+import { SqliteBudgetStore } from '../stores/sqlite/budget-store.js';
+import { SqliteCounterStore } from '../stores/sqlite/counter-store.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -64,6 +66,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     ledger,
     metrics,
     otel,
+    spend: { counters: SqliteCounterStore.inDataDir(config.dataDir), budgets: SqliteBudgetStore.inDataDir(config.dataDir) },
     flagStore: SqliteFlagStore.open(config.dataDir),
     experiments: { assign: (model, ids) => experiments?.assign(model, ids) },
     onRecord: (r) => {

@@ -1,7 +1,7 @@
 // The Anthropic wire format as the server speaks it to a client: Messages (no embeddings endpoint).
 
-import type { WireCodec } from '../codec.js';
 import type { ModelInfo } from '../contract.js';
+import { retryAfterHeaders, type RateLimitHeaderInfo, type WireCodec } from '../codec.js';
 import { hasSseField } from '../shared/sse-line.js';
 import { renderAnthropicError } from './error.js';
 import { parseAnthropicMessagesRequest } from './parse-messages-request.js';
@@ -23,6 +23,18 @@ function createdAt(epochSeconds: number | undefined): string {
   if (epochSeconds === undefined || !Number.isFinite(epochSeconds)) return UNKNOWN_CREATED_AT;
   // RFC 3339 to the second, as the Models API writes it
   return new Date(Math.floor(epochSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Anthropic's rate-limit headers: limit, remaining, and the RFC 3339 instant the allowance is full again */
+export function anthropicRateLimitHeaders(info: RateLimitHeaderInfo, now: number): Record<string, string> {
+  const h: Record<string, string> = retryAfterHeaders(info.retryAfterMs);
+  for (const [kind, st] of [['requests', info.requests], ['tokens', info.tokens]] as const) {
+    if (!st) continue;
+    h[`anthropic-ratelimit-${kind}-limit`] = String(st.limit);
+    h[`anthropic-ratelimit-${kind}-remaining`] = String(st.remaining);
+    h[`anthropic-ratelimit-${kind}-reset`] = new Date(now + Math.max(0, Math.ceil(st.resetMs / 1000) * 1000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return h;
 }
 
 export const anthropicCodec: WireCodec = {
@@ -48,6 +60,7 @@ export const anthropicCodec: WireCodec = {
   claimsHeaders: (headers) => headers[ANTHROPIC_VERSION_HEADER] !== undefined,
   renderModel: modelEntry,
   countTokens: { endpoint: COUNT_TOKENS_PATH, parseRequest: parseAnthropicCountTokensRequest, renderResponse: renderAnthropicCountTokensResponse },
+  rateLimitHeaders: anthropicRateLimitHeaders,
 };
 
 function modelEntry(m: ModelInfo): Record<string, unknown> {

@@ -27,6 +27,8 @@ export const responsesCodec: WireCodec = {
   renderChatResponse: renderResponsesResponse,
   createStreamRenderer: createResponsesStreamRenderer,
   renderError: renderOpenAIError,
+  // an OpenAI client reads the same x-ratelimit-* headers from either of its APIs
+  rateLimitHeaders: openAICodec.rateLimitHeaders,
   parseChatResponse: parseResponsesResponse,
   createStreamParser: createResponsesStreamParser,
   isTerminalChunk: isResponsesTerminalChunk,
