@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../engine/index.js';
 import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../providers/registry.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
+import { createDashboard } from '../dashboard/handler.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -55,9 +56,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
   for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
+  const adminRoutes = [...engine.adminRoutes];
   const admin = createAdminRouter({
-    routes: [...engine.adminRoutes],
+    routes: adminRoutes,
     authenticate,
+    bodyLimitBytes: config.server.adminBodyLimitBytes,
+    keyIdsByTeam: keyIdsByTeam(config.auth),
+  });
+  const dashboard = createDashboard({ authenticate });
+  // a dashboard session (a cookie, no key) may read the query API and nothing else
+  const sessionAdmin = createAdminRouter({
+    routes: adminRoutes.filter((r) => r.method === 'GET' && r.path.startsWith('/admin/api/')),
+    authenticate: (headers) => dashboard.sessionCaller(headers),
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
   });
@@ -86,7 +96,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
-    if (isAdminPath(path)) return admin.handle(req, res, method, path);
+    if (isAdminPath(path)) return (dashboard.sessionCaller(req.headers) ? sessionAdmin : admin).handle(req, res, method, path);
+    if (dashboard.owns(path)) return dashboard.handle(req, res, method, path);
     const format = formatOfPath(path);
     const allow = allowed[path];
     if (allow) return sendError(res, format, new GatewayError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow}.`), { allow });
