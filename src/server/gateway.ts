@@ -96,7 +96,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
-    if (isAdminPath(path)) return (dashboard.sessionCaller(req.headers) ? sessionAdmin : admin).handle(req, res, method, path);
+    if (isAdminPath(path)) {
+      const viaSession = method === 'GET' && path.startsWith('/admin/api/') && dashboard.sessionCaller(req.headers) !== undefined;
+      return (viaSession ? sessionAdmin : admin).handle(req, res, method, path);
+    }
     if (dashboard.owns(path)) return dashboard.handle(req, res, method, path);
     const format = formatOfPath(path);
     const allow = allowed[path];
