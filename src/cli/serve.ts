@@ -104,11 +104,12 @@ export function registerDemoCommand(program: Command): void {
           `  OpenAI SDK:    new OpenAI({ baseURL: '${gw.url}/v1', apiKey: 'any' })`,
           `  Anthropic SDK: new Anthropic({ baseURL: '${gw.url}', apiKey: 'any' })`,
           `  models: gpt-4o, gpt-4o-mini, claude-sonnet-4, claude-3-5-haiku, gemini-2.0-flash, text-embedding-3-small; route: auto`,
-          `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20`,
+          `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20   weekly report: npx tollgate report --since 7d --out report.html`,
           // a key taken from the environment is the operator's own: never echoed
           envAdminKey
             ? `  admin API (/admin/*): the key in TOLLGATE_ADMIN_KEY; any other key is a client`
             : `  admin API (/admin/*): Bearer ${adminKey}   (generated; set TOLLGATE_ADMIN_KEY to choose it; any other key is a client)`,
+          `  dashboard: ${gw.url}/dashboard   (sign in with the admin key; scripts send Authorization: Bearer <admin key>)`,
           traffic ? `  background traffic: ${opts.rate} req/s (--rate 0 to turn off)` : '  background traffic: off',
         ].join('\n'),
       );
