@@ -34,18 +34,22 @@ export interface Dashboard {
   sessionCaller(headers: IncomingMessage['headers']): (Caller & { role: 'admin' }) | undefined;
 }
 
-const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' };
 
 function isSecure(req: IncomingMessage): boolean {
   return Boolean((req.socket as TLSSocket).encrypted) || req.headers['x-forwarded-proto'] === 'https';
 }
 
-/** a form post from another site (login CSRF) is refused: the browser names its origin */
+/**
+ * A form post from another site (login CSRF) is refused. Browsers say where a request comes from
+ * in Sec-Fetch-Site; older ones only in Origin (which is "null" under some referrer policies, so
+ * only a named, different origin counts against it there).
+ */
 function crossSite(req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
   const origin = req.headers['origin'];
-  if (typeof origin !== 'string' || origin === 'null') return typeof origin === 'string';
+  if (typeof origin !== 'string' || origin === 'null') return false;
   try {
     return new URL(origin).host !== req.headers['host'];
   } catch {
