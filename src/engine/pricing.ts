@@ -35,6 +35,12 @@ export class Pricing {
     return price ? priceUsage(usage, price).totalUsd : 0;
   }
 
+  /** the price of a model or route name as the registry resolves it (a route: its first target); undefined when unknown */
+  priceOfName(name: string): ModelPrice | undefined {
+    const resolved = this.registry.resolve(name);
+    return resolved ? this.priceOf(resolved.target) : undefined;
+  }
+
   /** a bound `costOf`, for levers that take a function */
   readonly cost = (target: Target, usage: Usage): number => this.costOf(target, usage);
 

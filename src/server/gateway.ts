@@ -12,6 +12,8 @@ import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../pr
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { createDashboard } from '../dashboard/handler.js';
+import { insightRoutes } from '../insights/admin-api.js';
+import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -56,7 +58,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
   for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
-  const adminRoutes = [...engine.adminRoutes];
+  // the admin query API reads ledger.db on its own worker, never on this event loop
+  const insights = await WorkerInsightReader.start(config.dataDir);
+  const adminRoutes = [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights })];
   const admin = createAdminRouter({
     routes: adminRoutes,
     authenticate,
@@ -148,6 +152,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.closeAllConnections();
       });
       await engine.close();
+      await insights.close();
       await ledger.close();
     },
   };
