@@ -1,7 +1,8 @@
 // `tollgate report`'s work, apart from the command line: read the answers, write the HTML (and the
 // PDF and the JSON numbers when asked), telling a progress callback how far it got.
 
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { InsightQuery } from '../insights/contract.js';
 import { collectReport, REPORT_STEPS, type InsightsSource, type ReportData } from './data.js';
 import { renderReportHtml } from './html.js';
@@ -35,6 +36,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<WrittenRepo
   const data = await collectReport(opts.source, opts.query, tick, opts.now);
   if (!opts.out) return { data };
   const html = renderReportHtml(data);
+  await mkdir(dirname(opts.out), { recursive: true });
   await writeFile(opts.out, html);
   tick('html');
   let pdfFile: string | undefined;
