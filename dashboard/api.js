@@ -33,7 +33,7 @@ export async function getInsight(name, params, signal) {
 /** the bucket a range reads best in */
 export function bucketFor(state) {
   const span = rangeMs(state);
-  return span <= 6 * 3600_000 ? 'minute' : span <= 3 * 86400_000 ? 'hour' : 'day';
+  return span <= 6 * 3600_000 ? 'minute' : span <= 8 * 86400_000 ? 'hour' : 'day';
 }
 
 export function rangeMs(state) {

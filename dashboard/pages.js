@@ -16,13 +16,14 @@ function useInsights(state, wants) {
     const ctl = new AbortController();
     setError(null);
     Promise.all(Object.entries(wants).map(async ([name, [endpoint, extra]]) => [name, await getInsight(endpoint, queryParams(state, extra), ctl.signal)]))
-      .then((pairs) => setData(Object.fromEntries(pairs)))
+      .then((pairs) => setData({ key, answers: Object.fromEntries(pairs) }))
       .catch((err) => {
         if (err.name !== 'AbortError') setError(err);
       });
     return () => ctl.abort();
   }, [key]);
-  return { data, error };
+  // answers for an earlier range or filter are not shown as this one's: loading until they arrive
+  return { data: data && data.key === key ? data.answers : null, error };
 }
 
 function Loading({ error, children, data }) {
@@ -112,7 +113,7 @@ export function Latency({ state }) {
 }
 
 export function Cache({ state }) {
-  const q = useInsights(state, { cache: ['cache', { bucket: bucketFor(state) === 'day' ? 'day' : 'hour' }] });
+  const q = useInsights(state, { cache: ['cache', { bucket: bucketFor(state) }] });
   return html`<${Loading} ...${q}>${({ cache: c }) => {
     const lookups = c.points.reduce((n, p) => n + p.lookups, 0);
     const hits = c.points.reduce((n, p) => n + p.exactHits + p.semanticHits, 0);
@@ -205,7 +206,7 @@ function RequestDetail({ id, onClose }) {
     getInsight('request', new URLSearchParams({ id }), ctl.signal).then(setRec, (e) => e.name !== 'AbortError' && setError(e));
     return () => ctl.abort();
   }, [id]);
-  if (error) return html`<aside class="detail"><button class="close" onClick=${onClose}>×</button><p class="error">${error.message}</p></aside>`;
+  if (error) return html`<aside class="detail"><button class="close" onClick=${onClose}>×</button><p class="error" role="alert">${error.message}</p></aside>`;
   if (!rec) return html`<aside class="detail"><p class="loading">Loading…</p></aside>`;
   const usage = rec.usage ?? {};
   return html`<aside class="detail" data-request=${rec.requestId}>
@@ -277,12 +278,15 @@ export function Requests({ state, setState }) {
   }, [base]);
   const records = pages.flatMap((p) => p.records);
   const next = pages.at(-1)?.next;
-  const submit = (e) => {
+  const submit = async (e) => {
     e.preventDefault();
     const text = q.trim();
     // a request id opens that request; anything else searches
-    if (/^req_|^[0-9a-f-]{20,}$/i.test(text)) setState({ ...state, open: text, q: undefined });
-    else setState({ ...state, q: text || undefined });
+    if (text && !/\s/.test(text)) {
+      const found = await getInsight('request', new URLSearchParams({ id: text })).catch(() => undefined);
+      if (found) return setState({ ...state, open: found.requestId, q: undefined });
+    }
+    setState({ ...state, q: text || undefined });
   };
   return html`<div class=${`requests${state.open ? ' with-detail' : ''}`}>
     <form class="search" onSubmit=${submit} role="search">
@@ -299,7 +303,7 @@ export function Requests({ state, setState }) {
       { key: 'model', label: 'Model', render: (r) => r.model ?? r.requestedModel },
       { key: 'route', label: 'Route', render: (r) => r.route ?? '—' },
       { key: 'team', label: 'Team', render: (r) => r.team ?? '—' },
-      { key: 'status', label: 'Status', render: (r) => html`<span class=${`status ${r.status}`}>${r.status}</span>` },
+      { key: 'status', label: 'Status', render: (r) => html`<span class=${`status status-${r.status}`}>${r.status}</span>` },
       { key: 'cacheStatus', label: 'Cache', render: (r) => r.cacheStatus ?? '—' },
       { key: 'latencyMs', label: 'Latency', num: true, render: (r) => ms(r.latencyMs) },
       { key: 'tokens', label: 'Tokens', num: true, render: (r) => tokens((r.usage?.input ?? 0) + (r.usage?.cacheRead ?? 0) + (r.usage?.cacheWrite5m ?? 0) + (r.usage?.cacheWrite1h ?? 0) + (r.usage?.output ?? 0)) },
