@@ -84,7 +84,17 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     return sessions.verify(cookieValue(headers['cookie'], SESSION_COOKIE));
   };
 
+  // the first visit (the sign-in page, or the app) starts reading and compressing the files the app
+  // will ask for next, so its first load does not wait for a megabyte of charting library to gzip
+  let warmed = false;
+  const warm = (): void => {
+    if (warmed) return;
+    warmed = true;
+    for (const a of assets.values()) a.load().catch(() => {});
+  };
+
   async function serveApp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    warm();
     if (presentedKey(req.headers) !== undefined) {
       const caller = opts.authenticate(req.headers);
       if (!caller) return sendError(res, 'openai', new GatewayError('unauthorized', 'Invalid API key: present a Tollgate admin key as a Bearer token or x-api-key.'));
