@@ -4,10 +4,11 @@
 //           dashboard query of the admin query API (src/insights/queries.ts) over the rollups;
 //   duckdb: the same records appended to a DuckDB table (columns only, no JSON), then the same
 //           questions asked as SQL over the raw rows (the "no rollups, a columnar engine" design).
-// `npm run bench:rollups [-- --records N] [-- --engine sqlite|duckdb|both] [-- --dir DIR]`.
+// `npm run bench:rollups [-- --records N] [-- --engine sqlite|duckdb|both] [-- --dir DIR]`; the
+// figures go to stdout and bench/results/rollups.json, the summary to bench/RESULTS.md by hand.
 // Targets: ingest ≥ 20,000 records/s; each dashboard query ≤ 300 ms over 10M records and a month.
 
-import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,6 +207,9 @@ try {
   if (ENGINE === 'duckdb' || ENGINE === 'both') await duckdb();
   results.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(JSON.stringify(results, null, 2));
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'rollups.json'), `${JSON.stringify(results, null, 2)}\n`);
 } finally {
   if (!process.argv.includes('--keep') && !process.argv.includes('--dir')) rmSync(dir, { recursive: true, force: true });
 }
