@@ -254,8 +254,8 @@ export function requestTimelineChart(rec) {
     ...base(),
     grid: { left: 24, right: 32, top: 16, bottom: 32, containLabel: true },
     tooltip: { trigger: 'item', formatter: (p) => `${rows[p.dataIndex].label}: ${ms(rows[p.dataIndex].to - rows[p.dataIndex].from)}` },
-    xAxis: valueAxis(ms),
-    yAxis: { type: 'category', data: rows.map((r) => r.label) },
+    xAxis: { ...valueAxis(ms), splitNumber: 4 },
+    yAxis: { type: 'category', data: rows.map((r) => r.label), axisLabel: { width: 200, overflow: 'truncate' } },
     series: [
       { type: 'bar', stack: 't', silent: true, itemStyle: { color: 'transparent' }, data: rows.map((r) => r.from) },
       { type: 'bar', stack: 't', data: rows.map((r) => ({ value: r.to - r.from, itemStyle: { color: r.color } })) },

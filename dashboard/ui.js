@@ -52,7 +52,7 @@ export function Empty({ what }) {
 }
 
 export function Table({ id, columns, rows, onRow }) {
-  return html`<table class="table" data-table=${id}>
+  return html`<div class="table-wrap"><table class="table" data-table=${id}>
     <thead><tr>${columns.map((c) => html`<th class=${c.num ? 'num' : ''}>${c.label}</th>`)}</tr></thead>
     <tbody>
       ${rows.map(
@@ -61,5 +61,5 @@ export function Table({ id, columns, rows, onRow }) {
         </tr>`,
       )}
     </tbody>
-  </table>`;
+  </table></div>`;
 }
