@@ -138,10 +138,27 @@ describe('what a session may do', () => {
     expect(mixed.status).toBe(403);
   });
 
-  it("a tenant admin's session says its team", async () => {
+  it("a tenant admin's session says its team, and its API calls see that team only", async () => {
     const cookie = cookieOf(await signIn(TENANT_ADMIN));
     const app = await fetch(`${h.gw.url}/dashboard`, { headers: { cookie } });
     expect(await app.text()).toContain('data-team="support"');
+    const overview = await fetch(`${h.gw.url}/admin/api/overview?from=7d`, { headers: { cookie } });
+    expect(overview.status).toBe(200);
+    expect(((await overview.json()) as { query: { team?: string } }).query.team).toBe('support');
+    const other = await fetch(`${h.gw.url}/admin/api/overview?from=7d&team=growth`, { headers: { cookie } });
+    expect(other.status).toBe(403);
+  });
+
+  it("an admin's session reads GET /admin/api/*", async () => {
+    const cookie = cookieOf(await signIn(ADMIN));
+    const res = await fetch(`${h.gw.url}/admin/api/waterfall?from=24h`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ counterfactualUsd: 0, actualUsd: 0, bars: [] });
+  });
+
+  it('behind an HTTPS proxy the cookie is Secure', async () => {
+    const res = await signIn(ADMIN, { 'x-forwarded-proto': 'https' });
+    expect(res.headers.get('set-cookie')).toContain('; Secure');
   });
 });
 
