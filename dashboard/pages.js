@@ -256,7 +256,9 @@ export function Requests({ state, setState }) {
   const [pages, setPages] = useState([]);
   const [error, setError] = useState(null);
   const [loading, setLoading] = useState(false);
-  const base = useMemo(() => queryParams(state, { q: state.q, status, limit: 50 }), [JSON.stringify(state), status]);
+  // opening or closing a request keeps the list (and its pages) as it is
+  const { open: _open, ...listState } = state;
+  const base = useMemo(() => queryParams(listState, { q: listState.q, status, limit: 50 }), [JSON.stringify(listState), status]);
   const load = (cursor, reset) => {
     setLoading(true);
     const p = new URLSearchParams(base);

@@ -243,5 +243,15 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
       return cells.length > 0 && cells.every((c) => c.textContent === r);
     }, route);
     await shot('requests');
+    // pages of 50, newest first; "More" appends the next page, and opening a request keeps them
+    const rows = page.locator('[data-table="requests"] tbody tr');
+    expect(await rows.count()).toBe(50);
+    await page.click('button.more');
+    await page.waitForFunction(() => document.querySelectorAll('[data-table="requests"] tbody tr').length === 100);
+    const ofRoute = seeded.records.filter((r) => routeOf(r) === route).sort((a, b) => b.receivedAt - a.receivedAt);
+    expect(await page.textContent('[data-table="requests"] tbody tr:nth-child(100) [data-col="requestId"]')).toBe(ofRoute[99]!.requestId);
+    await rows.nth(60).click();
+    await page.waitForSelector(`[data-request="${ofRoute[60]!.requestId}"]`);
+    expect(await rows.count()).toBe(100);
   });
 });
