@@ -12,6 +12,7 @@ import { registerConfigCommand } from './config.js';
 import { registerFlagsCommand } from './flags.js';
 import { registerExperimentCommand } from './experiment.js';
 import { registerBudgetsCommand } from './budgets.js';
+import { registerReportCommand } from './report.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerFlagsCommand(program);
   registerExperimentCommand(program);
   registerBudgetsCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

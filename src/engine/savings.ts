@@ -18,7 +18,7 @@
 // A request with no answer has a counterfactual of 0: what it paid is the negative bars.
 
 import type { Usage } from '../core/canonical.js';
-import { costOf } from '../core/cost.js';
+import { ratesFor } from '../core/cost.js';
 import type { ModelPrice } from '../core/prices/catalog.js';
 import type { SavingsLever } from '../insights/contract.js';
 
@@ -49,8 +49,34 @@ export function withoutPromptCache(u: Usage): Usage {
   return { ...u, input: u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 };
 }
 
-function price(p: ModelPrice | undefined, u: Usage): number | undefined {
-  return p ? costOf(u, p).totalUsd : undefined;
+const tok = (n: number | undefined): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+
+/**
+ * What `u` costs at `p`, in floating point: the same rates, tiers and token rules as core/cost.ts's
+ * exact costOf, without its BigInt arithmetic (a record is built on the response path, and a bar
+ * needs no nano-dollar exactness: the chain still telescopes exactly, each bar being the
+ * difference of its neighbours).
+ */
+export function usdOf(u: Usage, p: ModelPrice): number {
+  const input = tok(u.input);
+  const read = tok(u.cacheRead);
+  const w5 = tok(u.cacheWrite5m);
+  const w1 = tok(u.cacheWrite1h);
+  const output = tok(u.output);
+  const reasoning = Math.min(tok(u.reasoning), output);
+  const r = ratesFor(p, input + read + w5 + w1);
+  const out = r.reasoning === undefined ? output * rate(r.output) : (output - reasoning) * rate(r.output) + reasoning * rate(r.reasoning);
+  return (input * rate(r.input) + read * rate(r.cacheRead) + w5 * rate(r.cacheWrite5m) + w1 * rate(r.cacheWrite1h) + out) / 1e6;
+}
+
+const rate = (x: number | undefined): number => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0);
+
+/** `input` tokens all at the plain input price, and the output: no prompt cache at all */
+function plainUsd(p: ModelPrice | undefined, input: number, output: number, reasoning: number): number | undefined {
+  if (!p) return undefined;
+  const r = ratesFor(p, input);
+  const out = r.reasoning === undefined ? output * rate(r.output) : (output - reasoning) * rate(r.output) + reasoning * rate(r.reasoning);
+  return (input * rate(r.input) + out) / 1e6;
 }
 
 /** The bars of one request; a lever that did not act (a zero bar) is left out. */
@@ -59,21 +85,22 @@ export function savedByLever(s: SavingsInput): SavedByLever {
   const put = (lever: SavingsLever, usd: number): void => {
     if (usd !== 0 && Number.isFinite(usd)) out[lever] = usd;
   };
-  const hit = s.cache?.status === 'hit' || s.cache?.status === 'semantic_hit';
-  if (hit) {
-    const u = s.usage;
-    const plain = u ? withoutPromptCache(u) : undefined;
-    const untrimmed = plain ? { ...plain, input: plain.input + (s.trimmedInputTokens ?? 0) } : undefined;
+  const status = s.cache?.status;
+  const u = s.usage;
+  // every input token at the plain price, with the tokens trimming removed put back
+  const output = u ? tok(u.output) : 0;
+  const reasoning = u ? Math.min(tok(u.reasoning), output) : 0;
+  const plainInput = u ? tok(u.input) + tok(u.cacheRead) + tok(u.cacheWrite5m) + tok(u.cacheWrite1h) : 0;
+  const untrimmedInput = plainInput + tok(s.trimmedInputTokens);
+  if (status === 'hit' || status === 'semantic_hit') {
     // the baseline model's price of the answer when it is priced, else what the cache says it saved
-    const counterfactual = (untrimmed && (price(s.baselinePrice, untrimmed) ?? price(s.ranPrice, untrimmed))) ?? s.cache?.savedCostUsd ?? 0;
-    put(s.cache!.status === 'hit' ? 'exact_cache' : 'semantic_cache', counterfactual);
-  } else if (s.answered && s.usage) {
-    const plain = withoutPromptCache(s.usage);
-    const untrimmed = { ...plain, input: plain.input + Math.max(0, s.trimmedInputTokens ?? 0) };
-    const ranUntrimmed = price(s.ranPrice, untrimmed);
-    const ranPlain = price(s.ranPrice, plain);
+    const counterfactual = (u && (plainUsd(s.baselinePrice, untrimmedInput, output, reasoning) ?? plainUsd(s.ranPrice, untrimmedInput, output, reasoning))) ?? s.cache?.savedCostUsd ?? 0;
+    put(status === 'hit' ? 'exact_cache' : 'semantic_cache', counterfactual);
+  } else if (s.answered && u) {
+    const ranUntrimmed = plainUsd(s.ranPrice, untrimmedInput, output, reasoning);
+    const ranPlain = plainUsd(s.ranPrice, plainInput, output, reasoning);
     if (ranUntrimmed !== undefined && ranPlain !== undefined) {
-      const baseUntrimmed = price(s.baselinePrice, untrimmed) ?? ranUntrimmed;
+      const baseUntrimmed = plainUsd(s.baselinePrice, untrimmedInput, output, reasoning) ?? ranUntrimmed;
       put('tiering', baseUntrimmed - ranUntrimmed);
       put('trimming', ranUntrimmed - ranPlain);
       put('prompt_caching', ranPlain - s.answerCostUsd);
@@ -96,5 +123,5 @@ export function counterfactualCostUsd(costUsd: number, saved: SavedByLever | Rec
 export function cacheWritePremiumUsd(u: Usage, p: ModelPrice | undefined): number {
   if (!p || !(u.cacheWrite5m > 0 || u.cacheWrite1h > 0)) return 0;
   const plainWrites = { ...u, input: u.input + u.cacheWrite5m + u.cacheWrite1h, cacheWrite5m: 0, cacheWrite1h: 0 };
-  return costOf(u, p).totalUsd - costOf(plainWrites, p).totalUsd;
+  return usdOf(u, p) - usdOf(plainWrites, p);
 }

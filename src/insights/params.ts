@@ -2,6 +2,7 @@
 // parameter, a bad time, bucket, dimension or metric) is an InsightParamError naming the parameter,
 // which the routes answer as a 400 in the OpenAI error shape.
 
+import { GatewayError } from '../core/errors.js';
 import type { Bucket, Dimension, InsightQuery } from './contract.js';
 import { DIMENSIONS } from './rollup-model.js';
 import { MAX_REQUESTS_LIMIT, TIMESERIES_METRICS, type TimeseriesMetric } from './queries.js';
@@ -64,7 +65,7 @@ export function parseInsightQuery(p: Map<string, string>, now: number, tenant?: 
     q[f] = v;
   }
   if (tenant !== undefined) {
-    if (q.team !== undefined && q.team !== tenant) throw new InsightParamError('team', `this admin key sees only team '${tenant}'`);
+    if (q.team !== undefined && q.team !== tenant) throw new GatewayError('forbidden', `This admin key sees only team '${tenant}'.`, { param: 'team' });
     q.team = tenant;
   }
   return q;

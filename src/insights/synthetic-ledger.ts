@@ -242,7 +242,8 @@ function oneRecord(t: number, seq: number, prefix: string, rand: () => number, r
   const tokensByComponent: Record<string, number> = { system: sys, history, user: userT };
   if (tools) tokensByComponent.tools = tools;
   if (context) tokensByComponent.context = context;
-  const inputUsd = hit ? 0 : (usage.input * m.input + usage.cacheRead * m.cacheRead + usage.cacheWrite5m * m.cacheWrite5m) / 1e6;
+  // the input's dollars are the answer's: nothing for a hit or a request with no answer
+  const inputUsd = hit || status !== 'ok' ? 0 : (usage.input * m.input + usage.cacheRead * m.cacheRead + usage.cacheWrite5m * m.cacheWrite5m) / 1e6;
   const costByComponent: Record<string, number> = {};
   for (const [k, v] of Object.entries(tokensByComponent)) costByComponent[k] = (inputUsd * v) / promptTokens;
 

@@ -16,6 +16,7 @@ import { SqliteAlertStore } from '../stores/sqlite/alert-store.js';
 import { Alerts } from '../alerts/alerts.js';
 import { Experiments } from '../experiments/experiments.js';
 import { SqliteExperimentStore } from '../stores/sqlite/experiment-store.js';
+import { createDashboard } from '../dashboard/handler.js';
 import { insightRoutes } from '../insights/admin-api.js';
 import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import type { OtelTelemetry } from '../telemetry/otel.js';
@@ -116,9 +117,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // alert rules are evaluated over the same rollups, every alerts.intervalSeconds
   let baseUrl = '';
   alerts = await Alerts.open({ config: config.alerts, store: SqliteAlertStore.open(config.dataDir), rollups: insights, flags: engine.flags, dashboardUrl: () => baseUrl });
+  const adminRoutes = [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes(), ...experiments.adminRoutes()];
   const admin = createAdminRouter({
-    routes: [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes(), ...experiments.adminRoutes()],
+    routes: adminRoutes,
     authenticate,
+    bodyLimitBytes: config.server.adminBodyLimitBytes,
+    keyIdsByTeam: keyIdsByTeam(config.auth),
+  });
+  const dashboard = createDashboard({ authenticate });
+  // a dashboard session (a cookie, no key) may read the query API and nothing else
+  const sessionAdmin = createAdminRouter({
+    routes: adminRoutes.filter((r) => r.method === 'GET' && r.path.startsWith('/admin/api/')),
+    authenticate: (headers) => dashboard.sessionCaller(headers),
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
   });
@@ -165,7 +175,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
-    if (isAdminPath(path)) return admin.handle(req, res, method, path);
+    if (isAdminPath(path)) {
+      const viaSession = method === 'GET' && path.startsWith('/admin/api/') && dashboard.sessionCaller(req.headers) !== undefined;
+      return (viaSession ? sessionAdmin : admin).handle(req, res, method, path);
+    }
+    if (dashboard.owns(path)) return dashboard.handle(req, res, method, path);
     const format = formatOfPath(path);
     const allow = allowed[path];
     if (allow) return sendError(res, format, new GatewayError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow}.`), { allow });

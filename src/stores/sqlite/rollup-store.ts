@@ -126,7 +126,8 @@ export class SqliteRollupStore implements RollupStore {
 
   private writeStaged(): void {
     const s = this.staged;
-    if (!s) return;
+    // nothing staged: an idle gateway's passes write nothing
+    if (!s || s.batch.records === 0) return;
     this.write(s.batch, s.lastSeq);
     this.staged = { batch: this.newBatch(), lastSeq: s.lastSeq };
   }
