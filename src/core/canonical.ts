@@ -28,6 +28,11 @@ export interface TextPart {
   type: 'text';
   text: string;
   cacheControl?: CacheControl;
+  /**
+   * set when the client sent this text as a retrieved document (an Anthropic `document` block with
+   * a text or content source): prompt anatomy counts it as retrieved context, one chunk per part
+   */
+  document?: { title?: string; context?: string };
 }
 
 export interface ImagePart {
@@ -112,6 +117,13 @@ export interface ChatRequest {
   extra: Record<string, unknown>;
   /** the wire format `extra` came from: renderers of another format leave those fields out */
   extraFormat?: WireFormat;
+  /**
+   * where each part came from in the client's `messages` array, for formats that hoist some messages
+   * into `system` (OpenAI system/developer messages): the wire index of each `system` part and of
+   * each canonical message. Absent: canonical message i is wire message i. Read by prompt anatomy
+   * (the `x-tollgate-context` header names wire indices).
+   */
+  wireIndex?: { system: number[]; messages: number[] };
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

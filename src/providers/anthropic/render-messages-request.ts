@@ -20,6 +20,16 @@ function cc(c: CacheControl | undefined): Block {
 }
 
 function textBlock(t: TextPart): Block {
+  if (t.document) {
+    const { title, context } = t.document;
+    return {
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: t.text },
+      ...(title !== undefined ? { title } : {}),
+      ...(context !== undefined ? { context } : {}),
+      ...cc(t.cacheControl),
+    };
+  }
   return { type: 'text', text: t.text, ...cc(t.cacheControl) };
 }
 

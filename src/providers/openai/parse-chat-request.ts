@@ -105,7 +105,7 @@ function parseToolCalls(v: unknown, param: string): ContentPart[] {
   });
 }
 
-function parseMessages(v: unknown, system: TextPart[]): Message[] {
+function parseMessages(v: unknown, system: TextPart[], wire: { system: number[]; messages: number[] }): Message[] {
   if (v === undefined) throw bad(`Missing required parameter: 'messages'.`, 'messages');
   if (!Array.isArray(v)) throw bad(`Invalid type for 'messages': expected an array, but got ${typeName(v)} instead.`, 'messages');
   if (v.length === 0) throw bad(`Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.`, 'messages');
@@ -118,10 +118,14 @@ function parseMessages(v: unknown, system: TextPart[]): Message[] {
       case 'system':
       case 'developer':
         if (m.content === undefined) throw bad(`Missing required parameter: '${p}.content'.`, `${p}.content`);
-        system.push(...textParts(m.content, `${p}.content`));
+        for (const t of textParts(m.content, `${p}.content`)) {
+          system.push(t);
+          wire.system.push(i);
+        }
         return;
       case 'user':
         if (m.content === undefined) throw bad(`Missing required parameter: '${p}.content'.`, `${p}.content`);
+        wire.messages.push(i);
         out.push({ role: 'user', content: userParts(m.content, `${p}.content`), ...(name ? { name } : {}) });
         return;
       case 'assistant': {
@@ -131,6 +135,7 @@ function parseMessages(v: unknown, system: TextPart[]): Message[] {
         if ((m.content === undefined || m.content === null) && content.length === 0 && m.function_call === undefined) {
           throw bad(`Invalid '${p}': an assistant message needs 'content' or 'tool_calls'.`, `${p}.content`);
         }
+        wire.messages.push(i);
         out.push({ role: 'assistant', content, ...(name ? { name } : {}) });
         return;
       }
@@ -138,6 +143,7 @@ function parseMessages(v: unknown, system: TextPart[]): Message[] {
         const id = expectString(m.tool_call_id, `${p}.tool_call_id`);
         if (m.content === undefined) throw bad(`Missing required parameter: '${p}.content'.`, `${p}.content`);
         const content = typeof m.content === 'string' ? m.content : textParts(m.content, `${p}.content`);
+        wire.messages.push(i);
         out.push({ role: 'tool', content: [{ type: 'tool_result', toolCallId: id, content }] });
         return;
       }
@@ -210,7 +216,8 @@ export function parseOpenAIChatRequest(body: unknown): ChatRequest {
   if (model === '') throw bad(`Invalid 'model': empty string.`, 'model');
 
   const system: TextPart[] = [];
-  const messages = parseMessages(body.messages, system);
+  const wire = { system: [] as number[], messages: [] as number[] };
+  const messages = parseMessages(body.messages, system, wire);
 
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
     throw bad(`Invalid type for 'stream': expected a boolean, but got ${typeName(body.stream)} instead.`, 'stream');
@@ -234,6 +241,8 @@ export function parseOpenAIChatRequest(body: unknown): ChatRequest {
   const maxTokens = optNumber(body.max_tokens, 'max_tokens', 1, Number.MAX_SAFE_INTEGER, true);
 
   const req: ChatRequest = { model, system, messages, stream, includeUsage, extra, extraFormat: 'openai' };
+  // only hoisted system messages make canonical and wire message indices differ
+  if (wire.system.length > 0) req.wireIndex = wire;
   const tools = parseTools(body.tools);
   if (tools) req.tools = tools;
   const toolChoice = parseToolChoice(body.tool_choice);
