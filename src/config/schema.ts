@@ -6,6 +6,7 @@ import { providerConfigSchema } from '../providers/config.js';
 import { priceOverridesSchema } from '../core/prices/config.js';
 import { cacheConfigSchema } from '../levers/cache/config.js';
 import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
+import { trimConfigSchema } from '../levers/trim/config.js';
 
 const virtualKeySchema = z
   .object({
@@ -107,6 +108,7 @@ export const configSchema = z
     cache: cacheConfigSchema,
     routes: routesConfigSchema,
     retry: retryConfigSchema,
+    trim: trimConfigSchema,
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
     pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),

@@ -92,10 +92,17 @@ export function dropUnits(req: ChatRequest, units: readonly Unit[], cut: number,
   const drop = new Set(droppable(units).slice(0, cut));
   const messages: Message[] = [];
   const dropped: Message[] = [];
+  const keptIndices: number[] = [];
   let lastDroppedUnit = -1;
   units.forEach((u, k) => {
     if (drop.has(k)) lastDroppedUnit = k;
-    for (let i = u.start; i < u.end; i++) (drop.has(k) ? dropped : messages).push(req.messages[i]!);
+    for (let i = u.start; i < u.end; i++) {
+      if (drop.has(k)) dropped.push(req.messages[i]!);
+      else {
+        messages.push(req.messages[i]!);
+        keptIndices.push(i);
+      }
+    }
   });
   if (summary !== undefined && lastDroppedUnit >= 0) {
     // the first message of the unit right after the last dropped one
@@ -104,7 +111,16 @@ export function dropUnits(req: ChatRequest, units: readonly Unit[], cut: number,
     const m = messages[at]!;
     messages[at] = { ...m, content: [{ type: 'text', text: summary }, ...m.content] };
   }
-  return { request: { ...req, messages }, dropped, droppedTurns: drop.size };
+  return { request: withMessages(req, messages, keptIndices), dropped, droppedTurns: drop.size };
+}
+
+/**
+ * The request with `messages` (those of `req` at `keptIndices`, some possibly rewritten): the
+ * wire indices follow, so the x-tollgate-context header still names the client's messages.
+ */
+export function withMessages(req: ChatRequest, messages: Message[], keptIndices: readonly number[]): ChatRequest {
+  const wire = req.wireIndex;
+  return { ...req, messages, wireIndex: { system: wire?.system ?? [], messages: keptIndices.map((i) => wire?.messages[i] ?? i) } };
 }
 
 /** the smallest cut that keeps at most `n` turns besides the pinned ones */

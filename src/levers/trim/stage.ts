@@ -10,6 +10,7 @@ import { ZERO_USAGE, type ChatRequest, type Message } from '../../core/canonical
 import type { ChatResult, CostOf, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import { breakEven, PrefixMemory, type BreakEven, type CachePrices } from './break-even.js';
 import { settingsFor, trims, trimConfigSchema, type TrimConfig, type TrimConfigInput, type TrimSettings } from './config.js';
+import { contextMessagesFrom } from '../../core/prompt-anatomy.js';
 import { trimContext } from './context.js';
 import { cutForLastTurns, droppable, dropUnits, parsePinHeader, unitsOf, type Unit } from './history.js';
 import { RequestMeasure } from './measure.js';
@@ -120,7 +121,8 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
 
     // retrieved context first: the chunks the question does not need
     if (s.contextTopK !== undefined || s.contextMaxTokens !== undefined) {
-      const c = trimContext(current, { topK: s.contextTopK, maxTokens: s.contextMaxTokens, tokensOf: (t) => measure.tokensOfMessage({ role: 'user', content: [{ type: 'text', text: t }] }) - 3 });
+      const marked = contextMessagesFrom(ctx.headers['x-tollgate-context'], current);
+      const c = trimContext(current, { topK: s.contextTopK, maxTokens: s.contextMaxTokens, contextMessages: marked instanceof Set ? marked : undefined });
       if (c) {
         const before = side(current);
         const after = side(c.request);
