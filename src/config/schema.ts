@@ -111,7 +111,7 @@ export const configSchema = z
     trim: trimConfigSchema,
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
-    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),
+    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'trim', 'prompt-cache', 'execute']),
   })
   .strict();
 

@@ -94,12 +94,17 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
     return { prices: { input, cacheRead, write: input }, active: true, ttlMs };
   };
 
-  async function handle(ctx: GatewayContext, next: Next): Promise<ChatResult> {
+  // not async: a request its route does not trim adds no promise of its own
+  const handle = (ctx: GatewayContext, next: Next): Promise<ChatResult> => {
     const original = ctx.request;
     if (!original?.messages) return next();
     const route = ctx.route ?? original.model;
     const s = settings(route);
     if (!trims(s)) return next();
+    return trimThenCall(ctx, next, original, route, s);
+  };
+
+  async function trimThenCall(ctx: GatewayContext, next: Next, original: ChatRequest, route: string, s: TrimSettings): Promise<ChatResult> {
     let st = stats.get(route);
     if (!st) {
       if (stats.size >= 10_000) return next();
@@ -194,19 +199,21 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
           const cand = candidate(c);
           if (!best || cand.be.netUsd > best.be.netUsd) best = cand;
         }
+        let summaryState: 'none' | 'made' | 'cached' | 'not made' = s.summary ? (best?.needsSummary ? 'not made' : 'cached') : 'none';
         if (best && best.needsSummary && pays(best.be)) {
           const made = await summarize(ctx, base, units, drops, best.cut, cutKeys, s.summary!);
           if (made === undefined) {
             best = undefined;
             ctx.trail.push({ stage: 'trim', decision: 'keep', reason: 'the summary of the dropped turns failed: history kept whole' });
           } else {
-            st.summariesMade += made.costUsd > 0 ? 1 : 0;
+            summaryState = made.made ? 'made' : 'cached';
+            if (made.made) st.summariesMade++;
             const again = candidate(best.cut);
             best = { ...again, be: breakEven(before, side(again.request), prices, made.costUsd) };
           }
         }
         if (best) {
-          const data = { cut: best.cut, droppedTurns: best.droppedTurns, keptTurns: units.length - best.droppedTurns, ...figures(best.be), cachedTokensBefore: before.cachedTokens, cachedTokensAfter: best.cachedAfter, summary: s.summary ? (best.be.summaryUsd > 0 ? 'made' : 'cached') : 'none' };
+          const data = { cut: best.cut, droppedTurns: best.droppedTurns, keptTurns: units.length - best.droppedTurns, ...figures(best.be), cachedTokensBefore: before.cachedTokens, cachedTokensAfter: best.cachedAfter, summary: summaryState };
           if (pays(best.be)) {
             current = best.request;
             removed += best.be.tokensRemoved;
@@ -240,7 +247,7 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
   }
 
   /** makes (or reuses) the summary for `cut`, folding in the summary of a smaller cut when one is cached */
-  async function summarize(ctx: GatewayContext, req: ChatRequest, units: readonly Unit[], drops: readonly number[], cut: number, keys: readonly string[], sum: NonNullable<TrimSettings['summary']>): Promise<{ costUsd: number } | undefined> {
+  async function summarize(ctx: GatewayContext, req: ChatRequest, units: readonly Unit[], drops: readonly number[], cut: number, keys: readonly string[], sum: NonNullable<TrimSettings['summary']>): Promise<{ costUsd: number; made: boolean } | undefined> {
     let from = 0;
     let previous: string | undefined;
     for (let c = cut - 1; c > 0; c--) {
@@ -255,12 +262,12 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
     for (const k of drops.slice(from, cut)) for (let i = units[k]!.start; i < units[k]!.end; i++) messages.push(req.messages[i]!);
     let costUsd = 0;
     try {
-      await summaries.getOrMake(keys[cut]!, async () => {
+      const { made } = await summaries.getOrMake(keys[cut]!, async () => {
         const r = await callSummary(ctx, summaryRequest(sum.model, sum.maxTokens, previous, messages));
         costUsd = r.costUsd;
         return r.text;
       });
-      return { costUsd };
+      return { costUsd, made };
     } catch {
       return undefined;
     }
