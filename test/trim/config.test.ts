@@ -1,5 +1,8 @@
 // The trim section: defaults, route overrides, and every mistake named with its path (exit 2 at start-up).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { demoConfig } from '../../src/config/demo.js';
 import { ConfigError, resolveConfig } from '../../src/config/load.js';
 import { settingsFor, trimConfigSchema, trims } from '../../src/levers/trim/config.js';
@@ -37,5 +40,13 @@ describe('trim config', () => {
     expect(problem({ trim: { history: { keepLastTurn: 3 } } })).toMatch(/unknown field trim\.history\.keepLastTurn/);
     expect(problem({ trim: { enabled: true, history: { keepLastTurns: 3 } }, pipeline: ['cache', 'router', 'execute'] })).toMatch(/'trim' is not in pipeline/);
     expect(problem({ pipeline: ['cache', 'router', 'prompt-cache', 'trim', 'execute'] })).toMatch(/'trim' must come before 'prompt-cache'/);
+  });
+
+  it("the README's trim example is a valid section", () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Prompt trimming'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const parsed = trimConfigSchema.parse((parseYaml(yaml) as { trim: unknown }).trim);
+    expect(settingsFor(parsed, 'support')).toMatchObject({ enabled: true, keepLastTurns: 8, maxInputTokens: 16000, summary: { model: 'gpt-4o-mini', maxTokens: 256 }, contextTopK: 3 });
   });
 });
