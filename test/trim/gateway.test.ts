@@ -134,4 +134,27 @@ describe('trimming through the gateway', () => {
     // every one of them was sent the same trimmed request
     expect(new Set(answers.map((a) => a.data.usage.input_tokens)).size).toBe(1);
   });
+
+  it('a summary call that fails leaves the history whole (and is in the ledger as a failed summary attempt)', async () => {
+    await fetch(`${h.sim.url}/_sim/models/gpt-4o-mini`, { method: 'PUT', body: JSON.stringify({ faults: '500' }) });
+    try {
+      const messages: Anthropic.MessageParam[] = [];
+      for (let i = 0; i < 3; i++) {
+        messages.push({ role: 'user', content: `Failing summary question ${i}: which beaches are calm in winter?` });
+        messages.push({ role: 'assistant', content: `Beaches ${i}: ${'Hanauma Bay and Ko Olina lagoons stay calm most of the winter. '.repeat(40)}` });
+      }
+      messages.push({ role: 'user', content: 'Any on Maui?' });
+      const { data, response } = await claude.messages.create({ model: 'claude-3-5-haiku', max_tokens: 20, messages }).withResponse();
+      const full = await simClaude.messages.create({ model: 'claude-3-5-haiku', max_tokens: 20, messages });
+      expect(data.usage.input_tokens).toBe(full.usage.input_tokens);
+      const rec = await record(response.headers.get('x-tollgate-request-id'));
+      expect(rec.status).toBe('ok');
+      expect(rec.trail.find((e) => e.stage === 'trim')).toMatchObject({ decision: 'keep' });
+      const failed = (rec.attempts ?? []).filter((a) => a.purpose === 'summary');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.status).toBe(500);
+    } finally {
+      await fetch(`${h.sim.url}/_sim/models/gpt-4o-mini`, { method: 'PUT', body: JSON.stringify({ faults: '' }) });
+    }
+  });
 });

@@ -148,4 +148,13 @@ describe('the trim stage on history', () => {
     await s.handle(ctx, () => d.next(ctx));
     expect(d.seen[0]!.messages).toEqual(msgs.slice(-3));
   });
+
+  it('a long agent conversation (5,000 tool turns) is cut in one pass, every pair intact', async () => {
+    const msgs: Message[] = [];
+    for (let i = 0; i < 5000; i++) msgs.push(...toolTurn(`t${i}`, `q${i}`));
+    msgs.push(user('done?'));
+    const { sent } = await run({ history: { keepLastTurns: 3 } }, request(msgs));
+    expect(sent.messages).toEqual(msgs.slice(-9));
+    expect(pairsIntact(sent.messages)).toBe(true);
+  });
 });

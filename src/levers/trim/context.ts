@@ -12,6 +12,10 @@ import { withMessages } from './history.js';
 
 /** characters of a chunk (and of the question) that are indexed: the scoring work stays bounded */
 const MAX_INDEX_CHARS = 20_000;
+/** characters indexed over all chunks of one request (each chunk gets its share) */
+const MAX_TOTAL_INDEX_CHARS = 200_000;
+/** a request with more chunks than this is not re-ranked (the work would grow with the client's input) */
+export const MAX_CHUNKS = 1000;
 /** wink's BM25 needs three documents to consolidate; fewer are ranked by shared stems */
 const MIN_BM25_DOCS = 3;
 
@@ -69,14 +73,16 @@ export function latestQuestion(req: ChatRequest, chunks: readonly ContextChunk[]
 /** BM25 score of each chunk for the question, in chunk order */
 export function scoreChunks(question: string, texts: readonly string[]): number[] {
   const q = question.slice(0, MAX_INDEX_CHARS);
+  const per = Math.min(MAX_INDEX_CHARS, Math.max(200, Math.floor(MAX_TOTAL_INDEX_CHARS / Math.max(1, texts.length))));
   if (texts.length < MIN_BM25_DOCS) {
     const terms = new Set(prep(q));
-    return texts.map((t) => prep(t.slice(0, MAX_INDEX_CHARS)).filter((w) => terms.has(w)).length);
+    return texts.map((t) => prep(t.slice(0, per)).filter((w) => terms.has(w)).length);
   }
   const engine = bm25();
   engine.defineConfig({ fldWeights: { body: 1 } });
   engine.definePrepTasks([prep as (input: never) => unknown]);
-  texts.forEach((t, i) => engine.addDoc({ body: t.slice(0, MAX_INDEX_CHARS) }, i));
+  // wink rejects a document with no indexable word; such a chunk keeps the score 0
+  texts.forEach((t, i) => engine.addDoc({ body: t.slice(0, per) || ' ' }, i));
   engine.consolidate();
   const scores = texts.map(() => 0);
   for (const [id, score] of engine.search(q, texts.length)) scores[Number(id)] = score;
@@ -100,7 +106,7 @@ export function pickChunks(scores: readonly number[], tokens: readonly number[],
 /** The request without the chunks that did not make it, or undefined when every chunk stays. */
 export function trimContext(req: ChatRequest, opts: ContextTrimOptions): ContextTrim | undefined {
   const { chunks } = promptAnatomy(req, { contextMessages: opts.contextMessages });
-  if (chunks.length === 0) return undefined;
+  if (chunks.length === 0 || chunks.length > MAX_CHUNKS) return undefined;
   const texts = chunks.map((c) => chunkText(req, c));
   const scores = scoreChunks(latestQuestion(req, chunks), texts);
   const kept = pickChunks(scores, chunks.map((c) => c.tokens), opts.topK, opts.maxTokens);

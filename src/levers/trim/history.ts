@@ -27,26 +27,34 @@ export function unitsOf(messages: readonly Message[], pins: PinRules): Unit[] {
   messages.forEach((m, i) => {
     if (i === 0 || isTurnStart(m)) starts.push(i);
   });
-  let units: Unit[] = starts.map((s, k) => ({ start: s, end: starts[k + 1] ?? messages.length, pinned: false }));
-  // tool calls and their results: the units between a call and its result become one
-  const unitOf = (i: number) => units.findIndex((u) => i >= u.start && i < u.end);
-  const callAt = new Map<string, number>();
-  const links: [number, number][] = [];
+  const initial = starts.map((s, k) => ({ start: s, end: starts[k + 1] ?? messages.length }));
+  // tool calls and their results: the turns from a call to its result become one unit (one linear
+  // sweep: reach[k] is the furthest turn a call in turn k, or before it, has its result in)
+  const turnOf = new Array<number>(messages.length);
+  initial.forEach((u, k) => {
+    for (let i = u.start; i < u.end; i++) turnOf[i] = k;
+  });
+  const reach = initial.map((_, k) => k);
+  const callTurn = new Map<string, number>();
   messages.forEach((m, i) => {
     for (const p of m.content) {
-      if (p.type === 'tool_call') callAt.set(p.id, i);
+      if (p.type === 'tool_call') callTurn.set(p.id, turnOf[i]!);
       else if (p.type === 'tool_result') {
-        const c = callAt.get(p.toolCallId);
-        if (c !== undefined) links.push([c, i]);
+        const c = callTurn.get(p.toolCallId);
+        if (c !== undefined && turnOf[i]! > reach[c]!) reach[c] = turnOf[i]!;
       }
     }
   });
-  for (const [c, r] of links) {
-    const x = unitOf(c);
-    const y = unitOf(r);
-    const a = Math.min(x, y);
-    const b = Math.max(x, y);
-    if (a !== b) units = [...units.slice(0, a), { start: units[a]!.start, end: units[b]!.end, pinned: false }, ...units.slice(b + 1)];
+  const units: Unit[] = [];
+  for (let k = 0; k < initial.length; ) {
+    let last = reach[k]!;
+    let j = k;
+    while (j < last) {
+      j++;
+      if (reach[j]! > last) last = reach[j]!;
+    }
+    units.push({ start: initial[k]!.start, end: initial[last]!.end, pinned: false });
+    k = last + 1;
   }
   let turns = 0;
   for (const u of units) {

@@ -239,7 +239,8 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
     const sent = current;
     const result = await next();
     // what went upstream is (probably) in the provider's cache now; the cut is reusable next turn
-    if (active && ctx.request === sent) {
+    // (later stages may add breakpoints to it: the prefix hashes leave cache_control out)
+    if (active) {
       memory.remember(route, measure.prefixes(sent), Date.now());
       if (cutMark) memory.mark(route, cutMark, Date.now());
     }
