@@ -7,9 +7,9 @@ import { registerServeCommand, registerDemoCommand, registerKeysCommand } from '
 import { registerSimCommand } from './sim.js';
 import { registerLedgerCommand } from './ledger.js';
 import { registerCacheCommand } from './cache.js';
+import { registerPromptCommand } from './prompt.js';
 import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
-import { registerPromptCommand } from './prompt.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -20,10 +20,10 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerLedgerCommand(program);
   registerCacheCommand(program);
+  registerPromptCommand(program);
   registerRouterCommand(program);
   registerKeysCommand(program);
   registerConfigCommand(program);
-  registerPromptCommand(program);
   return program;
 }
 

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { providerConfigSchema } from '../providers/config.js';
 import { priceOverridesSchema } from '../core/prices/config.js';
 import { cacheConfigSchema } from '../levers/cache/config.js';
-import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
 import { trimConfigSchema } from '../levers/trim/config.js';
+import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
 
 const virtualKeySchema = z
   .object({
@@ -106,9 +106,10 @@ export const configSchema = z
     models: z.array(modelEntrySchema).default([]),
     prices: priceOverridesSchema,
     cache: cacheConfigSchema,
+    /** prompt trimming: history windows and budgets, summaries, retrieved-context top-k, by break-even */
+    trim: trimConfigSchema,
     routes: routesConfigSchema,
     retry: retryConfigSchema,
-    trim: trimConfigSchema,
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
     pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'trim', 'prompt-cache', 'execute']),
