@@ -132,7 +132,7 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
         const before = side(current);
         const after = side(c.request);
         const be = breakEven(before, after, prices, 0);
-        const data = { chunks: c.chunks, kept: c.kept, ...figures(be), cachedTokensBefore: before.cachedTokens, cachedTokensAfter: after.cachedTokens };
+        const data = { chunks: c.chunks, kept: c.kept, ...figures(be), tokensBefore: before.tokens, cachedTokensBefore: before.cachedTokens, cachedTokensAfter: after.cachedTokens };
         if (pays(be)) {
           current = c.request;
           removed += be.tokensRemoved;
@@ -213,7 +213,7 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
           }
         }
         if (best) {
-          const data = { cut: best.cut, droppedTurns: best.droppedTurns, keptTurns: units.length - best.droppedTurns, ...figures(best.be), cachedTokensBefore: before.cachedTokens, cachedTokensAfter: best.cachedAfter, summary: summaryState };
+          const data = { cut: best.cut, droppedTurns: best.droppedTurns, keptTurns: units.length - best.droppedTurns, ...figures(best.be), tokensBefore: before.tokens, cachedTokensBefore: before.cachedTokens, cachedTokensAfter: best.cachedAfter, summary: summaryState };
           if (pays(best.be)) {
             current = best.request;
             removed += best.be.tokensRemoved;
