@@ -1,5 +1,6 @@
 // `tollgate prompt lint` on a fixture request (OpenAI and Anthropic formats) and on a route's
 // traffic in a real gateway's ledger.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,5 +91,20 @@ describe('tollgate prompt lint --route', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('npx tollgate prompt lint (the built command)', () => {
+  const bin = join(import.meta.dirname, '../../bin/tollgate.mjs');
+  it('answers --json for a file and exits 2 with a message when given nothing', () => {
+    const ok = spawnSync(process.execPath, [bin, 'prompt', 'lint', FIXTURE, '--json', '--requests-per-day', '5000'], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ requestsPerDay: 5000, model: 'gpt-4o' });
+    const bad = spawnSync(process.execPath, [bin, 'prompt', 'lint'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/give a request file/);
+    const rate = spawnSync(process.execPath, [bin, 'prompt', 'lint', FIXTURE, '--requests-per-day', 'lots'], { encoding: 'utf8' });
+    expect(rate.status).not.toBe(0);
+    expect(rate.stderr).toMatch(/expected a positive number/);
   });
 });

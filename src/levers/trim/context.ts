@@ -152,6 +152,7 @@ export function withoutChunks(req: ChatRequest, drop: readonly ContextChunk[]): 
     return out;
   };
   const system = partsOf(-1, req.system) as TextPart[];
+  const keptSystem = req.system.flatMap((_, j) => (cuts.get(`-1:${j}`) === 'all' ? [] : [j]));
   const messages: Message[] = [];
   const keptIndices: number[] = [];
   req.messages.forEach((m, i) => {
@@ -164,5 +165,8 @@ export function withoutChunks(req: ChatRequest, drop: readonly ContextChunk[]): 
     keptIndices.push(i);
   });
   const sameSystem = system.length === req.system.length && system.every((p, j) => p === req.system[j]);
-  return { ...withMessages(req, messages, keptIndices), system: sameSystem ? req.system : system };
+  const out = withMessages(req, messages, keptIndices);
+  if (sameSystem) return out;
+  const wire = out.wireIndex!;
+  return { ...out, system, wireIndex: { messages: wire.messages, system: keptSystem.map((j) => req.wireIndex?.system[j] ?? j) } };
 }

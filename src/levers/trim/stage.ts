@@ -161,9 +161,19 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
           const needsSummary = s.summary !== undefined && text === undefined && cut > 0;
           const after = side(request);
           if (needsSummary) after.tokens += s.summary!.maxTokens + SUMMARY_FRAME_TOKENS;
-          const summaryUsd = needsSummary ? summaryCostEstimate(dropped, s.summary!, measure) : 0;
+          // an earlier cut's summary (cached) is folded in: only the turns dropped since go to the model
+          let fromCut = 0;
+          for (let c = cut - 1; c > 0 && needsSummary; c--) {
+            if (summaries.peek(cutKeys[c]!) !== undefined) {
+              fromCut = c;
+              break;
+            }
+          }
+          const summaryUsd = needsSummary ? summaryCostEstimate(fromCut > 0 ? dropped.slice(dropped.length - messagesIn(fromCut, cut)) : dropped, fromCut > 0 ? s.summary!.maxTokens : 0, s.summary!, measure) : 0;
           return { cut, request, be: breakEven(before, after, prices, summaryUsd), cachedAfter: after.cachedTokens, needsSummary, droppedTurns };
         };
+        /** messages in the droppable units [from, to) */
+        const messagesIn = (from: number, to: number) => drops.slice(from, to).reduce((n, k) => n + units[k]!.end - units[k]!.start, 0);
         // tokens each cut removes, for the budget search (O(1) per cut; a candidate is built only for the few compared)
         const removedBy = [0];
         for (const k of drops) {
@@ -274,10 +284,10 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
     }
   }
 
-  function summaryCostEstimate(dropped: readonly Message[], sum: NonNullable<TrimSettings['summary']>, m: RequestMeasure): number {
+  function summaryCostEstimate(dropped: readonly Message[], previousTokens: number, sum: NonNullable<TrimSettings['summary']>, m: RequestMeasure): number {
     const target = deps.resolveModel(sum.model);
     if (!target) return 0;
-    let input = 120; // the instruction and framing
+    let input = 120 + previousTokens; // the instruction and framing, and the summary folded in
     for (const msg of dropped) input += m.tokensOfMessage(msg);
     return deps.costOf(target, { ...ZERO_USAGE, input, output: sum.maxTokens });
   }
