@@ -129,4 +129,24 @@ describe('the stage decides by break-even', () => {
     expect(turns[0]!.cachedAfter).toBe(0);
     expect(turns[1]!.cachedAfter).toBeGreaterThan(1024);
   });
+
+  it('a window keeps its earlier cut while that prefix is cached, and moves on when moving pays', async () => {
+    const msgs: Message[] = [];
+    for (let i = 1; i <= 4; i++) msgs.push(user(big(i)), assistant(`noted ${i}`));
+    const staged = stage({ enabled: true, history: { keepLastTurns: 3 } });
+    const cuts: number[] = [];
+    let conv = [...msgs];
+    for (let t = 0; t < 6; t++) {
+      conv = [...conv, user(t % 3 === 2 ? big(10 + t) : `follow-up ${t}`)];
+      const ctx = ctxFor(request(conv));
+      await staged.handle(ctx, () => downstream().next(ctx));
+      const e = ctx.trail.find((x) => x.stage === 'trim')!;
+      cuts.push(e.decision === 'history' ? (e.data as { cut: number }).cut : 0);
+      conv = [...conv, assistant(`reply ${t}`)];
+    }
+    // the first cut keeps the last 3 turns; the short follow-ups reuse it (cached) instead of moving
+    // the window one turn each time; a long turn makes moving worth it
+    // (by habit the cuts would be 2, 3, 4, 5, 6, 7: a new prefix every turn)
+    expect(cuts).toEqual([2, 2, 4, 4, 4, 7]);
+  });
 });

@@ -16,7 +16,7 @@ for (let i = 1; i <= 3; i++) first.push({ role: 'user', content: report(i) }, { 
 first.push({ role: 'user', content: 'Which region grew fastest?' });
 const second: Anthropic.MessageParam[] = [...first, { role: 'assistant', content: 'The north.' }, { role: 'user', content: 'And the risks there?' }];
 
-const canonical = (m: Anthropic.MessageParam[]): ChatRequest => ({ model: 'claude-sonnet-4', system: [{ type: 'text', text: SYSTEM }], messages: m.map((x) => ({ role: x.role, content: [{ type: 'text', text: x.content as string }] })), stream: false, includeUsage: false, extra: {} });
+const canonical = (m: Anthropic.MessageParam[]): ChatRequest => ({ model: 'claude-sonnet-4', system: [{ type: 'text', text: SYSTEM }], messages: m.map((x) => ({ role: x.role as 'user' | 'assistant', content: [{ type: 'text' as const, text: x.content as string }] })), stream: false, includeUsage: false, extra: {} });
 
 let h: Harness;
 let claude: Anthropic;

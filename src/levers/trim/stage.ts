@@ -202,7 +202,18 @@ export function createTrimStage(input: TrimConfig | TrimConfigInput, deps: TrimD
           }
           if (n === 0) cuts.add(required === 0 ? 0 : smallest(Math.floor(budget * s.cutToRatio)));
           cuts.add(required);
-        } else cuts.add(required);
+        } else {
+          // a window: the conversation's earlier cut keeps more turns than N, but its prefix is
+          // cached; the window moves on when what it removes is worth the cache it breaks
+          cuts.add(required);
+          let n = 0;
+          for (let c = required - 1; c > 0 && n < MAX_REMEMBERED_CUTS; c--) {
+            if (memory.has(route, cutKeys[c]!, ttlMs, now)) {
+              cuts.add(c);
+              n++;
+            }
+          }
+        }
         cuts.delete(0);
         let best: Candidate | undefined;
         for (const c of cuts) {
