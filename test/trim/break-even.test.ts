@@ -3,7 +3,7 @@
 // Prices are the catalog's (gpt-4o: $2.50 input, $1.25 cached; claude-sonnet-4: $3, $0.30 read, $3.75 5-minute write).
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/core/canonical.js';
-import { breakEven } from '../../src/levers/trim/break-even.js';
+import { breakEven, PrefixMemory } from '../../src/levers/trim/break-even.js';
 import { assistant, ctxFor, downstream, request, stage, user } from './helpers.js';
 import { estimateInputTokens } from '../../src/core/tokens.js';
 
@@ -24,6 +24,29 @@ describe('breakEven (pure)', () => {
     expect(be.grossUsd).toBeCloseTo(0.0025, 12);
     expect(be.lostCacheUsd).toBeCloseTo(7000 * 1.25e-6, 12);
     expect(be.netUsd).toBeCloseTo(0.0025 - 0.00875 - 0.001, 12);
+  });
+});
+
+describe('PrefixMemory (the provider cache estimate)', () => {
+  const prefixes = [{ hash: 'a', tokens: 500 }, { hash: 'b', tokens: 1500 }, { hash: 'c', tokens: 3000 }];
+  it('the longest remembered prefix within the TTL and above the minimum counts as cached', () => {
+    const m = new PrefixMemory(100);
+    m.remember('r', prefixes.slice(0, 2), 0);
+    expect(m.cachedTokens('r', prefixes, 300_000, 1024, 1000)).toBe(1500);
+    expect(m.cachedTokens('other-route', prefixes, 300_000, 1024, 1000)).toBe(0);
+    expect(m.cachedTokens('r', prefixes, 300_000, 1024, 300_001)).toBe(0);
+    m.remember('r', prefixes.slice(0, 1), 0);
+    expect(m.cachedTokens('r', [prefixes[0]!], 300_000, 1024, 1)).toBe(0);
+  });
+  it('is bounded in all routes together, the least recently sent forgotten first', () => {
+    const m = new PrefixMemory(50);
+    for (let r = 0; r < 100; r++) m.remember(`route${r}`, [{ hash: 'x', tokens: 2000 }, { hash: 'y', tokens: 4000 }], r);
+    expect(m.size).toBe(50);
+    expect(m.has('route99', 'y', 1000, 100)).toBe(true);
+    expect(m.has('route0', 'x', 1000, 100)).toBe(false);
+    m.remember('long', Array.from({ length: 500 }, (_, i) => ({ hash: `h${i}`, tokens: i * 10 })), 200);
+    expect(m.size).toBe(50);
+    expect(m.has('long', 'h499', 1000, 200)).toBe(true);
   });
 });
 

@@ -41,47 +41,51 @@ export function breakEven(untrimmed: Side, trimmed: Side, p: CachePrices, summar
   return { tokensRemoved, grossUsd, lostCacheUsd, summaryUsd, netUsd: grossUsd - lostCacheUsd - summaryUsd };
 }
 
-/** Per route: prefix hash → last time sent, insertion-ordered (oldest forgotten first), bounded. */
+/**
+ * Route and prefix hash → last time sent, one insertion-ordered map for every route (the oldest
+ * forgotten first), so the memory is bounded however many routes and messages there are.
+ */
 export class PrefixMemory {
-  private readonly routes = new Map<string, Map<string, number>>();
-  constructor(
-    private readonly maxPerRoute: number,
-    private readonly maxRoutes = 10_000,
-  ) {}
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly maxEntries: number) {}
+
+  private static key(route: string, hash: string): string {
+    return `${route}\u0000${hash}`;
+  }
 
   /** tokens of the longest prefix seen within ttlMs that a provider would cache (≥ minTokens), else 0 */
   cachedTokens(route: string, prefixes: readonly { hash: string; tokens: number }[], ttlMs: number, minTokens: number, now: number): number {
-    const m = this.routes.get(route);
-    if (!m) return 0;
+    if (this.seen.size === 0) return 0;
     for (let i = prefixes.length - 1; i >= 0; i--) {
       const p = prefixes[i]!;
       if (p.tokens < minTokens) return 0;
-      const at = m.get(p.hash);
+      const at = this.seen.get(PrefixMemory.key(route, p.hash));
       if (at !== undefined && now - at <= ttlMs) return p.tokens;
     }
     return 0;
   }
 
   remember(route: string, prefixes: readonly { hash: string; tokens: number }[], now: number): void {
-    let m = this.routes.get(route);
-    if (!m) {
-      if (this.routes.size >= this.maxRoutes) this.routes.delete(this.routes.keys().next().value as string);
-      this.routes.set(route, (m = new Map()));
+    // a request longer than the memory keeps its longest prefixes (the ones worth matching)
+    for (const p of prefixes.length > this.maxEntries ? prefixes.slice(-this.maxEntries) : prefixes) {
+      const k = PrefixMemory.key(route, p.hash);
+      this.seen.delete(k);
+      this.seen.set(k, now);
     }
-    for (const p of prefixes) {
-      m.delete(p.hash);
-      m.set(p.hash, now);
-    }
-    while (m.size > this.maxPerRoute) m.delete(m.keys().next().value as string);
+    while (this.seen.size > this.maxEntries) this.seen.delete(this.seen.keys().next().value as string);
   }
 
   has(route: string, hash: string, ttlMs: number, now: number): boolean {
-    const at = this.routes.get(route)?.get(hash);
+    const at = this.seen.get(PrefixMemory.key(route, hash));
     return at !== undefined && now - at <= ttlMs;
   }
 
   /** remember one identity (a cut point) without tokens */
   mark(route: string, hash: string, now: number): void {
     this.remember(route, [{ hash, tokens: 0 }], now);
+  }
+
+  get size(): number {
+    return this.seen.size;
   }
 }

@@ -69,14 +69,15 @@ export const trimConfigSchema = z
     /**
      * The provider prompt-cache estimate behind the break-even: prefixes sent upstream are
      * remembered per route (hash and time, never the text) for `cacheTtlSeconds` (the providers'
-     * 5-minute TTL; a route whose breakpoints are 1h uses 3600), at most `prefixMemory` per route.
+     * 5-minute TTL; a route whose breakpoints are 1h uses 3600), at most `prefixMemory` of them in
+     * all (the least recently sent forgotten first).
      */
     providerCache: z
       .object({
         cacheTtlSeconds: z.number().int().positive().default(300),
         /** shortest prefix a provider caches (OpenAI and Claude Sonnet: 1024 tokens) */
         minCacheableTokens: z.number().int().positive().default(1024),
-        prefixMemory: z.number().int().positive().default(10_000),
+        prefixMemory: z.number().int().positive().default(50_000),
       })
       .strict()
       .prefault({}),
