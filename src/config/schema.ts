@@ -7,6 +7,7 @@ import { priceOverridesSchema } from '../core/prices/config.js';
 import { cacheConfigSchema } from '../levers/cache/config.js';
 import { trimConfigSchema } from '../levers/trim/config.js';
 import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
+import { telemetryConfigSchema } from '../telemetry/otel-config.js';
 
 const virtualKeySchema = z
   .object({
@@ -110,6 +111,8 @@ export const configSchema = z
     trim: trimConfigSchema,
     routes: routesConfigSchema,
     retry: retryConfigSchema,
+    /** OpenTelemetry export (OTLP/HTTP); OTEL_EXPORTER_OTLP_ENDPOINT turns it on too */
+    telemetry: telemetryConfigSchema,
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
     pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'trim', 'prompt-cache', 'execute']),

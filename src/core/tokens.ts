@@ -175,10 +175,10 @@ export async function loadTokenizerFor(model: string): Promise<void> {
 
 let cl100k: ((text: string) => number) | undefined;
 
-/** gpt-4, gpt-4-turbo, gpt-4-32k, gpt-3.5-turbo (dated and provider-prefixed names too), not gpt-4o / gpt-4.1 */
+/** gpt-4, gpt-4-turbo, gpt-4-32k, gpt-3.5-turbo (dated and provider-prefixed names too), not gpt-4o / gpt-4.1 (chat models only: embeddings have no prompt anatomy) */
 function usesCl100k(model: string): boolean {
   const m = model.slice(model.lastIndexOf('/') + 1).toLowerCase();
-  return /^gpt-3\.5-turbo|^gpt-4(?!o|\.\d)(-|$)|^text-embedding-(3|ada-002)/.test(m);
+  return /^gpt-3\.5-turbo|^gpt-4(?!o|\.\d)(-|$)/.test(m);
 }
 
 /**

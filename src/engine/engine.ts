@@ -9,6 +9,8 @@
 
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
+import { contextMessagesFrom } from '../core/prompt-anatomy.js';
+import { loadTokenizerFor } from '../core/tokens.js';
 import { PriceCatalog } from '../core/prices/catalog.js';
 import type { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -21,6 +23,8 @@ import type { ProviderAdapter } from '../providers/contract.js';
 import { createProvider } from '../providers/registry.js';
 import '../providers/index.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
+import type { OtelTelemetry } from '../telemetry/otel.js';
+import { PrefixMemory, preparePrompt, promptFields, type PreparedPrompt } from './anatomy.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { callUpstream } from './call-upstream.js';
 import { now } from './clock.js';
@@ -66,6 +70,8 @@ export interface EngineDeps {
   metrics: GatewayMetrics;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
   stores?: LeverStores;
+  /** OpenTelemetry export, when configured: every record becomes spans and measurements */
+  otel?: Pick<OtelTelemetry, 'observe'>;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -77,11 +83,16 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
   const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
   const defaultTimeoutMs = config.server.requestTimeoutMs;
+  const prefixes = new PrefixMemory();
+  const otelProviderName = (name: string): string | undefined => providers.get(name)?.otelProviderName;
+  // a model of the GPT-4 / GPT-3.5 generation is counted with its own tokenizer (loaded only then)
+  for (const m of config.models) await loadTokenizerFor(m.model ?? m.name);
 
   const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
     if (onDurable) deps.ledger.appendThen(record, onDurable);
     else deps.ledger.append(record);
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
+    deps.otel?.observe(record, { operation, traceparent: ctx.headers['traceparent'], providerName: otelProviderName });
     for (const s of stages) {
       try {
         s.onRecord?.(record, ctx);
@@ -96,6 +107,14 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     const timeoutMs = meta.timeoutMs ?? defaultTimeoutMs;
     let operation: 'chat' | 'embeddings' = 'chat';
     let record: RequestRecord | undefined;
+    // the prompt's anatomy, computed while the upstream works (see engine/anatomy.ts)
+    let prepared: PreparedPrompt | undefined;
+    let preparing = false;
+    let contextMessages: Set<object> | undefined;
+    const prepare = (): PreparedPrompt => {
+      if (!prepared || prepared.request !== ctx.request) prepared = preparePrompt(ctx.request, contextMessages, ctx.target?.model);
+      return prepared;
+    };
     return {
       ctx,
       admit: (caller, rawBody) => admit(ctx, caller, rawBody ?? EMPTY_BODY),
@@ -105,8 +124,20 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         if (resolved) ctx.target = resolved.target;
         else if (registry.isRoute(request.model)) ctx.route = request.model;
         else throw modelNotFound(request.model);
+        const marked = contextMessagesFrom(ctx.headers['x-tollgate-context'], request);
+        if (marked && !(marked instanceof Set)) throw new GatewayError('invalid_request', marked.error, { param: 'x-tollgate-context' });
+        if (marked?.size) contextMessages = new Set([...marked].map((i) => request.messages[i]!));
         const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
-        return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
+        return runPipeline(stages, ctx, () => {
+          const call = callUpstream(ctx, upstream);
+          if (!preparing) {
+            preparing = true;
+            setImmediate(() => {
+              if (!record) prepare();
+            });
+          }
+          return call;
+        });
       },
       async embeddings(request) {
         operation = 'embeddings';
@@ -132,6 +163,11 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
       finish(outcome, onDurable) {
         if (record) return record;
         record = buildRecord(ctx, outcome, pricing);
+        if (preparing && !isCacheHit(record) && record.provider && record.model) {
+          const price = pricing.priceOf({ provider: record.provider, model: record.model });
+          const memoryKey = `${record.team ?? record.keyId ?? ''}\u0000${record.route ?? record.requestedModel}`;
+          Object.assign(record, promptFields(prepare(), record.usage, price, { model: record.model, memory: prefixes, memoryKey }));
+        }
         commit(record, ctx, operation, onDurable);
         return record;
       },
@@ -154,6 +190,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+const isCacheHit = (r: RequestRecord): boolean => r.cacheStatus === 'hit' || r.cacheStatus === 'semantic_hit';
 
 function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model '${model}' does not exist or is not served by this gateway.`, { param: 'model' });

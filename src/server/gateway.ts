@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../engine/index.js';
 import { codecForHeaders, defaultCodec, wireCodecs, type WireCodec } from '../providers/registry.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
+import type { OtelTelemetry } from '../telemetry/otel.js';
 import { createAuthenticator, keyIdsByTeam } from './auth.js';
 import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
@@ -25,6 +26,8 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   prices: PriceCatalog;
   engine: Engine;
+  /** OpenTelemetry export, when configured (flush() sends what is queued) */
+  otel?: OtelTelemetry;
   close(): Promise<void>;
 }
 
@@ -39,7 +42,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics();
-  const engine = await createEngine(config, { ledger, metrics });
+  // the OpenTelemetry SDK is loaded only when export is on
+  const otel = config.telemetry.endpoint
+    ? new (await import('../telemetry/otel.js')).OtelTelemetry({ config: { ...config.telemetry, endpoint: config.telemetry.endpoint }, metrics })
+    : undefined;
+  const engine = await createEngine(config, { ledger, metrics, otel });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
@@ -126,6 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     port: addr.port,
     ledger,
     metrics,
+    otel,
     prices: engine.pricing.catalog,
     engine,
     async close() {
@@ -134,6 +142,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.closeAllConnections();
       });
       await engine.close();
+      await otel?.shutdown();
       await ledger.close();
     },
   };

@@ -204,6 +204,27 @@ export class GatewayMetrics {
     return (this.registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter<L>({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /**
+   * A counter whose values another module keeps (totals since start that only grow: cache lookups,
+   * upstream retries): `read` gives every label set's current total at each scrape. Prometheus
+   * counters end in `_total`; a gauge is for values that go down.
+   */
+  observedCounter<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Partial<Record<L, string>>, number]>): Counter<L> {
+    if (!name.endsWith('_total')) throw new Error(`counter ${name}: Prometheus counter names end in _total`);
+    const existing = this.registry.getSingleMetric(name) as Counter<L> | undefined;
+    if (existing) return existing;
+    return new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect(this: Counter<L>) {
+        this.reset();
+        for (const [labels, v] of read()) this.inc(labels, Math.max(0, v));
+      },
+    });
+  }
+
   /** A gauge another module owns (e.g. cache entries, breaker state); `collect` runs at each scrape. */
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (g: Gauge<L>) => void): Gauge<L> {
     const existing = this.registry.getSingleMetric(name) as Gauge<L> | undefined;

@@ -178,3 +178,18 @@ describe('the tag scan', () => {
     expect(calls).toBeLessThan(10_000);
   });
 });
+
+describe('the tokenizer per model', () => {
+  it('GPT-4 / GPT-3.5 models count with cl100k once loaded; current models with o200k', async () => {
+    const { tokenCounterFor, loadTokenizerFor } = await import('../../src/core/tokens.js');
+    const { countTokens: cl100k } = await import('gpt-tokenizer/encoding/cl100k_base');
+    const text = 'Retrieval-augmented generation costs tokens: 東京で会いましょう, naïve café!';
+    expect(tokenCounterFor('gpt-4o')(text)).toBe(countTextTokens(text));
+    await loadTokenizerFor('gpt-4o'); // not a cl100k model: loads nothing
+    await loadTokenizerFor('gpt-4-0613');
+    expect(tokenCounterFor('gpt-4-0613')(text)).toBe(cl100k(text));
+    expect(tokenCounterFor('openai/gpt-3.5-turbo')(text)).toBe(cl100k(text));
+    expect(cl100k(text)).not.toBe(countTextTokens(text));
+    for (const m of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-5', 'claude-sonnet-4']) expect(tokenCounterFor(m)(text)).toBe(countTextTokens(text));
+  });
+});
