@@ -85,6 +85,10 @@ describe('tollgate prompt lint --route', () => {
       expect(r.trimmed.tokensRemoved).toBeGreaterThan(150);
       expect(r.usdPerMonth).toBeCloseTo(r.avgCostUsd * 1000 * 30, 9);
       expect(r.needsPayload.join(' ')).toMatch(/repeated content/);
+      // the sections come from the records' token components (of the request as sent: trimmed to its last turn)
+      expect(r.withComponents).toBe(3);
+      expect(r.sections.map((x: { section: string }) => x.section)).toEqual(['user']);
+      expect(r.sections[0].avgTokens).toBeGreaterThan(0);
       const text = await lint(undefined, { route: 'chat', dataDir: h.dataDir });
       expect(text.out).toMatch(/route chat: 3 recent request\(s\)/);
       expect((await lint(undefined, { route: 'nope', dataDir: h.dataDir })).err).toMatch(/no records for route 'nope'/);
