@@ -7,6 +7,7 @@ import { registerServeCommand, registerDemoCommand, registerKeysCommand } from '
 import { registerSimCommand } from './sim.js';
 import { registerLedgerCommand } from './ledger.js';
 import { registerCacheCommand } from './cache.js';
+import { registerPromptCommand } from './prompt.js';
 import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
 import { registerFlagsCommand } from './flags.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerLedgerCommand(program);
   registerCacheCommand(program);
+  registerPromptCommand(program);
   registerRouterCommand(program);
   registerKeysCommand(program);
   registerConfigCommand(program);

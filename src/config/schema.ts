@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { providerConfigSchema } from '../providers/config.js';
 import { priceOverridesSchema } from '../core/prices/config.js';
 import { cacheConfigSchema } from '../levers/cache/config.js';
+import { trimConfigSchema } from '../levers/trim/config.js';
 import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
 import { alertsConfigSchema } from '../alerts/config.js';
 import { telemetryConfigSchema } from '../telemetry/otel-config.js';
@@ -130,6 +131,8 @@ export const configSchema = z
     models: z.array(modelEntrySchema).default([]),
     prices: priceOverridesSchema,
     cache: cacheConfigSchema,
+    /** prompt trimming: history windows and budgets, summaries, retrieved-context top-k, by break-even */
+    trim: trimConfigSchema,
     routes: routesConfigSchema,
     retry: retryConfigSchema,
     /** alert rules over the rollups, and where their notices go (src/alerts/) */
@@ -144,7 +147,7 @@ export const configSchema = z
     spend: spendSettingsSchema,
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
-    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),
+    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'trim', 'prompt-cache', 'execute']),
   })
   .strict();
 

@@ -59,6 +59,7 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     // the answer alone: failed tries and the gateway's own calls are not what the caller would
     // have paid without it
     answerCostUsd: servedCostUsd,
+    trimmedInputTokens: servedOk ? ctx.trim?.inputTokensRemoved : undefined,
   });
 
   const record: RequestRecord = {
