@@ -9,6 +9,7 @@ import { registerLedgerCommand } from './ledger.js';
 import { registerCacheCommand } from './cache.js';
 import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
+import { registerCalcCommand } from './calc.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRouterCommand(program);
   registerKeysCommand(program);
   registerConfigCommand(program);
+  registerCalcCommand(program);
   return program;
 }
 
