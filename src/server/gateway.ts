@@ -17,6 +17,7 @@ import { enforceConnectionLimits, missingHost, serverOptions } from './connectio
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
+import { calcAdminRoute } from '../forecast/admin.js';
 
 export interface RunningGateway {
   url: string;
@@ -56,7 +57,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys()]) allowed[p] = 'POST';
 
   const admin = createAdminRouter({
-    routes: [...engine.adminRoutes],
+    routes: [...engine.adminRoutes, calcAdminRoute(config.prices)],
     authenticate,
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
