@@ -10,6 +10,7 @@ import { registerCacheCommand } from './cache.js';
 import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
 import { registerCalcCommand } from './calc.js';
+import { registerReplayCommand } from './replay.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerKeysCommand(program);
   registerConfigCommand(program);
   registerCalcCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 

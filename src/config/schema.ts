@@ -107,6 +107,18 @@ export const configSchema = z
     cache: cacheConfigSchema,
     routes: routesConfigSchema,
     retry: retryConfigSchema,
+    /**
+     * Opt-in: keep each request's prompt (redacted: secrets and PII, see src/forecast/replay/redact.ts)
+     * in <dataDir>/payloads.jsonl, so that `tollgate replay` can run recorded traffic with its prompts.
+     */
+    payloadStore: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** the file stops growing here; later payloads are counted as skipped */
+        maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
     pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),

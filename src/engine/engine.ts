@@ -21,6 +21,7 @@ import type { ProviderAdapter } from '../providers/contract.js';
 import { createProvider } from '../providers/registry.js';
 import '../providers/index.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
+import type { PayloadStore } from '../stores/payloads.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { callUpstream } from './call-upstream.js';
 import { now } from './clock.js';
@@ -66,6 +67,10 @@ export interface EngineDeps {
   metrics: GatewayMetrics;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
   stores?: LeverStores;
+  /** the opt-in payload store (config payloadStore): each request as the client sent it, redacted */
+  payloads?: PayloadStore;
+  /** how levers count input tokens (replay: the recorded counts of synthesised prompts) */
+  estimateInputTokens?: (req: ChatRequest) => number;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -74,13 +79,20 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
   const own = createOwnCalls({ registry, providers, pricing });
-  const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
+  const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores, estimateInputTokens: deps.estimateInputTokens });
   const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
   const defaultTimeoutMs = config.server.requestTimeoutMs;
 
-  const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
+  const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', parsed: ChatRequest | undefined, onDurable?: () => void): void => {
     if (onDurable) deps.ledger.appendThen(record, onDurable);
     else deps.ledger.append(record);
+    if (deps.payloads && parsed && operation === 'chat') {
+      try {
+        deps.payloads.put({ requestId: record.requestId, receivedAt: record.receivedAt, format: ctx.format, endpoint: ctx.endpoint, request: parsed });
+      } catch {
+        // the payload store is a convenience for replay: it never fails a request
+      }
+    }
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
     for (const s of stages) {
       try {
@@ -96,11 +108,13 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     const timeoutMs = meta.timeoutMs ?? defaultTimeoutMs;
     let operation: 'chat' | 'embeddings' = 'chat';
     let record: RequestRecord | undefined;
+    let parsed: ChatRequest | undefined;
     return {
       ctx,
       admit: (caller, rawBody) => admit(ctx, caller, rawBody ?? EMPTY_BODY),
       chat(request) {
         ctx.request = request;
+        parsed = request;
         const resolved = registry.resolve(request.model);
         if (resolved) ctx.target = resolved.target;
         else if (registry.isRoute(request.model)) ctx.route = request.model;
@@ -132,7 +146,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
       finish(outcome, onDurable) {
         if (record) return record;
         record = buildRecord(ctx, outcome, pricing);
-        commit(record, ctx, operation, onDurable);
+        commit(record, ctx, operation, parsed, onDurable);
         return record;
       },
     };

@@ -18,6 +18,7 @@ import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 import { calcAdminRoute } from '../forecast/admin.js';
+import { JsonlPayloadStore } from '../stores/payloads.js';
 
 export interface RunningGateway {
   url: string;
@@ -40,7 +41,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const config = opts.config;
   const ledger = await openLedger({ dataDir: config.dataDir });
   const metrics = new GatewayMetrics();
-  const engine = await createEngine(config, { ledger, metrics });
+  const payloads = config.payloadStore.enabled ? new JsonlPayloadStore(config.dataDir, config.payloadStore.maxBytes) : undefined;
+  const engine = await createEngine(config, { ledger, metrics, payloads });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
@@ -135,6 +137,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.closeAllConnections();
       });
       await engine.close();
+      await payloads?.close();
       await ledger.close();
     },
   };
