@@ -108,6 +108,11 @@ export function recordedQuality(item: ReplayItem): number | undefined {
   return item.outcomes && item.recorded?.model !== undefined ? item.outcomes[item.recorded.model] : undefined;
 }
 
+/** Replay reports its own figures: the Prometheus series of a million replayed requests would be noise. */
+class NoMetrics extends GatewayMetrics {
+  override observe(): void {}
+}
+
 /** A ledger that keeps nothing but hands each record to the replay's summary. */
 class HandOffLedger implements Ledger {
   last: RequestRecord | undefined;
@@ -204,7 +209,7 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
   }
   const engine = await createEngine(config, {
     ledger,
-    metrics: new GatewayMetrics(),
+    metrics: new NoMetrics(),
     stores: { cachePersistence: new MemoryCachePersistence() },
     estimateInputTokens: (req) => declaredInputTokens.get(req) ?? estimateInputTokens(req),
   });
@@ -215,7 +220,8 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
   try {
     let done = 0;
     for await (const item of items) {
-      const it = { ...item, signature: promptSignature(item.request) };
+      const it = item as ReplayItem & { signature: number };
+      it.signature = promptSignature(item.request);
       session.session.items.set(item.id, it);
       session.session.clock = item.at;
       const run = engine.start({ format: item.format, endpoint: item.endpoint, headers: { [REPLAY_ID_HEADER]: item.id } });

@@ -168,10 +168,15 @@ export async function* traceItems(o: TraceOptions): AsyncGenerator<ReplayItem> {
   const start = o.start ?? Date.UTC(2026, 0, 1);
   let i = 0;
   let span = 0;
-  for (let loop = 0; loop < (o.loops ?? 1); loop++) {
+  const loops = o.loops ?? 1;
+  // a looped trace is read once: its rows (a few numbers each) are kept for the next passes
+  const rows: TraceRow[] | undefined = loops > 1 ? [] : undefined;
+  let source: AsyncIterable<TraceRow> | Iterable<TraceRow> = traceRows(o.kind, o.file);
+  for (let loop = 0; loop < loops; loop++) {
     let last = 0;
-    for await (const row of traceRows(o.kind, o.file)) {
+    for await (const row of source) {
       if (o.limit !== undefined && i >= o.limit) return;
+      if (loop === 0) rows?.push(row);
       last = Math.max(last, row.offsetMs);
       const id = `${o.kind}-${i}`;
       let prefix: PrefixBlock[] | undefined;
@@ -194,6 +199,7 @@ export async function* traceItems(o: TraceOptions): AsyncGenerator<ReplayItem> {
       };
       i++;
     }
+    if (rows) source = rows;
     span += last + 1;
   }
 }
