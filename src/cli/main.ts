@@ -11,6 +11,7 @@ import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
 import { registerCalcCommand } from './calc.js';
 import { registerReplayCommand } from './replay.js';
+import { registerGridCommand } from './grid.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerCalcCommand(program);
   registerReplayCommand(program);
+  registerGridCommand(program);
   return program;
 }
 

@@ -87,3 +87,32 @@ export function formatCalc(r: CalcResult): string {
 function fmt(x: number): string {
   return Number.isInteger(x) ? x.toLocaleString('en-US') : x < 1 ? x.toFixed(3) : x.toFixed(1);
 }
+
+/** the playbook's table: model, average latency, cost per 1K tokens, quality, notes */
+export function formatGrid(run: import('./grid.js').GridRun): string {
+  const rows = run.cells.map((c) => [
+    `${c.pareto ? '* ' : '  '}${c.model}`,
+    String(c.temperature),
+    String(c.maxTokens),
+    c.avgLatencyMs.toFixed(0),
+    c.avgTtftMs.toFixed(0),
+    c.costPer1kTokensUsd.toFixed(5),
+    money(c.costPerRequestUsd),
+    c.quality === undefined ? 'n/a' : `${c.quality.toFixed(2)} (${c.qualitySource}, n=${c.qualityN})`,
+    c.notes.join('; '),
+  ]);
+  const out = [
+    `Benchmark grid: ${run.items} prompts x ${run.models.length} models x ${run.temperatures.length} temperatures x ${run.maxTokens.length} max-token settings via ${run.baseUrl}`,
+    '',
+    table(['model', 'temp', 'max tokens', 'avg latency (ms)', 'avg TTFT (ms)', 'cost / 1K tokens (USD)', 'per request', 'quality', 'notes'], rows),
+    '',
+    '* on the Pareto frontier of cost, latency and quality (nothing else is at least as good on all three and better on one)',
+  ];
+  // cost against latency, one line per cell: where the frontier sits
+  const max = Math.max(...run.cells.map((c) => c.costPerRequestUsd), 0);
+  out.push('', 'Cost per request:');
+  for (const c of run.cells) out.push(`  ${c.pareto ? '*' : ' '} ${`${c.model} t=${c.temperature} max=${c.maxTokens}`.padEnd(36)} ${bar(c.costPerRequestUsd, max, 30).padEnd(30)} ${money(c.costPerRequestUsd)}, ${c.avgLatencyMs.toFixed(0)} ms`);
+  if (run.judge) out.push('', `Judge ${run.judge.model}: ${run.judge.calls} calls on a ${pct(run.judge.sample)} sample, ${money(run.judge.costUsd)}`);
+  out.push(`Total spent: ${money(run.totalCostUsd)} (prices: ${run.catalogVersion})`);
+  return out.join('\n');
+}
