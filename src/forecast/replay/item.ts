@@ -43,6 +43,8 @@ export interface ReplayItem {
   outcomes?: Record<string, number>;
   /** nobody waits on it: a batch candidate */
   background?: boolean;
+  /** request headers the client sent (lower-case names), for rules that read them */
+  headers?: Record<string, string>;
 }
 
 /** The text length of everything a request sends: equal lengths mean no lever rewrote the prompt. */

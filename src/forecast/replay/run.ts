@@ -224,7 +224,7 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
       it.signature = promptSignature(item.request);
       session.session.items.set(item.id, it);
       session.session.clock = item.at;
-      const run = engine.start({ format: item.format, endpoint: item.endpoint, headers: { [REPLAY_ID_HEADER]: item.id } });
+      const run = engine.start({ format: item.format, endpoint: item.endpoint, headers: item.headers ? { ...item.headers, [REPLAY_ID_HEADER]: item.id } : { [REPLAY_ID_HEADER]: item.id } });
       run.admit(item.caller);
       let outcome;
       try {
