@@ -14,6 +14,9 @@ import { registerFlagsCommand } from './flags.js';
 import { registerExperimentCommand } from './experiment.js';
 import { registerBudgetsCommand } from './budgets.js';
 import { registerReportCommand } from './report.js';
+import { registerCalcCommand } from './calc.js';
+import { registerReplayCommand } from './replay.js';
+import { registerGridCommand } from './grid.js';
 
 export function buildProgram(): Command {
   const program = new Command('tollgate')
@@ -32,6 +35,9 @@ export function buildProgram(): Command {
   registerExperimentCommand(program);
   registerBudgetsCommand(program);
   registerReportCommand(program);
+  registerCalcCommand(program);
+  registerReplayCommand(program);
+  registerGridCommand(program);
   return program;
 }
 

@@ -145,6 +145,18 @@ export const configSchema = z
     rateLimits: rateLimitsConfigSchema,
     /** how budgets count: time zone, worst-case estimates, persistence, the notification webhook */
     spend: spendSettingsSchema,
+    /**
+     * Opt-in: keep each request's prompt (redacted: secrets and PII, see src/forecast/replay/redact.ts)
+     * in <dataDir>/payloads.jsonl, so that `tollgate replay` can run recorded traffic with its prompts.
+     */
+    payloadStore: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** the file stops growing here; later payloads are counted as skipped */
+        maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
     pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'trim', 'prompt-cache', 'execute']),

@@ -30,6 +30,7 @@ import '../providers/index.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
 import type { OtelTelemetry } from '../telemetry/otel.js';
 import { PrefixMemory, preparePrompt, promptFields, type PreparedPrompt } from './anatomy.js';
+import type { PayloadStore } from '../stores/payloads.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { callUpstream } from './call-upstream.js';
 import { now } from './clock.js';
@@ -94,6 +95,10 @@ export interface EngineDeps {
   otel?: Pick<OtelTelemetry, 'observe'>;
   /** where budgets keep spend and run-time budgets (the gateway: SQLite in the data dir; default memory) */
   spend?: SpendStores;
+  /** the opt-in payload store (config payloadStore): each request as the client sent it, redacted */
+  payloads?: PayloadStore;
+  /** how levers count input tokens (replay: the recorded counts of synthesised prompts) */
+  estimateInputTokens?: (req: ChatRequest) => number;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -104,7 +109,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const spendParts = await createSpend(config, { pricing, registry, stores: deps.spend });
   const spend = spendParts.control;
   const own = createOwnCalls({ registry, providers, pricing, spend });
-  const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores });
+  const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores, estimateInputTokens: deps.estimateInputTokens });
   const shape = policyShape(config, registry);
   const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape, pollMs: FLAG_POLL_MS });
   const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes, ...flags.adminRoutes()];
@@ -115,7 +120,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   for (const m of config.models) await loadTokenizerFor(m.model ?? m.name);
   const recent = new RecentRecords(config.server.recentRecords ?? 0);
 
-  const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', onDurable?: () => void): void => {
+  const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', parsed: ChatRequest | undefined, onDurable?: () => void): void => {
     if (onDurable)
       deps.ledger.appendThen(record, () => {
         recent.add(record);
@@ -124,6 +129,13 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     else {
       deps.ledger.append(record);
       recent.add(record);
+    }
+    if (deps.payloads && parsed && operation === 'chat') {
+      try {
+        deps.payloads.put({ requestId: record.requestId, receivedAt: record.receivedAt, format: ctx.format, endpoint: ctx.endpoint, request: parsed });
+      } catch {
+        // the payload store is a convenience for replay: it never fails a request
+      }
     }
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
     try {
@@ -154,11 +166,13 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
       if (!prepared || prepared.request !== ctx.request) prepared = preparePrompt(ctx.request, contextMessages, ctx.target?.model);
       return prepared;
     };
+    let parsed: ChatRequest | undefined;
     return {
       ctx,
       admit: (caller, rawBody) => admit(ctx, caller, rawBody ?? EMPTY_BODY),
       chat(request) {
         ctx.request = request;
+        parsed = request;
         const resolved = registry.resolve(request.model);
         if (resolved) ctx.target = resolved.target;
         else if (registry.isRoute(request.model)) ctx.route = request.model;
@@ -223,7 +237,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
           const memoryKey = `${record.team ?? record.keyId ?? ''}\u0000${record.route ?? record.requestedModel}`;
           Object.assign(record, promptFields(prepare(), record.usage, price, { model: record.model, memory: prefixes, memoryKey }));
         }
-        commit(record, ctx, operation, onDurable);
+        commit(record, ctx, operation, parsed, onDurable);
         return record;
       },
     };

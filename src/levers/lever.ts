@@ -3,6 +3,7 @@
 // and the config's references pass runs each lever's `check`; nothing else needs to know a lever
 // exists.
 
+import type { ChatRequest } from '../core/canonical.js';
 import type { ConfigChecker } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { OwnCalls } from '../engine/own-calls.js';
@@ -23,6 +24,11 @@ export interface LeverDeps {
   own: OwnCalls;
   /** stores chosen by whoever embeds the engine (the SDK: memory ones) instead of the SQLite defaults */
   stores?: LeverStores;
+  /**
+   * How a lever counts a request's input tokens (default: the local tokenizer, core/tokens.ts).
+   * Replay passes the recorded counts of prompts it synthesised, which the tokenizer cannot know.
+   */
+  estimateInputTokens?: (req: ChatRequest) => number;
 }
 
 export interface LeverStores {

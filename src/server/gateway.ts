@@ -32,6 +32,8 @@ import { openResponseStore } from './response-store.js';
 import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
 import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
+import { calcAdminRoute } from '../forecast/admin.js';
+import { JsonlPayloadStore } from '../stores/payloads.js';
 
 export interface RunningGateway {
   url: string;
@@ -60,6 +62,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const otel = config.telemetry.endpoint
     ? new (await import('../telemetry/otel.js')).OtelTelemetry({ config: { ...config.telemetry, endpoint: config.telemetry.endpoint }, metrics })
     : undefined;
+  const payloads = config.payloadStore.enabled ? new JsonlPayloadStore(config.dataDir, config.payloadStore.maxBytes) : undefined;
   // flags persist in the data dir (flags.db) with their audit log; a change applies to the next request
   let alerts: Alerts | undefined;
   let experiments: Experiments | undefined;
@@ -67,6 +70,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     ledger,
     metrics,
     otel,
+    payloads,
     spend: { counters: SqliteCounterStore.inDataDir(config.dataDir), budgets: SqliteBudgetStore.inDataDir(config.dataDir) },
     flagStore: SqliteFlagStore.open(config.dataDir),
     experiments: { assign: (model, ids) => experiments?.assign(model, ids) },
@@ -119,7 +123,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   alerts = await Alerts.open({ config: config.alerts, store: SqliteAlertStore.open(config.dataDir), rollups: insights, flags: engine.flags, dashboardUrl: () => baseUrl });
   const adminRoutes = [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes(), ...experiments.adminRoutes()];
   const admin = createAdminRouter({
-    routes: adminRoutes,
+    routes: [...adminRoutes, calcAdminRoute(config.prices)],
     authenticate,
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
@@ -248,6 +252,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await responseStore?.close();
       await insights.close();
       await otel?.shutdown();
+      await payloads?.close();
       await ledger.close();
     },
   };

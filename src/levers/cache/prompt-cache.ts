@@ -158,6 +158,20 @@ export function variableBeforeStatic(req: ChatRequest, minStaticAfter: number, a
   return undefined;
 }
 
+/**
+ * Past `max` entries, the oldest eighth goes in one pass. Deleting one entry at a time from the
+ * front of a Map leaves holes that every later keys().next() walks over until V8 rehashes: with
+ * unique prompts each request paid a walk of up to the table's size (12 µs of replay's ~40 µs).
+ */
+function trimOldest<K, V>(m: Map<K, V>, max: number): void {
+  if (m.size <= max) return;
+  let drop = m.size - max + (max >> 3);
+  for (const k of m.keys()) {
+    if (drop-- <= 0) break;
+    m.delete(k);
+  }
+}
+
 export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): PromptCacheStage {
   const cfg = cacheConfigSchema.parse(input);
   const pc = cfg.promptCache;
@@ -184,7 +198,7 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
     let warn = warnMemo.get(stableKey);
     if (warn === undefined) {
       warn = variableBeforeStatic(ctx.request, pc.warnStaticCharsAfter, segs) ?? null;
-      if (warnMemo.size >= pc.prefixMemory) warnMemo.delete(warnMemo.keys().next().value as number);
+      trimOldest(warnMemo, pc.prefixMemory - 1);
       warnMemo.set(stableKey, warn);
     }
     if (warn) {
@@ -237,7 +251,7 @@ export function createPromptCacheStage(input: CacheConfig | CacheConfigInput): P
       m.delete(d);
       m.set(d, t);
     }
-    while (m.size > pc.prefixMemory) m.delete(m.keys().next().value as number);
+    trimOldest(m, pc.prefixMemory);
     st.requests++;
     st.inputTokens += cum / pc.charsPerToken;
     st.repeatedTokens += repeated / pc.charsPerToken;

@@ -13,7 +13,7 @@ export const routerLever: Lever = {
     return createRouterStage(config.routes, {
       resolveModel: (n) => deps.registry.resolve(n)?.target,
       costOf: deps.costOf,
-      estimateInputTokens,
+      estimateInputTokens: deps.estimateInputTokens ?? estimateInputTokens,
       dataDir: deps.dataDir,
     });
   },

@@ -1,0 +1,289 @@
+// Replay: recorded traffic through a policy (a tollgate.yaml) with the same engine the gateway
+// runs, against the price-only upstream (no calls; see price-only-upstream.ts) or the simulator.
+// Each item goes start -> admit -> chat -> finish in arrival order; its record goes to a summing
+// ledger (cost, tokens, cache hits, per model), never to disk. Latency in price-only mode comes from
+// the latency model (latency.ts) at each item's arrival time; in simulator mode it is measured.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { costOf } from '../../core/cost.js';
+import { PriceCatalog, type ModelPrice } from '../../core/prices/catalog.js';
+import { resolveConfig, type LoadedConfig } from '../../config/load.js';
+import { createEngine } from '../../engine/engine.js';
+import type { Ledger, LedgerStats } from '../../ledger/ledger.js';
+import type { RequestRecord } from '../../ledger/record.js';
+import { createProvider } from '../../providers/registry.js';
+import '../../providers/index.js';
+import { MemoryCachePersistence } from '../../stores/memory/cache-persistence.js';
+import { GatewayMetrics } from '../../telemetry/metrics.js';
+import { estimateInputTokens } from '../../core/tokens.js';
+import { declaredInputTokens, promptSignature, type ReplayItem } from './item.js';
+import { CACHE_HIT_MS, Histogram, LatencyModel } from './latency.js';
+import { PRICE_ONLY_KIND, REPLAY_ID_HEADER, openSession, priceOnlyBaseUrl } from './price-only-upstream.js';
+
+export type ReplayMode = 'price-only' | 'simulator';
+
+/** replay-only settings a policy file may carry under `replay:` (the gateway has no batch queue yet) */
+export interface ReplayPolicyExtras {
+  /** 'background': requests marked background go through the Batch API (its discount off their cost) */
+  batch?: 'none' | 'background';
+}
+
+export interface PolicyReport {
+  requests: number;
+  costUsd: number;
+  errors: number;
+  cacheHits: number;
+  batchRequests: number;
+  tokens: { input: number; cacheRead: number; cacheWrite: number; output: number };
+  byModel: Record<string, { requests: number; costUsd: number }>;
+  latencyMs: { p50: number; p95: number; p99: number };
+  ttftMs: { p50: number; p95: number };
+  /** requests that waited for a model's per-minute request limit (arrival-time effects) */
+  rateLimitedRequests: number;
+  /** mean quality over the requests whose data set says how good each model's answer is */
+  quality?: { mean: number; n: number };
+}
+
+export class PolicySummary {
+  requests = 0;
+  costUsd = 0;
+  errors = 0;
+  cacheHits = 0;
+  batchRequests = 0;
+  rateLimitedRequests = 0;
+  readonly tokens = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 };
+  readonly byModel = new Map<string, { requests: number; costUsd: number }>();
+  readonly latency = new Histogram();
+  readonly ttft = new Histogram();
+  private qualitySum = 0;
+  private qualityN = 0;
+
+  add(r: { model?: string; costUsd: number; status: string; cacheStatus?: string; usage: RequestRecord['usage']; latencyMs: number; ttftMs?: number }, quality?: number): void {
+    this.requests++;
+    this.costUsd += r.costUsd;
+    if (r.status !== 'ok') this.errors++;
+    const hit = r.cacheStatus === 'hit' || r.cacheStatus === 'semantic_hit';
+    if (hit) this.cacheHits++;
+    else {
+      this.tokens.input += r.usage.input;
+      this.tokens.cacheRead += r.usage.cacheRead;
+      this.tokens.cacheWrite += r.usage.cacheWrite5m + r.usage.cacheWrite1h;
+      this.tokens.output += r.usage.output;
+    }
+    const key = hit ? `(cache)` : (r.model ?? '(none)');
+    const m = this.byModel.get(key) ?? { requests: 0, costUsd: 0 };
+    m.requests++;
+    m.costUsd += r.costUsd;
+    this.byModel.set(key, m);
+    this.latency.add(r.latencyMs);
+    if (r.ttftMs !== undefined) this.ttft.add(r.ttftMs);
+    if (quality !== undefined) {
+      this.qualitySum += quality;
+      this.qualityN++;
+    }
+  }
+
+  report(): PolicyReport {
+    const out: PolicyReport = {
+      requests: this.requests,
+      costUsd: this.costUsd,
+      errors: this.errors,
+      cacheHits: this.cacheHits,
+      batchRequests: this.batchRequests,
+      tokens: { ...this.tokens },
+      byModel: Object.fromEntries([...this.byModel].sort((a, b) => b[1].costUsd - a[1].costUsd)),
+      latencyMs: { p50: this.latency.percentile(50), p95: this.latency.percentile(95), p99: this.latency.percentile(99) },
+      ttftMs: { p50: this.ttft.percentile(50), p95: this.ttft.percentile(95) },
+      rateLimitedRequests: this.rateLimitedRequests,
+    };
+    if (this.qualityN > 0) out.quality = { mean: this.qualitySum / this.qualityN, n: this.qualityN };
+    return out;
+  }
+}
+
+/** the recorded side of a ledger replay: what the records say, summed in the same order */
+export function recordedQuality(item: ReplayItem): number | undefined {
+  return item.outcomes && item.recorded?.model !== undefined ? item.outcomes[item.recorded.model] : undefined;
+}
+
+/** Replay reports its own figures: the Prometheus series of a million replayed requests would be noise. */
+class NoMetrics extends GatewayMetrics {
+  override observe(): void {}
+}
+
+/** A ledger that keeps nothing but hands each record to the replay's summary. */
+class HandOffLedger implements Ledger {
+  last: RequestRecord | undefined;
+  private n = 0;
+  append(record: RequestRecord): void {
+    this.last = record;
+    this.n++;
+  }
+  appendThen(record: RequestRecord, onDurable: () => void): void {
+    this.append(record);
+    onDurable();
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+  stats(): LedgerStats {
+    return { appended: this.n, stored: this.n, dropped: 0, pendingBytes: 0, corrupt: 0 };
+  }
+}
+
+export interface ReplayOptions {
+  /** the policy's config, as a file would give it (before validation) */
+  policy: Record<string, unknown>;
+  extras?: ReplayPolicyExtras;
+  mode?: ReplayMode;
+  /** simulator mode: the simulator's base URL (providers are pointed at it) */
+  simUrl?: string;
+  latency?: LatencyModel;
+  onProgress?: (done: number, costUsd: number) => void;
+  /** items between progress calls (and event-loop yields) */
+  progressEvery?: number;
+}
+
+/** The policy with every provider replaced by the price-only upstream (same names, so models and routes still resolve). */
+function priceOnlyPolicy(policy: Record<string, unknown>, sessionId: string): Record<string, unknown> {
+  const providers = (policy.providers as Record<string, unknown>[] | undefined) ?? [];
+  return {
+    ...policy,
+    providers: providers.map((p) => {
+      // the format the real upstream speaks, so the levers treat the request as they would for it
+      let format = 'openai';
+      try {
+        const real = createProvider({ ...(p as Record<string, unknown>), apiKey: undefined } as never);
+        format = real.wireFormat;
+        void real.close?.();
+      } catch {
+        // an unknown kind is reported by resolveConfig below, on the original name
+      }
+      return { name: p.name, kind: PRICE_ONLY_KIND, baseUrl: priceOnlyBaseUrl(sessionId, format as never) };
+    }),
+  };
+}
+
+function simulatorPolicy(policy: Record<string, unknown>, simUrl: string): Record<string, unknown> {
+  const providers = (policy.providers as Record<string, unknown>[] | undefined) ?? [];
+  return {
+    ...policy,
+    providers: providers.map((p) => {
+      // the simulator serves each vendor's paths where the vendor does (/v1, /v1beta/openai, /): keep the path
+      const { apiKeyEnv: _drop, ...rest } = p;
+      let path = '';
+      try {
+        path = new URL(String(p.baseUrl)).pathname.replace(/\/$/, '');
+      } catch {
+        // resolveConfig names a bad baseUrl
+      }
+      return { ...rest, baseUrl: `${simUrl}${path}`, headers: { authorization: 'Bearer sim', 'x-api-key': 'sim' } };
+    }),
+  };
+}
+
+export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: ReplayOptions): Promise<PolicyReport> {
+  const mode = opts.mode ?? 'price-only';
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-replay-'));
+  const catalog = PriceCatalog.load((opts.policy.prices as never) ?? []);
+  const priceMemo = new Map<string, ModelPrice | undefined>();
+  const priceOf = (model: string) => {
+    if (!priceMemo.has(model)) priceMemo.set(model, catalog.lookupModel(model));
+    return priceMemo.get(model);
+  };
+  const session = openSession(priceOf);
+  const ledger = new HandOffLedger();
+  const summary = new PolicySummary();
+  const latency = opts.latency ?? new LatencyModel();
+  let config: LoadedConfig;
+  try {
+    const raw = mode === 'price-only' ? priceOnlyPolicy(opts.policy, session.id) : simulatorPolicy(opts.policy, opts.simUrl!);
+    // replay never writes into the recorded data directory, and needs no provider keys
+    // replay has no HTTP: nobody authenticates, so the policy's keys play no part
+    config = resolveConfig({ ...raw, dataDir, auth: { mode: 'demo' } }, '(replay policy)', {});
+  } catch (err) {
+    session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const engine = await createEngine(config, {
+    ledger,
+    metrics: new NoMetrics(),
+    stores: { cachePersistence: new MemoryCachePersistence() },
+    estimateInputTokens: (req) => declaredInputTokens.get(req) ?? estimateInputTokens(req),
+  });
+  // a synthesised prompt is too short for the prompt-cache lever to mark: stand in for its breakpoints
+  session.session.promptCacheLever = config.pipeline.includes('prompt-cache') && config.cache.promptCache.enabled;
+  const batch = opts.extras?.batch === 'background';
+  const every = opts.progressEvery ?? 10_000;
+  try {
+    let done = 0;
+    for await (const item of items) {
+      const it = item as ReplayItem & { signature: number };
+      it.signature = promptSignature(item.request);
+      session.session.items.set(item.id, it);
+      session.session.clock = item.at;
+      const run = engine.start({ format: item.format, endpoint: item.endpoint, headers: item.headers ? { ...item.headers, [REPLAY_ID_HEADER]: item.id } : { [REPLAY_ID_HEADER]: item.id } });
+      run.admit(item.caller);
+      let outcome;
+      try {
+        const result = await run.chat(it.request);
+        if (result.kind === 'complete') outcome = { httpStatus: 200, response: result.response, usage: result.response.usage, source: result.source };
+        else {
+          // a cache answering a stream: drain it (replay asks for whole answers, so this is rare)
+          for await (const _ of result.chunks) void _;
+          outcome = { httpStatus: 200, source: result.source };
+        }
+      } catch (err) {
+        outcome = { httpStatus: 500, error: err };
+      }
+      run.finish(outcome);
+      session.session.items.delete(item.id);
+      const rec = ledger.last!;
+      const hit = rec.cacheStatus === 'hit' || rec.cacheStatus === 'semantic_hit';
+      let cost = rec.costUsd;
+      if (batch && item.background && !hit && rec.model) {
+        const price = priceOf(rec.model);
+        if (price && price.batchDiscount > 0) {
+          cost = costOf(rec.usage, price, { batch: true }).totalUsd;
+          summary.batchRequests++;
+        }
+      }
+      let lat: { latencyMs: number; ttftMs?: number };
+      if (mode === 'simulator') lat = { latencyMs: rec.latencyMs, ttftMs: rec.ttftMs };
+      else if (hit) lat = { latencyMs: CACHE_HIT_MS, ttftMs: CACHE_HIT_MS };
+      else if (rec.status !== 'ok' || !rec.model) lat = { latencyMs: rec.latencyMs };
+      else {
+        const l = latency.latency(rec.model, rec.usage, item.at);
+        if (l.waitMs > 0) summary.rateLimitedRequests++;
+        lat = l;
+      }
+      const quality = item.outcomes ? (item.outcomes[rec.model ?? ''] ?? undefined) : undefined;
+      summary.add({ model: rec.model, costUsd: cost, status: rec.status, cacheStatus: rec.cacheStatus, usage: rec.usage, latencyMs: lat.latencyMs, ttftMs: lat.ttftMs }, quality);
+      done++;
+      if (done % every === 0) {
+        opts.onProgress?.(done, summary.costUsd);
+        // let timers and I/O run between slices of a long replay
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    opts.onProgress?.(done, summary.costUsd);
+  } finally {
+    await engine.close();
+    session.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return summary.report();
+}
+
+/** The recorded policy's side of a ledger window: the records as they were. */
+export async function summariseRecorded(items: AsyncIterable<ReplayItem>, sink: (item: ReplayItem) => void = () => {}): Promise<PolicyReport> {
+  const s = new PolicySummary();
+  for await (const item of items) {
+    const r = item.recorded!;
+    s.add({ model: r.model, costUsd: r.costUsd, status: r.status, cacheStatus: r.cacheStatus, usage: r.usage, latencyMs: r.latencyMs, ttftMs: r.ttftMs }, recordedQuality(item));
+    sink(item);
+  }
+  return s.report();
+}
