@@ -382,10 +382,13 @@ const CUBES_AT: Record<Grain, readonly number[]> = { minute: MINUTE_CUBES, hour:
  * only the records its commit really inserted), then hand `deltas()` to the store.
  */
 export class RollupBatch {
-  /** grain → bucket start → per cube: dimension key → cell */
-  private readonly cells: Record<Grain, Map<number, Map<string, CellDelta>[]>> = { minute: new Map(), hour: new Map() };
-  private readonly keyScratch: string[] = new Array(CUBES.length);
-  private count = 0;
+  /**
+   * Records are summed first into base cells, one per minute and value of all seven dimensions
+   * (one map lookup per record); deltas() spreads each base cell over the cubes and grains. At a
+   * busy gateway's rate many records share a base cell, so that is fewer merges than spreading
+   * every record.
+   */
+  private readonly base = new Map<string, { t: number; full: string[]; cell: RollupCell }>();
   private newest = -Infinity;
 
   constructor(
@@ -394,9 +397,9 @@ export class RollupBatch {
     private readonly minuteCutoff = -Infinity,
   ) {}
 
-  /** cells in the batch */
+  /** base cells in the batch (each becomes at most one cell per cube and grain) */
   get size(): number {
-    return this.count;
+    return this.base.size;
   }
   /** records added */
   records = 0;
@@ -407,35 +410,16 @@ export class RollupBatch {
     if (t > this.newest) this.newest = t;
     this.records++;
     const full = DIMENSIONS.map((d) => dimensionOf(rec, d));
-    const facts = factsOf(rec);
-    this.addTo(t, full, (cell) => addFacts(cell, facts));
+    addFacts(this.baseCell(t, full), factsOf(rec));
     this.trackPromptCache(rec, full);
   }
 
-  private addTo(t: number, full: string[], apply: (c: RollupCell) => void): void {
-    // the key of each cube's cell: its dimension values (the grain and bucket are the outer maps)
-    const keys = this.keyScratch;
-    for (let c = 0; c < CUBES.length; c++) {
-      let k = '';
-      for (const i of CUBE_DIM_INDEXES[c]!) k += full[i]! + '\u0001';
-      keys[c] = k;
-    }
-    for (const grain of GRAINS) {
-      if (grain === 'minute' && t < this.minuteCutoff) continue;
-      const bucket = Math.floor(t / GRAIN_MS[grain]) * GRAIN_MS[grain];
-      const byGrain = this.cells[grain];
-      let cubes = byGrain.get(bucket);
-      if (!cubes) byGrain.set(bucket, (cubes = CUBES.map(() => new Map<string, CellDelta>())));
-      for (const c of CUBES_AT[grain]) {
-        const m = cubes[c]!;
-        let d = m.get(keys[c]!);
-        if (!d) {
-          m.set(keys[c]!, (d = { grain, cube: c, t: bucket, dims: cubeDims(c, full), cell: emptyCell() }));
-          this.count++;
-        }
-        apply(d.cell);
-      }
-    }
+  private baseCell(t: number, full: string[]): RollupCell {
+    const minute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
+    const key = `${minute}\u0001${full.join('\u0001')}`;
+    let b = this.base.get(key);
+    if (!b) this.base.set(key, (b = { t: minute, full, cell: emptyCell() }));
+    return b.cell;
   }
 
   private trackPromptCache(rec: RequestRecord, full: string[]): void {
@@ -465,19 +449,34 @@ export class RollupBatch {
   }
 
   private unread(w: PendingWrite): void {
-    const tok = FIELD.unreadWriteTokens;
-    const usd = FIELD.unreadWriteUsd;
-    this.addTo(w.writtenAt, w.dims, (cell) => {
-      cell.sums[tok]! += w.tokens;
-      cell.sums[usd]! += w.usd;
-    });
+    const cell = this.baseCell(w.writtenAt, w.dims);
+    cell.sums[FIELD.unreadWriteTokens]! += w.tokens;
+    cell.sums[FIELD.unreadWriteUsd]! += w.usd;
   }
 
   /** the cells to fold into the store; writes that expired unread by the newest record are added first */
   deltas(): CellDelta[] {
     if (this.newest > -Infinity) for (const w of this.pending.takeExpired(this.newest)) this.unread(w);
     const out: CellDelta[] = [];
-    for (const grain of GRAINS) for (const cubes of this.cells[grain].values()) for (const m of cubes) for (const d of m.values()) out.push(d);
+    const cells = new Map<string, CellDelta>();
+    for (const { t, full, cell } of this.base.values()) {
+      for (const grain of GRAINS) {
+        if (grain === 'minute' && t < this.minuteCutoff) continue;
+        const bucket = Math.floor(t / GRAIN_MS[grain]) * GRAIN_MS[grain];
+        for (const c of CUBES_AT[grain]) {
+          let k = `${grain}\u0001${c}\u0001${bucket}`;
+          for (const i of CUBE_DIM_INDEXES[c]!) k += '\u0001' + full[i]!;
+          const d = cells.get(k);
+          if (d) mergeCell(d.cell, cell);
+          else {
+            const fresh: CellDelta = { grain, cube: c, t: bucket, dims: cubeDims(c, full), cell: emptyCell() };
+            mergeCell(fresh.cell, cell);
+            cells.set(k, fresh);
+            out.push(fresh);
+          }
+        }
+      }
+    }
     return out;
   }
 
