@@ -121,7 +121,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // alert rules are evaluated over the same rollups, every alerts.intervalSeconds
   let baseUrl = '';
   alerts = await Alerts.open({ config: config.alerts, store: SqliteAlertStore.open(config.dataDir), rollups: insights, flags: engine.flags, dashboardUrl: () => baseUrl });
-  const adminRoutes = [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights }), ...alerts.adminRoutes(), ...experiments.adminRoutes()];
+  const adminRoutes = [...engine.adminRoutes, ...insightRoutes({ rollups: insights, ledger: insights, dailyBudgetUsd: (q) => dailyBudgetFor(engine, q) }), ...alerts.adminRoutes(), ...experiments.adminRoutes()];
   const admin = createAdminRouter({
     routes: [...adminRoutes, calcAdminRoute(config.prices)],
     authenticate,
@@ -268,4 +268,23 @@ function modelPathId(path: string): string | undefined {
   } catch {
     return path.slice(prefix.length);
   }
+}
+
+/**
+ * The Overview's "spend today against budget": the smallest daily budget in force for the scope the
+ * query filters on (a team, a key or a route; a monthly budget counts as its day's share). None
+ * without such a filter: budgets are per scope, there is no gateway-wide one.
+ */
+function dailyBudgetFor(engine: Engine, q: { team?: string; key?: string; route?: string }): number | undefined {
+  let best: number | undefined;
+  for (const b of engine.spend.book.all) {
+    const { scope, id, period, limitUsd } = b.spec;
+    const hit = (scope === 'team' && q.team === id) || (scope === 'key' && q.key === id) || (scope === 'route' && q.route === id);
+    if (!hit) continue;
+    const d = new Date();
+    const daysInMonth = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+    const daily = period === 'day' ? limitUsd : limitUsd / daysInMonth;
+    if (best === undefined || daily < best) best = daily;
+  }
+  return best;
 }
