@@ -147,3 +147,35 @@ describe('Anthropic requests', () => {
     expect(b.stablePrefixTokens).toBe(b.tokensByComponent!.system);
   });
 });
+
+describe('streams and cache hits', () => {
+  let hc: Harness;
+  beforeAll(async () => {
+    hc = await startHarness({ cache: { eligible: { maxTemperature: null } } });
+  });
+  afterAll(async () => {
+    await hc?.close();
+  });
+
+  it('a stream gets its fields from the usage at its end; a cache hit sent nothing upstream and has none', async () => {
+    const ai = new OpenAI({ baseURL: `${hc.gw.url}/v1`, apiKey: 'demo-key', maxRetries: 0 });
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: `<document>${DOC}</document> Refund after 40 days?` }] };
+    const s = await ai.chat.completions.create({ ...body, stream: true }).withResponse();
+    for await (const _ of s.data) void _;
+    // the same question, not streamed: the cache answers it (one entry serves both)
+    const hit = await ai.chat.completions.create(body).withResponse();
+    expect(hit.response.headers.get('x-tollgate-cache')).toBe('hit');
+    await hc.gw.ledger.flush();
+    const all = readLedger(hc.dataDir, { last: 50 });
+    const find = (r: Response) => all.find((x) => x.requestId === r.headers.get('x-tollgate-request-id'))!;
+    const streamed = find(s.response);
+    expect(streamed.stream).toBe(true);
+    expect(Object.keys(streamed.tokensByComponent!).sort()).toEqual(['context', 'system', 'user']);
+    expect(sum(streamed.tokensByComponent)).toBe(totalInput(streamed.usage));
+    expect(streamed.cacheStatus).toBe('miss');
+    const h2 = find(hit.response);
+    expect(h2.cacheStatus).toBe('hit');
+    expect(h2.tokensByComponent).toBeUndefined();
+    expect(h2.costByComponent).toBeUndefined();
+  });
+});
