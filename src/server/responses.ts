@@ -76,6 +76,30 @@ async function resolveTurn(json: unknown, scope: string, st: StatefulCodec, stor
 export async function handleResponsesCreate(req: IncomingMessage, res: ServerResponse, codec: WireCodec, endpoint: string, deps: ResponsesDeps): Promise<void> {
   const st = codec.stateful as StatefulCodec;
   let turn: { items: unknown[]; store: boolean; scope: string } | undefined;
+  const keep = (body: Record<string, unknown>, relayed: boolean, provider: string | undefined, requested: string): void => {
+    if (!turn?.store || typeof body.id !== 'string') return;
+    const stored = st.storedForm(turn.items, body, body.id);
+    const inputItems = JSON.stringify(stored.inputItems);
+    const response = JSON.stringify(stored.response);
+    const bytes = storedBytes(inputItems, response);
+    // too large to keep: answered, not stored (a later turn naming it gets a 400)
+    if (bytes > deps.maxResponseBytes) return;
+    const now = Date.now();
+    const entry: StoredResponse = {
+      id: body.id,
+      scope: turn.scope,
+      createdAt: now,
+      expiresAt: now + deps.ttlMs,
+      model: typeof body.model === 'string' ? body.model : requested,
+      itemIds: [...st.itemsOf(stored).keys()],
+      inputItems,
+      response,
+      bytes,
+    };
+    // relayed as is to an upstream that keeps answers: it holds this one too
+    if (relayed && provider !== undefined && deps.nativeProviders.includes(provider)) entry.upstreamProvider = provider;
+    void Promise.resolve(deps.store.put(entry)).catch(() => undefined);
+  };
   return handleChat(req, res, codec.format, endpoint, deps, {
     id: st.newResponseId(),
     async parse(json, run) {
@@ -83,32 +107,12 @@ export async function handleResponsesCreate(req: IncomingMessage, res: ServerRes
       turn = { items: t.items, store: t.store, scope: scopeOf(run.ctx.caller) };
       return t.request;
     },
-    answered({ body, relayed }, run) {
-      if (!turn?.store || typeof body.id !== 'string') return;
-      const stored = st.storedForm(turn.items, body, body.id);
-      const inputItems = JSON.stringify(stored.inputItems);
-      const response = JSON.stringify(stored.response);
-      const bytes = storedBytes(inputItems, response);
-      // too large to keep: answered, not stored (a later turn naming it gets a 400)
-      if (bytes > deps.maxResponseBytes) return;
-      const now = Date.now();
-      const target = run.ctx.target;
-      const entry: StoredResponse = {
-        id: body.id,
-        scope: turn.scope,
-        createdAt: now,
-        expiresAt: now + deps.ttlMs,
-        model: typeof body.model === 'string' ? body.model : run.ctx.request.model,
-        itemIds: [...st.itemsOf(stored).keys()],
-        inputItems,
-        response,
-        bytes,
-      };
-      if (relayed && target && deps.nativeProviders.includes(target.provider)) entry.upstreamProvider = target.provider;
+    answered(a, run) {
+      // a store failure (or an answer too odd to store) must not touch an answer already given
       try {
-        void Promise.resolve(deps.store.put(entry)).catch(() => undefined);
+        keep(a.body, a.relayed, run.ctx.target?.provider, run.ctx.request.model);
       } catch {
-        // a store failure must not fail an answer already given
+        // not stored: a later turn naming it gets the 400 of an unknown id
       }
     },
   });

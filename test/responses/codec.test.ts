@@ -171,13 +171,16 @@ describe('an upstream Responses answer: usage buckets and their price', () => {
   it('the stream parser rebuilds the same answer from events split at every byte', () => {
     const sse = [
       { type: 'response.created', response: { id: 'resp_up', model: 'o4-mini', created_at: 1 } },
-      { type: 'response.output_item.added', output_index: 0, item: { type: 'message', id: 'msg_1' } },
-      { type: 'response.output_text.delta', output_index: 0, item_id: 'msg_1', delta: 'Do' },
-      { type: 'response.output_text.delta', output_index: 0, item_id: 'msg_1', delta: 'ne.' },
-      { type: 'response.output_item.done', output_index: 0, item: { type: 'message', id: 'msg_1' } },
-      { type: 'response.output_item.added', output_index: 1, item: { type: 'function_call', id: 'fc_1', call_id: 'c1', name: 'w', arguments: '' } },
-      { type: 'response.function_call_arguments.delta', output_index: 1, item_id: 'fc_1', delta: '{"a":1}' },
-      { type: 'response.output_item.done', output_index: 1, item: { type: 'function_call', id: 'fc_1' } },
+      { type: 'response.output_item.added', output_index: 0, item: { type: 'reasoning', id: 'rs_1', summary: [] } },
+      { type: 'response.reasoning_summary_text.delta', output_index: 0, item_id: 'rs_1', summary_index: 0, delta: 'Plan.' },
+      { type: 'response.output_item.done', output_index: 0, item: { type: 'reasoning', id: 'rs_1', encrypted_content: 'enc-1' } },
+      { type: 'response.output_item.added', output_index: 1, item: { type: 'message', id: 'msg_1' } },
+      { type: 'response.output_text.delta', output_index: 1, item_id: 'msg_1', delta: 'Do' },
+      { type: 'response.output_text.delta', output_index: 1, item_id: 'msg_1', delta: 'ne.' },
+      { type: 'response.output_item.done', output_index: 1, item: { type: 'message', id: 'msg_1' } },
+      { type: 'response.output_item.added', output_index: 2, item: { type: 'function_call', id: 'fc_1', call_id: 'c1', name: 'w', arguments: '' } },
+      { type: 'response.function_call_arguments.delta', output_index: 2, item_id: 'fc_1', delta: '{"a":1}' },
+      { type: 'response.output_item.done', output_index: 2, item: { type: 'function_call', id: 'fc_1' } },
       { type: 'response.completed', response: { ...upstream, output: [upstream.output[1], { type: 'function_call', call_id: 'c1', name: 'w', arguments: '{"a":1}' }] } },
     ]
       .map((e, i) => `event: ${e.type}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`)
@@ -198,6 +201,7 @@ describe('an upstream Responses answer: usage buckets and their price', () => {
     const r = acc.toResponse();
     expect(r.id).toBe('resp_up');
     expect(r.content).toEqual([
+      { type: 'thinking', text: 'Plan.', signature: 'enc-1' },
       { type: 'text', text: 'Done.' },
       { type: 'tool_call', id: 'c1', name: 'w', arguments: '{"a":1}' },
     ]);
