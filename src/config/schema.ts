@@ -106,6 +106,21 @@ export const configSchema = z
         });
       })
       .prefault({}),
+    /** stored answers of the Responses API (`store`, `previous_response_id`, GET/DELETE /v1/responses/{id}) */
+    responses: z
+      .object({
+        /** how long a stored response is kept, days (OpenAI keeps them 30 days) */
+        ttlDays: z.number().positive().default(30),
+        /** a larger response (its conversation's items and the answer, JSON) is answered but not stored, bytes */
+        maxResponseBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** the cap on all stored responses together; the oldest go first, bytes */
+        maxTotalBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+        /** how often expired responses are removed, ms */
+        sweepIntervalMs: z.number().int().positive().default(10 * 60_000),
+      })
+      .strict()
+      .refine((r) => r.maxResponseBytes <= r.maxTotalBytes, { message: 'maxResponseBytes must not exceed maxTotalBytes', path: ['maxResponseBytes'] })
+      .prefault({}),
     providers: z.array(providerConfigSchema).min(1, 'at least one provider is needed'),
     models: z.array(modelEntrySchema).default([]),
     prices: priceOverridesSchema,

@@ -1,8 +1,11 @@
 // The canonical request/response/usage model. Provider adapters translate wire formats into these
 // types and back; levers (cache, router, optimizer) only ever see these.
 
-/** a wire format: one clients speak (a WireCodec is registered for it) or one only an upstream speaks (gemini) */
-export type WireFormat = 'openai' | 'anthropic' | 'gemini';
+/**
+ * a wire format: one clients speak (a WireCodec is registered for it: OpenAI Chat Completions,
+ * Anthropic Messages, OpenAI Responses) or one only an upstream speaks (gemini)
+ */
+export type WireFormat = 'openai' | 'anthropic' | 'openai-responses' | 'gemini';
 
 /** how long a provider keeps a prompt-cache entry: the two lifetimes providers price today */
 export type CacheTtl = '5m' | '1h';
@@ -113,6 +116,13 @@ export interface ChatRequest {
   extra: Record<string, unknown>;
   /** the wire format `extra` came from: renderers of another format leave those fields out */
   extraFormat?: WireFormat;
+  /**
+   * The provider instances that hold the state the client's bytes refer to (a Responses
+   * `previous_response_id` or item reference): the bytes are relayed only to these; any other
+   * upstream gets the request rendered, and its messages carry the whole conversation. Absent:
+   * the bytes stand on their own.
+   */
+  relayOnlyTo?: readonly string[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

@@ -27,10 +27,14 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   if (!target) throw new GatewayError('model_not_found', `No upstream model was chosen for '${ctx.request.model}'.`, { param: 'model' });
   const adapter = deps.providers.get(target.provider);
   if (!adapter) throw new GatewayError('internal', `Provider '${target.provider}' is not configured.`);
-  const sameFormat = adapter.wireFormat === ctx.format;
+  const ownFormat = adapter.wireFormat === ctx.format;
+  // another format the upstream serves natively (OpenAI's Responses API): relayed, never rendered
+  const alsoSpoken = !ownFormat && adapter.alsoSpeaks?.includes(ctx.format) === true;
   // A stream that reports usage only when asked: ask for it (the relay drops that chunk again when
   // the client did not ask), so every streamed request is billed from real usage.
-  const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && adapter.streamUsageOnlyWhenAsked === true;
+  const usageRewrite = ownFormat && ctx.request.stream && !ctx.request.includeUsage && adapter.streamUsageOnlyWhenAsked === true;
+  // bytes that refer to state kept upstream (a previous response) mean the same only there
+  const relayOnlyTo = ctx.request.relayOnlyTo;
   // The client's bytes go upstream when they still say what the request is: same format, no stage
   // replaced the request, no usage to ask for. A route or fallback that only changed the model gets
   // the bytes with the model name swapped, not a re-rendered body. (A caller with no body bytes,
@@ -39,8 +43,17 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   // sends them as they are, a fallback to another one sends the history without them.
   const firstProvider = ctx.attempts.find((a) => a.purpose === undefined)?.provider;
   const foreignSignatures = firstProvider !== undefined && firstProvider !== target.provider && hasSignedThinking(ctx.request);
-  const bodyUnchanged = sameFormat && !usageRewrite && !foreignSignatures && ctx.rawBody.length > 0 && deps.parsed !== undefined && ctx.request === deps.parsed;
+  const bodyUnchanged =
+    (ownFormat || alsoSpoken) &&
+    !usageRewrite &&
+    !foreignSignatures &&
+    ctx.rawBody.length > 0 &&
+    deps.parsed !== undefined &&
+    ctx.request === deps.parsed &&
+    (relayOnlyTo === undefined || relayOnlyTo.includes(target.provider));
   const rawBody = !bodyUnchanged ? undefined : target.model === ctx.request.model ? ctx.rawBody : withModel(ctx.rawBody, ctx.request.model, target.model);
+  // what the answer's bytes are in: the client's format when relayed in one the upstream also speaks
+  const answerFormat = rawBody && alsoSpoken ? ctx.format : adapter.wireFormat;
   const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;
   const startedAt = now();
   const sentBefore = ctx.timings.upstreamSentAt;
@@ -54,6 +67,7 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       timeoutMs,
       rawBody,
       foreignSignatures,
+      ...(answerFormat !== adapter.wireFormat ? { wireFormat: answerFormat } : {}),
       // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
       headers: ctx.headers as Record<string, string>,
       timings: ctx.timings,
@@ -61,11 +75,11 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
     if (r.kind === 'complete') {
       const usage = r.response.usage;
       ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) }));
-      return { kind: 'complete', response: r.response, raw: { format: adapter.wireFormat, body: r.raw }, source: 'upstream' };
+      return { kind: 'complete', response: r.response, raw: { format: answerFormat, body: r.raw }, source: 'upstream' };
     }
     // usage and end time are settled when the stream ends (settleStream)
     ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, endedAt: Number.NaN }));
-    return { kind: 'stream', chunks: r.chunks, rawFormat: adapter.wireFormat, source: 'upstream' };
+    return { kind: 'stream', chunks: r.chunks, rawFormat: answerFormat, source: 'upstream' };
   } catch (err) {
     const errorClass = failureClass(err, clientGone(ctx));
     const a = attemptRecord(target, startedAt, { status: failureStatus(err), errorClass });

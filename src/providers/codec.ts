@@ -36,12 +36,16 @@ export interface WireCodec {
   /** the client-facing paths of this format, e.g. { chat: '/v1/chat/completions', embeddings: '/v1/embeddings' } */
   readonly endpoints: { readonly chat: string; readonly embeddings?: string };
   parseChatRequest(body: unknown): ChatRequest;
-  renderChatResponse(r: ChatResponse, opts: { model: string }): Record<string, unknown>;
+  /**
+   * `id`: the id the answer goes out under (formats whose answers are stored and referred to by id
+   * take it; others keep the response's own); `request`: the request, for formats that echo it.
+   */
+  renderChatResponse(r: ChatResponse, opts: { model: string; id?: string; request?: ChatRequest }): Record<string, unknown>;
   /**
    * includeUsage only matters to formats whose usage is optional (OpenAI); inputTokens (a local
    * count) only to formats whose first event reports the input (streamStartReportsInput)
    */
-  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; inputTokens?: number }): WireStreamRenderer;
+  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; request?: ChatRequest; inputTokens?: number }): WireStreamRenderer;
   /**
    * This format's stream opens with the input usage (Anthropic's message_start), before an upstream
    * of another format has said it (OpenAI's usage comes last): the renderer then needs a local count.
@@ -80,6 +84,8 @@ export interface WireCodec {
   readonly embeddings?: EmbeddingsCodec;
   /** present when the format has a token-counting endpoint (Anthropic's /v1/messages/count_tokens) */
   readonly countTokens?: CountTokensCodec;
+  /** present when the format's API keeps answers for later turns (OpenAI's Responses API) */
+  readonly stateful?: StatefulCodec;
 }
 
 /** A token-counting endpoint: its path, the request (a chat request without an output limit), the answer. */
@@ -87,4 +93,32 @@ export interface CountTokensCodec {
   readonly endpoint: string;
   parseRequest(body: unknown): ChatRequest;
   renderResponse(inputTokens: number): Record<string, unknown>;
+}
+
+/** A stored answer as the format describes it: the conversation's items up to it, and its response object. */
+export interface StoredConversation {
+  inputItems: readonly unknown[];
+  response: Record<string, unknown>;
+}
+
+/**
+ * A format whose API keeps answers server-side, so a turn may continue one (`previous_response_id`)
+ * or point at its items (`item_reference`), and stored answers are read, listed and deleted at
+ * `${endpoints.chat}/{id}` and `${endpoints.chat}/{id}/input_items`. The server keeps the stored
+ * forms in a ResponseStore (stores/responses.ts), scoped to the caller; this says what they mean.
+ */
+export interface StatefulCodec {
+  /** what a create request says about state, read before its conversation can be built */
+  turnState(body: unknown): { previousResponseId?: string; store: boolean; itemReferences: string[] };
+  /** a turn as a request: the previous answer's conversation first, item references resolved from `refs` */
+  parseTurn(body: unknown, previous: StoredConversation | undefined, refs: ReadonlyMap<string, unknown>): { request: ChatRequest; items: unknown[] };
+  newResponseId(): string;
+  /** what is stored for an answer: the conversation's items (ids given) and the response object as rendered */
+  storedForm(items: readonly unknown[], response: Record<string, unknown>, responseId: string): StoredConversation;
+  /** a stored answer's items by id (its conversation and its output), for item references */
+  itemsOf(stored: StoredConversation): ReadonlyMap<string, unknown>;
+  /** GET .../input_items: a page of the conversation (query: limit, order, after) */
+  renderInputItems(items: readonly unknown[], query: URLSearchParams): Record<string, unknown>;
+  /** DELETE's answer */
+  renderDeleted(id: string): Record<string, unknown>;
 }

@@ -36,6 +36,11 @@ export interface CallOptions {
    * this adapter's and no lever rewrote the request (and the model name needs no rewrite).
    */
   rawBody?: Buffer;
+  /**
+   * The format `rawBody` is in when it is one of the adapter's `alsoSpeaks` formats: the call goes
+   * to that format's endpoint and the answer's bytes are in it. Absent: the adapter's own format.
+   */
+  wireFormat?: WireFormat;
   /** extra headers to forward (e.g. anthropic-version, anthropic-beta) */
   headers?: Record<string, string>;
   /**
@@ -98,6 +103,12 @@ export interface ProviderAdapter {
    * path needs `req.includeUsage` or a non-streaming request). Absent means false.
    */
   readonly streamUsageOnlyWhenAsked?: boolean;
+  /**
+   * Other client formats this upstream serves natively (OpenAI: the Responses API): a request in
+   * one of them whose bytes nothing changed is relayed as is (CallOptions.wireFormat); changed,
+   * it is rendered in `wireFormat`. Streams in these formats always carry usage.
+   */
+  readonly alsoSpeaks?: readonly WireFormat[];
   chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult>;
   embeddings?(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
   /** the upstream's own count of a request's input tokens, where it has an endpoint for it (Anthropic) */

@@ -20,6 +20,7 @@ import { createOpenAIStreamRenderer } from './openai/stream-renderer.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/adapter.js';
 import { createAzureOpenAIAdapter } from './azure/adapter.js';
 import { createGeminiAdapter } from './gemini/adapter.js';
+import { responsesCodec } from './openai-responses/codec.js';
 import { registerProviderKind, registerWireCodec } from './registry.js';
 
 registerProviderKind('openai', createOpenAIAdapter);
@@ -30,6 +31,7 @@ registerProviderKind('gemini', createGeminiAdapter);
 
 registerWireCodec(openAICodec, { isDefault: true });
 registerWireCodec(anthropicCodec);
+registerWireCodec(responsesCodec);
 
 export * from './registry.js';
 export { providerConfigSchema, PROVIDER_KINDS, type ProviderConfig } from './config.js';
@@ -37,6 +39,7 @@ export type * from './contract.js';
 export type * from './codec.js';
 export { openAICodec } from './openai/codec.js';
 export { anthropicCodec } from './anthropic/codec.js';
+export { responsesCodec } from './openai-responses/codec.js';
 export { usageFromOpenAI, usageToOpenAI, type OpenAIUsageWire } from './openai/usage.js';
 export { usageFromAnthropic, partialUsageFromAnthropic, usageToAnthropic, type AnthropicUsageWire } from './anthropic/usage.js';
 export { usageFromGemini, type GeminiUsageWire } from './gemini/usage.js';

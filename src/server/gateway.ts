@@ -18,6 +18,8 @@ import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
 import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
+import { handleResponsesCreate, handleResponsesInputTokens, storedResponseRoute, type ResponsesDeps } from './responses.js';
+import { openResponseStore } from './response-store.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
 export interface RunningGateway {
@@ -50,14 +52,32 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const chatRoutes = new Map<string, { codec: WireCodec; deps: ChatDeps }>();
   const embeddingsRoutes = new Map<string, ChatDeps & { codec: WireCodec }>();
   const countRoutes = new Map<string, CountTokensDeps & { codec: WireCodec }>();
+  const statefulRoutes = new Map<string, { codec: WireCodec; deps: ResponsesDeps }>();
+  const statefulCodecs = wireCodecs().filter((c) => c.stateful);
+  // opened only when a format needs it; kept in <dataDir>/responses.db
+  const responseStore = statefulCodecs.length > 0 ? await openResponseStore(config) : undefined;
+  const sweep = responseStore ? setInterval(() => void Promise.resolve(responseStore.sweep(Date.now())).catch(() => undefined), config.responses.sweepIntervalMs) : undefined;
+  sweep?.unref();
   for (const codec of wireCodecs()) {
+    if (codec.stateful && responseStore) {
+      const nativeProviders = [...engine.providers.values()].filter((a) => a.wireFormat === codec.format || a.alsoSpeaks?.includes(codec.format)).map((a) => a.name);
+      const deps: ResponsesDeps = {
+        ...depsFor(codec.endpoints.chat),
+        store: responseStore,
+        ttlMs: config.responses.ttlDays * 86_400_000,
+        maxResponseBytes: config.responses.maxResponseBytes,
+        nativeProviders,
+      };
+      statefulRoutes.set(codec.endpoints.chat, { codec, deps });
+      continue;
+    }
     chatRoutes.set(codec.endpoints.chat, { codec, deps: depsFor(codec.endpoints.chat) });
     if (codec.endpoints.embeddings && codec.embeddings) embeddingsRoutes.set(codec.endpoints.embeddings, { ...depsFor(codec.endpoints.embeddings), codec });
     if (codec.countTokens) countRoutes.set(codec.countTokens.endpoint, { ...depsFor(codec.countTokens.endpoint), codec });
   }
   /** the methods each fixed path answers, for 405s */
   const allowed: Record<string, string> = { '/v1/models': 'GET', '/models': 'GET', '/health': 'GET', '/metrics': 'GET' };
-  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys(), ...countRoutes.keys()]) allowed[p] = 'POST';
+  for (const p of [...chatRoutes.keys(), ...embeddingsRoutes.keys(), ...countRoutes.keys(), ...statefulRoutes.keys()]) allowed[p] = 'POST';
 
   const admin = createAdminRouter({
     routes: [...engine.adminRoutes],
@@ -86,8 +106,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (chat) return handleChat(req, res, chat.codec.format, path, chat.deps);
       const emb = embeddingsRoutes.get(path);
       if (emb) return handleEmbeddings(req, res, emb.codec, emb);
-      const count = countRoutes.get(path);
-      if (count) return handleCountTokens(req, res, count.codec, count);
+      const counting = countRoutes.get(path);
+      if (counting) return handleCountTokens(req, res, counting.codec, counting);
+      const turn = statefulRoutes.get(path);
+      if (turn) return handleResponsesCreate(req, res, turn.codec, path, turn.deps);
+      const count = path.endsWith('/input_tokens') ? statefulRoutes.get(path.slice(0, -'/input_tokens'.length)) : undefined;
+      if (count && responseStore) return handleResponsesInputTokens(req, res, count.codec, { store: responseStore, authenticate, bodyLimitBytes: config.server.bodyLimitBytes });
+    }
+    if (responseStore) {
+      for (const { codec } of statefulRoutes.values()) {
+        const stored = storedResponseRoute(path, method, codec);
+        if (stored) return stored(req, res, { store: responseStore, authenticate });
+      }
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return listModels(req, res);
     if (path.startsWith(REQUEST_LOOKUP_PREFIX)) return handleRequestLookup(req, res, path, { engine, authenticate, recentRecords: config.server.recentRecords });
@@ -157,7 +187,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (sweep) clearInterval(sweep);
       await engine.close();
+      await responseStore?.close();
       await ledger.close();
     },
   };

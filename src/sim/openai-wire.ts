@@ -17,9 +17,9 @@ type Json = Record<string, unknown>;
 export function openaiError(status: number, message: string, type: string, param: string | null = null, code: string | null = null) {
   return { status, body: { error: { message, type, param, code } } };
 }
-type WireError = ReturnType<typeof openaiError>;
+export type WireError = ReturnType<typeof openaiError>;
 
-function sendError(res: ServerResponse, e: WireError, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, e: WireError, headers: Record<string, string> = {}): void {
   sendJson(res, e.status, e.body, { 'x-request-id': `req_${randomBytes(16).toString('hex')}`, ...headers });
 }
 
@@ -47,7 +47,7 @@ export function parseJsonBody(raw: string): Json | WireError {
   return v as Json;
 }
 
-const isErr = (x: unknown): x is WireError => !!x && typeof x === 'object' && 'status' in x && 'body' in x;
+export const isErr = (x: unknown): x is WireError => !!x && typeof x === 'object' && 'status' in x && 'body' in x;
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
@@ -253,7 +253,7 @@ function validateChat(body: Json, state: SimState, path: string): ChatPlan | Wir
   };
 }
 
-function rateHeaders(model: SimModelInfo, r: { remainingRequests: number; remainingTokens: number; resetMs: number }, limits = model.settings): Record<string, string> {
+export function rateHeaders(model: SimModelInfo, r: { remainingRequests: number; remainingTokens: number; resetMs: number }, limits = model.settings): Record<string, string> {
   // requests replenish continuously: one request's worth of the window; tokens likewise
   const perReqMs = 60_000 / limits.requestsPerMin;
   const usedTokens = limits.tokensPerMin - r.remainingTokens;
@@ -272,7 +272,7 @@ interface Faulted {
 }
 
 /** header faults first, then the model's; a malformed header is the client's 400 */
-function chooseFault(req: IncomingMessage, model: SimModelInfo, state: SimState): Faulted | WireError {
+export function chooseFault(req: IncomingMessage, model: SimModelInfo, state: SimState): Faulted | WireError {
   let rules: FaultRule[] = [];
   const h = header(req, 'x-sim-fault');
   if (h) {
@@ -289,7 +289,7 @@ function chooseFault(req: IncomingMessage, model: SimModelInfo, state: SimState)
 }
 
 /** status faults answered at once, as the real APIs do; true when the request is finished */
-function applyImmediateFault(rule: FaultRule | undefined, stream: boolean, res: ServerResponse, model: SimModelInfo, base: Record<string, string>): boolean {
+export function applyImmediateFault(rule: FaultRule | undefined, stream: boolean, res: ServerResponse, model: SimModelInfo, base: Record<string, string>): boolean {
   if (!rule) return false;
   const retryAfter = String(rule.retryAfterS ?? 1);
   switch (rule.kind) {

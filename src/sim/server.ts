@@ -6,6 +6,7 @@ import { handleAdmin } from './admin.js';
 import { handleAnthropicModels, handleCountTokens, handleMessages, isAnthropicClient } from './anthropic-wire.js';
 import { BodyTooLarge, readBody, sendJson } from './http-io.js';
 import { handleChatCompletions, handleEmbeddings, handleModels } from './openai-wire.js';
+import { handleResponses, handleStoredResponse } from './openai-responses-wire.js';
 import type { SimModelSettings } from './settings.js';
 import { SimState } from './state.js';
 
@@ -56,8 +57,12 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
         return handleMessages(req, res, raw, state);
       case '/v1/messages/count_tokens':
         return handleCountTokens(req, res, raw, state);
+      case '/v1/responses':
+        return handleResponses(req, res, raw, state);
     }
   }
+  const stored = /^\/v1\/responses\/([^/]+)$/.exec(path);
+  if (stored && (method === 'GET' || method === 'DELETE')) return handleStoredResponse(req, res, state, decodeURIComponent(stored[1]!), method);
   if (method === 'GET' && /^\/v1(beta\/openai)?\/models(\/.+)?$/.test(path)) {
     if (path.startsWith('/v1/') && isAnthropicClient(req)) return handleAnthropicModels(req, res, state, path);
     return handleModels(req, res, state, path);

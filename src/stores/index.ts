@@ -10,3 +10,6 @@ export { MemoryLedgerStore } from './memory/ledger-store.js';
 export { MemoryCounterStore } from './memory/counter-store.js';
 export { MemoryKeyStore } from './memory/key-store.js';
 export { MemoryCachePersistence } from './memory/cache-persistence.js';
+export type { ResponseStore, StoredResponse, ResponseStoreLimits } from './responses.js';
+export { storedBytes } from './responses.js';
+export { MemoryResponseStore } from './memory/response-store.js';

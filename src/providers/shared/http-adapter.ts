@@ -33,6 +33,11 @@ export interface VendorSpec {
   chatBody(req: ChatRequest, opts: CallOptions): Buffer;
   parseChatResponse(json: unknown): ChatResponse;
   createStreamParser(): WireStreamParser;
+  /**
+   * Other formats the upstream serves natively, relayed byte for byte (ProviderAdapter.alsoSpeaks):
+   * the path after the base URL, and the parsers of that format's answers.
+   */
+  alsoSpeaks?: Partial<Record<WireFormat, { chatPath: string; parseChatResponse(json: unknown): ChatResponse; createStreamParser(): WireStreamParser }>>;
   embeddingsBody?(req: EmbeddingsRequest, model: string): Buffer;
   parseEmbeddingsResponse?(json: unknown): EmbeddingsResponse;
   /** the upstream's token-counting endpoint, where it has one */
@@ -203,15 +208,23 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     });
   }
 
+  /** the path, body and parsers of one call: the adapter's own format, or a relayed one it also speaks */
+  function wireOf(req: ChatRequest, opts: CallOptions) {
+    const other = opts.wireFormat !== undefined && opts.wireFormat !== spec.wireFormat ? spec.alsoSpeaks?.[opts.wireFormat] : undefined;
+    if (!other || !opts.rawBody) return { path: pathOf(spec.chatPath, opts.model, req.stream), body: spec.chatBody(req, opts), parseChatResponse: spec.parseChatResponse, createStreamParser: spec.createStreamParser };
+    return { path: other.chatPath, body: opts.rawBody, parseChatResponse: other.parseChatResponse, createStreamParser: other.createStreamParser };
+  }
+
   async function chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult> {
     const model = opts.model;
+    const wire = wireOf(req, opts);
     if (!req.stream) {
-      const { status, resHeaders, raw } = await sendWhole(pathOf(spec.chatPath, model, false), spec.chatBody(req, opts), model, opts);
+      const { status, resHeaders, raw } = await sendWhole(wire.path, wire.body, model, opts);
       let response: ChatResponse;
       try {
         const json = tryParseJson(raw.toString('utf8'));
         if (json === undefined) throw new Error('invalid JSON');
-        response = spec.parseChatResponse(json);
+        response = wire.parseChatResponse(json);
       } catch (err) {
         throw badBody(model, status, raw, err);
       }
@@ -219,11 +232,11 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
       opts.timings.lastTokenAt = opts.timings.upstreamEndAt;
       return { kind: 'complete', status, response, raw, headers: resHeaders };
     }
-    const { res, resHeaders, ctl } = await send(pathOf(spec.chatPath, model, true), spec.chatBody(req, opts), model, opts);
+    const { res, resHeaders, ctl } = await send(wire.path, wire.body, model, opts);
 
     const body = res.body;
     async function* chunks(): AsyncGenerator<StreamChunk> {
-      const parser = spec.createStreamParser();
+      const parser = wire.createStreamParser();
       try {
         for await (const piece of body) {
           for (const c of parser.push(piece as Buffer)) {
@@ -255,6 +268,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     wireFormat: spec.wireFormat,
     otelProviderName: spec.otelProviderName,
     streamUsageOnlyWhenAsked: spec.streamUsageOnlyWhenAsked ?? false,
+    ...(spec.alsoSpeaks ? { alsoSpeaks: Object.keys(spec.alsoSpeaks) as WireFormat[] } : {}),
     chat,
     async close() {
       await pool.close();
