@@ -66,8 +66,8 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       abort: ctx.clientAbort,
       timeoutMs,
       rawBody,
-      foreignSignatures,
       ...(answerFormat !== adapter.wireFormat ? { wireFormat: answerFormat } : {}),
+      foreignSignatures,
       // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
       headers: ctx.headers as Record<string, string>,
       timings: ctx.timings,

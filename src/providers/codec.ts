@@ -43,9 +43,10 @@ export interface WireCodec {
   renderChatResponse(r: ChatResponse, opts: { model: string; id?: string; request?: ChatRequest }): Record<string, unknown>;
   /**
    * includeUsage only matters to formats whose usage is optional (OpenAI); inputTokens (a local
-   * count) only to formats whose first event reports the input (streamStartReportsInput)
+   * count) only to formats whose first event reports the input (streamStartReportsInput); `id` and
+   * `request` as for renderChatResponse
    */
-  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; request?: ChatRequest; inputTokens?: number }): WireStreamRenderer;
+  createStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; inputTokens?: number; request?: ChatRequest }): WireStreamRenderer;
   /**
    * This format's stream opens with the input usage (Anthropic's message_start), before an upstream
    * of another format has said it (OpenAI's usage comes last): the renderer then needs a local count.
@@ -88,13 +89,6 @@ export interface WireCodec {
   readonly stateful?: StatefulCodec;
 }
 
-/** A token-counting endpoint: its path, the request (a chat request without an output limit), the answer. */
-export interface CountTokensCodec {
-  readonly endpoint: string;
-  parseRequest(body: unknown): ChatRequest;
-  renderResponse(inputTokens: number): Record<string, unknown>;
-}
-
 /** A stored answer as the format describes it: the conversation's items up to it, and its response object. */
 export interface StoredConversation {
   inputItems: readonly unknown[];
@@ -121,4 +115,11 @@ export interface StatefulCodec {
   renderInputItems(items: readonly unknown[], query: URLSearchParams): Record<string, unknown>;
   /** DELETE's answer */
   renderDeleted(id: string): Record<string, unknown>;
+}
+
+/** A token-counting endpoint: its path, the request (a chat request without an output limit), the answer. */
+export interface CountTokensCodec {
+  readonly endpoint: string;
+  parseRequest(body: unknown): ChatRequest;
+  renderResponse(inputTokens: number): Record<string, unknown>;
 }

@@ -16,10 +16,10 @@ import { createAdminRouter, isAdminPath, requireGlobalAdmin } from './admin.js';
 import { enforceConnectionLimits, missingHost, serverOptions } from './connections.js';
 import { handleChat, type ChatDeps } from './chat.js';
 import { handleEmbeddings } from './embeddings.js';
-import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
-import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
 import { handleResponsesCreate, handleResponsesInputTokens, storedResponseRoute, type ResponsesDeps } from './responses.js';
 import { openResponseStore } from './response-store.js';
+import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
+import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
 import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 
 export interface RunningGateway {
@@ -106,12 +106,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (chat) return handleChat(req, res, chat.codec.format, path, chat.deps);
       const emb = embeddingsRoutes.get(path);
       if (emb) return handleEmbeddings(req, res, emb.codec, emb);
-      const counting = countRoutes.get(path);
-      if (counting) return handleCountTokens(req, res, counting.codec, counting);
+      const count = countRoutes.get(path);
+      if (count) return handleCountTokens(req, res, count.codec, count);
       const turn = statefulRoutes.get(path);
       if (turn) return handleResponsesCreate(req, res, turn.codec, path, turn.deps);
-      const count = path.endsWith('/input_tokens') ? statefulRoutes.get(path.slice(0, -'/input_tokens'.length)) : undefined;
-      if (count && responseStore) return handleResponsesInputTokens(req, res, count.codec, { store: responseStore, authenticate, bodyLimitBytes: config.server.bodyLimitBytes });
+      const countTurn = path.endsWith('/input_tokens') ? statefulRoutes.get(path.slice(0, -'/input_tokens'.length)) : undefined;
+      if (countTurn && responseStore) return handleResponsesInputTokens(req, res, countTurn.codec, { store: responseStore, authenticate, bodyLimitBytes: config.server.bodyLimitBytes });
     }
     if (responseStore) {
       for (const { codec } of statefulRoutes.values()) {

@@ -216,6 +216,7 @@ describe('the stream renderer', () => {
       { type: 'start', id: 'msg_up', model: 'claude-sonnet-4', created: 5, usage: { input: 12 } },
       { type: 'thinking_delta', index: 0, text: 'Let me ' },
       { type: 'thinking_delta', index: 0, text: 'think.' },
+      { type: 'signature_delta', index: 0, signature: 'sig-streamed' },
       { type: 'block_stop', index: 0 },
       { type: 'text_delta', index: 1, text: 'Hel' },
       { type: 'text_delta', index: 1, text: 'lo' },
@@ -265,6 +266,7 @@ describe('the stream renderer', () => {
     const completed = parsed[parsed.length - 1]!.response as { id: string; output: { id: string; type: string }[]; usage: Record<string, unknown> };
     expect(completed.id).toBe(id);
     expect(completed.output.map((o) => o.type)).toEqual(['reasoning', 'message', 'function_call']);
+    expect(completed.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'Let me think.' }], encrypted_content: 'sig-streamed' });
     expect(completed.usage).toMatchObject({ input_tokens: 12, output_tokens: 9, output_tokens_details: { reasoning_tokens: 4 } });
     // what the gateway stores after the stream: rendered again from the folded events, same ids
     const acc = new StreamAccumulator();

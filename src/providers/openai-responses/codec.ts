@@ -26,14 +26,14 @@ export const responsesCodec: WireCodec = {
   parseChatRequest: parseResponsesRequest,
   renderChatResponse: renderResponsesResponse,
   createStreamRenderer: createResponsesStreamRenderer,
-  // a Responses stream reports usage in response.completed only
-  streamStartReportsInput: false,
   renderError: renderOpenAIError,
   parseChatResponse: parseResponsesResponse,
   createStreamParser: createResponsesStreamParser,
   isTerminalChunk: isResponsesTerminalChunk,
   stripInjectedUsage: (raw) => raw,
   streamUsageOnlyWhenAsked: false,
+  // the stream's first events carry no usage: input and output both come in response.completed
+  streamStartReportsInput: false,
   renderModelList: (models) => openAICodec.renderModelList(models),
   renderModel: (model) => openAICodec.renderModel(model),
   // its clients are OpenAI's: GET /v1/models is answered by the OpenAI codec

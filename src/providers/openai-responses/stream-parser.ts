@@ -49,9 +49,13 @@ export function createResponsesStreamParser(): WireStreamParser {
         if (d) out.push({ type: 'tool_call_delta', index, argumentsDelta: d });
         return;
       }
-      case 'response.output_item.done':
+      case 'response.output_item.done': {
+        const item = isObject(json.item) ? json.item : {};
+        const sig = item.type === 'reasoning' ? str(item.encrypted_content) : undefined;
+        if (sig) out.push({ type: 'signature_delta', index, signature: sig });
         if (open.delete(index)) out.push({ type: 'block_stop', index });
         return;
+      }
       case 'response.completed':
       case 'response.incomplete':
       case 'response.failed': {

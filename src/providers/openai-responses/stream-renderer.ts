@@ -19,6 +19,8 @@ interface OpenItem {
   text: string;
   callId?: string;
   name?: string;
+  /** a reasoning item's provider signature, handed back as encrypted_content */
+  signature?: string;
 }
 
 export function createResponsesStreamRenderer(opts: { model: string; includeUsage: boolean; id?: string; request?: ChatRequest }): WireStreamRenderer {
@@ -74,7 +76,7 @@ export function createResponsesStreamRenderer(opts: { model: string; includeUsag
     } else {
       out += event('response.reasoning_summary_text.done', { ...base, summary_index: 0, text: it.text });
       out += event('response.reasoning_summary_part.done', { ...base, summary_index: 0, part: { type: 'summary_text', text: it.text } });
-      done = reasoningItem(it.id, it.text, undefined, true);
+      done = reasoningItem(it.id, it.text, it.signature, true);
     }
     output[it.outputIndex] = done;
     return out + event('response.output_item.done', { output_index: it.outputIndex, item: done });
@@ -119,6 +121,16 @@ export function createResponsesStreamRenderer(opts: { model: string; includeUsag
           }
           it.text += ev.text;
           return out + event('response.reasoning_summary_text.delta', { item_id: it.id, output_index: it.outputIndex, summary_index: 0, delta: ev.text });
+        }
+        case 'signature_delta': {
+          let it = open.get(ev.index);
+          if (!it) {
+            let opened: string;
+            [it, opened] = openItem(ev.index, 'reasoning');
+            out += opened;
+          }
+          it.signature = (it.signature ?? '') + ev.signature;
+          return out;
         }
         case 'tool_call_start': {
           const [, opened] = openItem(ev.index, 'function_call', { callId: ev.id, name: ev.name });
