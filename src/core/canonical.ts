@@ -1,7 +1,10 @@
 // The canonical request/response/usage model. Provider adapters translate wire formats into these
 // types and back; levers (cache, router, optimizer) only ever see these.
 
-/** a wire format: one clients speak (a WireCodec is registered for it: OpenAI Chat Completions, Anthropic Messages, OpenAI Responses) or one only an upstream speaks (gemini) */
+/**
+ * a wire format: one clients speak (a WireCodec is registered for it: OpenAI Chat Completions,
+ * Anthropic Messages, OpenAI Responses) or one only an upstream speaks (gemini)
+ */
 export type WireFormat = 'openai' | 'anthropic' | 'openai-responses' | 'gemini';
 
 /** how long a provider keeps a prompt-cache entry: the two lifetimes providers price today */

@@ -211,7 +211,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
   /** the path, body and parsers of one call: the adapter's own format, or a relayed one it also speaks */
   function wireOf(req: ChatRequest, opts: CallOptions) {
     const other = opts.wireFormat !== undefined && opts.wireFormat !== spec.wireFormat ? spec.alsoSpeaks?.[opts.wireFormat] : undefined;
-    if (!other || !opts.rawBody) return { path: spec.chatPath, body: spec.chatBody(req, opts), parseChatResponse: spec.parseChatResponse, createStreamParser: spec.createStreamParser };
+    if (!other || !opts.rawBody) return { path: pathOf(spec.chatPath, opts.model, req.stream), body: spec.chatBody(req, opts), parseChatResponse: spec.parseChatResponse, createStreamParser: spec.createStreamParser };
     return { path: other.chatPath, body: opts.rawBody, parseChatResponse: other.parseChatResponse, createStreamParser: other.createStreamParser };
   }
 
@@ -219,7 +219,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     const model = opts.model;
     const wire = wireOf(req, opts);
     if (!req.stream) {
-      const { status, resHeaders, raw } = await sendWhole(pathOf(wire.path, model, false), wire.body, model, opts);
+      const { status, resHeaders, raw } = await sendWhole(wire.path, wire.body, model, opts);
       let response: ChatResponse;
       try {
         const json = tryParseJson(raw.toString('utf8'));
@@ -232,7 +232,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
       opts.timings.lastTokenAt = opts.timings.upstreamEndAt;
       return { kind: 'complete', status, response, raw, headers: resHeaders };
     }
-    const { res, resHeaders, ctl } = await send(pathOf(wire.path, model, true), wire.body, model, opts);
+    const { res, resHeaders, ctl } = await send(wire.path, wire.body, model, opts);
 
     const body = res.body;
     async function* chunks(): AsyncGenerator<StreamChunk> {
