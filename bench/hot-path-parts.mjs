@@ -28,3 +28,41 @@ time('JSON.stringify record', () => JSON.stringify(rec));
 time('recordLine', () => recordLine(rec));
 const m = new GatewayMetrics();
 time('metrics.observe', () => m.observe(rec, { provider: 'openai', operation: 'chat' }));
+
+// Prompt anatomy and the record's prompt fields (issue 8): tokenizing and hashing the prompt runs
+// while the upstream works (engine/anatomy.ts preparePrompt); promptFields runs at the record.
+const { preparePrompt, promptFields, PrefixMemory } = await import(`${root}/engine/anatomy.js`);
+const { PriceCatalog } = await import(`${root}/core/prices/catalog.js`);
+const price = PriceCatalog.load().lookup('openai', 'gpt-4o-mini');
+const small = parseOpenAIChatRequest(REQUEST);
+const DOCS = Array.from({ length: 4 }, (_, i) => `<document title="doc-${i}">${'Refunds are accepted within 30 days of purchase with a receipt. '.repeat(30)}</document>`).join('\n');
+const rag = parseOpenAIChatRequest({
+  model: 'gpt-4o-mini',
+  messages: [
+    { role: 'system', content: 'You are a support assistant for Acme. Answer from the documents and cite them. '.repeat(10) },
+    { role: 'user', content: 'Hi, I bought a kettle.' },
+    { role: 'assistant', content: 'Hello! How can I help with your kettle?' },
+    { role: 'user', content: `<context>\n${DOCS}\n</context>\nCan I get a refund after 40 days?` },
+  ],
+});
+console.log(`rag request: ${JSON.stringify(rag).length} characters`);
+time('preparePrompt small', () => preparePrompt(small), 20000);
+time('preparePrompt rag 8 KB', () => preparePrompt(rag), 2000);
+const prepared = preparePrompt(rag);
+const memory = new PrefixMemory();
+const ragUsage = { input: 1400, cacheRead: 1024, cacheWrite5m: 0, cacheWrite1h: 0, output: 80, reasoning: 0 };
+time('promptFields (at record)', () => promptFields(prepared, ragUsage, price, { model: 'gpt-4o-mini', memory, memoryKey: 'team\u0000route' }));
+
+// OpenTelemetry: observe() only queues; the spans and measurements are made a turn later (drain)
+const { OtelTelemetry } = await import(`${root}/telemetry/otel.js`);
+const { telemetryConfigSchema } = await import(`${root}/telemetry/otel-config.js`);
+// a closed port: exports fail in the background (counted), what is timed is the building
+const otelConfig = { ...telemetryConfigSchema.parse({ endpoint: 'http://127.0.0.1:9', maxQueueSize: 100000, maxExportBatchSize: 100000, scheduledDelayMs: 3600000, exportIntervalMs: 3600000 }) };
+const otel = new OtelTelemetry({ config: otelConfig });
+const extra = { operation: 'chat', providerName: () => 'openai' };
+time('otel.observe (queue only)', () => otel.observe(rec, extra), 2000);
+time('otel spans+metrics per record', () => {
+  otel.observe(rec, extra);
+  otel['drain']();
+}, 20000);
+await otel.shutdown();

@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' }, // requests/s for the open-loop latency phases
     connections: { type: 'string', default: '32' }, // closed-loop throughput connections
     rounds: { type: 'string', default: '1' }, // repeat the whole sequence; medians / pooled samples
+    // `otel`: the gateway with OpenTelemetry export on, to a sink process (bench/lib/otlp-sink.mjs)
     systems: { type: 'string', default: 'floor,gateway,portkey,cache-hit,routed' },
     profile: { type: 'boolean', default: false }, // --cpu-prof the gateway; top frames printed
     strict: { type: 'boolean', default: false }, // exit 1 when a target is missed
@@ -45,7 +46,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/overhead.mjs [--duration s] [--warmup s] [--rate rps] [--connections n]
-                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed] [--profile] [--strict] [--dry-run] [--out file]`);
+                         [--rounds n] [--systems floor,gateway,portkey,cache-hit,routed,otel,otel-sampled,budgets] [--profile] [--strict] [--dry-run] [--out file]`);
   process.exit(0);
 }
 const num = (name, min) => {
@@ -63,8 +64,8 @@ const CONNECTIONS = Math.round(num('connections', 1));
 const ROUNDS = Math.round(num('rounds', 1));
 const SYSTEMS = args.systems.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SYSTEMS) {
-  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed'].includes(s)) {
-    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed)`);
+  if (!['floor', 'gateway', 'portkey', 'cache-hit', 'routed', 'otel', 'otel-sampled', 'budgets'].includes(s)) {
+    console.error(`bench: unknown system "${s}" (floor, gateway, portkey, cache-hit, routed, otel, otel-sampled, budgets)`);
     process.exit(2);
   }
 }
@@ -147,6 +148,11 @@ function floorSystem(mock) {
     },
   };
 }
+
+const BUDGETS_CONFIG = [
+  'budgets: [ { scope: key, id: demo, period: day, limitUsd: 1000000 }, { scope: team, id: demo, period: month, limitUsd: 1000000 } ]',
+  'rateLimits: [ { scope: key, id: demo, rpm: 100000000, tpm: 1000000000 }, { scope: team, id: demo, rpm: 100000000 } ]',
+];
 
 // `cache-hit` is the same gateway (same command, ledger on) with the exact cache on at any
 // temperature (issue 3): every system gets the same request body, so after the first request (a
@@ -373,12 +379,20 @@ async function main() {
   const mock = await startMock();
   DIRECT = { origin: mock.origin, headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_KEY}` } };
   const profileDir = args.profile ? makeTempDir('tollgate-bench-prof-') : null;
+  const sink = SYSTEMS.some((x) => x.startsWith('otel')) ? await startNode('otlp-sink', [join(here, 'lib', 'otlp-sink.mjs')], { ready: /LISTENING (\d+)/ }) : null;
   const builders = {
     floor: floorSystem(mock),
     gateway: gatewaySystem(mock, profileDir),
     portkey: portkeySystem(mock),
     'cache-hit': gatewaySystem(mock, null, { name: 'cache-hit', extraConfig: ['cache: { eligible: { maxTemperature: null } }'] }),
     routed: gatewaySystem(mock, null, { name: 'routed', ...routedGatewayConfig(root) }),
+    // every request becomes two spans and a dozen measurements, exported in batches
+    otel: gatewaySystem(mock, null, { name: 'otel', extraConfig: sink ? [`telemetry: { endpoint: "http://127.0.0.1:${sink.match}", scheduledDelayMs: 1000, exportIntervalMs: 5000 }`] : [] }),
+    // the same with one trace in ten kept (metrics still see every request)
+    'otel-sampled': gatewaySystem(mock, null, { name: 'otel-sampled', extraConfig: sink ? [`telemetry: { endpoint: "http://127.0.0.1:${sink.match}", samplingRatio: 0.1, scheduledDelayMs: 1000, exportIntervalMs: 5000 }`] : [] }),
+    // the gateway with a budget in every scope the demo caller has (key, team) and both rate limits,
+    // none of them near its limit: what the checks cost on every request (issue 10's 20 µs)
+    budgets: gatewaySystem(mock, null, { name: 'budgets', extraConfig: BUDGETS_CONFIG }),
   };
   const systemsInOrder = SYSTEMS.map((s) => builders[s]);
 
@@ -403,8 +417,13 @@ async function main() {
     }
   }
   await stopChild(mock.child);
+  if (sink) {
+    await stopChild(sink.child);
+    const counted = /SPANS (\d+) METRIC_EXPORTS (\d+)/.exec(sink.stdout?.() ?? '');
+    if (counted) log(`otlp sink received ${counted[1]} spans, ${counted[2]} metric exports`);
+  }
   const profile = profileDir ? topFrames(profileDir) : null;
-  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs]) removeTempDir(d);
+  for (const d of [...builders.gateway.dataDirs, ...builders['cache-hit'].dataDirs, ...builders.routed.dataDirs, ...builders.otel.dataDirs, ...builders['otel-sampled'].dataDirs, ...builders.budgets.dataDirs]) removeTempDir(d);
   if (profileDir) {
     // keep the raw profile next to the results for a closer look in DevTools
     if (profile) {
@@ -506,7 +525,19 @@ async function main() {
     routed_vs_gateway: ratio(systems.routed?.rps, g?.rps),
     routed_added_p50_ms: systems.routed?.added?.p50_ms ?? null,
     routed_added_p99_ms: systems.routed?.added?.p99_ms ?? null,
+    budgets_rps: rps('budgets'),
+    budgets_vs_gateway: ratio(systems.budgets?.rps, g?.rps),
+    budgets_added_p50_ms: systems.budgets?.added?.p50_ms ?? null,
+    budgets_added_p99_ms: systems.budgets?.added?.p99_ms ?? null,
     routed_decision: routedDecision,
+    otel_rps: rps('otel'),
+    otel_vs_gateway: ratio(systems.otel?.rps, g?.rps),
+    otel_added_p50_ms: systems.otel?.added?.p50_ms ?? null,
+    otel_added_p99_ms: systems.otel?.added?.p99_ms ?? null,
+    otel_added_ttft_p50_ms: systems.otel?.added?.ttft_p50_ms ?? null,
+    otel_sampled_rps: rps('otel-sampled'),
+    otel_sampled_vs_gateway: ratio(systems['otel-sampled']?.rps, g?.rps),
+    otel_sampled_added_p99_ms: systems['otel-sampled']?.added?.p99_ms ?? null,
     direct_p50_ms: d?.latency.p50_ms ?? null,
     direct_p99_ms: d?.latency.p99_ms ?? null,
     direct_ttft_p50_ms: d?.stream.ttft.p50_ms ?? null,
@@ -533,6 +564,9 @@ async function main() {
       : []),
     ...(systems.routed
       ? [{ name: 'routing on: throughput not worse than the gateway without routes (≥ 0.95×, same run)', value: result.routed_vs_gateway, want: '≥ 0.95', pass: result.routed_vs_gateway != null && result.routed_vs_gateway >= 0.95 }]
+      : []),
+    ...(systems.otel
+      ? [{ name: 'OpenTelemetry export on: throughput ≥ 0.9× the gateway without it (same run)', value: result.otel_vs_gateway, want: '≥ 0.9', pass: result.otel_vs_gateway != null && result.otel_vs_gateway >= 0.9 }]
       : []),
     { name: 'gateway answered only 2xx, complete bodies', value: g ? g.clean : null, want: 'true', pass: !!g?.clean },
     { name: 'gateway ledger recorded the requests', value: result.gateway_ledger?.recorded ?? null, want: 'true', pass: !!result.gateway_ledger?.recorded },

@@ -28,12 +28,13 @@ const { values: a } = parseArgs({
     zipf: { type: 'string', default: '1.1' }, // Zipf exponent over the repeated prompts
     connections: { type: 'string', default: '128' },
     seed: { type: 'string', default: '3' },
+    'cache-max-mb': { type: 'string' }, // cache.maxBytes in MiB (default: the config's, 256 MiB), to reach the bound within a short run
     out: { type: 'string', default: join(here, 'results', 'soak.json') },
     help: { type: 'boolean', default: false },
   },
 });
 if (a.help) {
-  console.log('usage: node bench/soak.mjs [--minutes N] [--rate R] [--warmup minutes] [--unique 0..1] [--zipf s] [--connections C] [--seed S] [--out file]');
+  console.log('usage: node bench/soak.mjs [--minutes N] [--rate R] [--warmup minutes] [--unique 0..1] [--zipf s] [--connections C] [--seed S] [--cache-max-mb M] [--out file]');
   process.exit(0);
 }
 const num = (k, min, max = Infinity) => {
@@ -51,6 +52,7 @@ const UNIQUE = num('unique', 0, 1);
 const ZIPF = num('zipf', 0);
 const CONNECTIONS = Math.round(num('connections', 1));
 const SEED = Math.round(num('seed', 0));
+const CACHE_MAX_MB = a['cache-max-mb'] === undefined ? undefined : num('cache-max-mb', 1);
 const log = (s) => console.log(s);
 installCleanup();
 assertBuilt();
@@ -125,7 +127,13 @@ const minutes = [];
 const ids = [];
 let result;
 try {
-  gw = await startGateway(await writeGatewayConfig({ simUrl: sim.url, dataDir, levers: true }));
+  const cfg = await writeGatewayConfig({ simUrl: sim.url, dataDir, levers: true });
+  if (CACHE_MAX_MB !== undefined) {
+    const c = JSON.parse(readFileSync(cfg, 'utf8'));
+    c.cache = { ...c.cache, maxBytes: Math.round(CACHE_MAX_MB * 2 ** 20) };
+    writeFileSync(cfg, JSON.stringify(c, null, 2));
+  }
+  gw = await startGateway(cfg);
   log(`soak: ${MINUTES} min at ${RATE}/s (warm-up ${WARMUP} min), ${prompts.length} prompts (Zipf s=${ZIPF}) + ${UNIQUE * 100}% one-off; gateway pid ${gw.child.pid}`);
   const pool = new Pool(gw.url, { connections: CONNECTIONS, keepAliveTimeout: 60_000 });
   const interval = 1000 / RATE;
@@ -230,7 +238,7 @@ try {
     date: started.toISOString(),
     machine: { cpu: os.cpus()[0]?.model, cpus: os.cpus().length, mem_gib: Math.round(os.totalmem() / 2 ** 30), load_average_before: loadBefore.map((x) => Math.round(x * 100) / 100) },
     node: process.version,
-    settings: { minutes: MINUTES, rate_rps: RATE, warmup_minutes: WARMUP, unique_share: UNIQUE, zipf_s: ZIPF, prompts: prompts.length, connections: CONNECTIONS, seed: SEED, config: 'the demo config with its levers (exact + semantic cache at any temperature, the auto route) against `tollgate sim --latency-scale 0`' },
+    settings: { minutes: MINUTES, rate_rps: RATE, warmup_minutes: WARMUP, unique_share: UNIQUE, zipf_s: ZIPF, prompts: prompts.length, connections: CONNECTIONS, seed: SEED, cache_max_bytes: CACHE_MAX_MB === undefined ? 'config default (256 MiB)' : Math.round(CACHE_MAX_MB * 2 ** 20), config: 'the demo config with its levers (exact + semantic cache at any temperature, the auto route) against `tollgate sim --latency-scale 0`' },
     crashed,
     gateway_exit: gw.exit,
     minutes: rows,

@@ -12,6 +12,8 @@ export interface FuzzReport {
   hangs: { count: number; detail: Record<string, { count: number; examples: unknown[] }> };
   no_answer: { count: number; detail: Record<string, { count: number; examples: unknown[] }> };
   health: { max_gap_ms: number | null; gaps_over_50ms: number };
+  /** the gateway's own event-loop delay, from its /metrics (tollgate_event_loop_delay_max_seconds) scraped each second */
+  gateway_event_loop_lag: { scrapes: number; errors: number; max_ms: number; over_50ms: number };
   ledger: { answered_with_id: number; in_ledger: number; missing: number; pct: number | null; missing_examples: string[] };
   [k: string]: unknown;
 }

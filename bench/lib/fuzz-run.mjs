@@ -69,6 +69,23 @@ export async function runFuzz(o = {}) {
     const poller = startHealthPoller(`${gw.url}/health`, 10);
     // the simulator is watched the same way: a hang while the simulator itself was frozen is its fault, not the gateway's
     const simPoller = startHealthPoller(`${sim.url}/_sim/config`, 10);
+    // the gateway's own view of its event loop: tollgate_event_loop_delay_max_seconds (the
+    // largest delay since the last scrape, measured inside the gateway by perf_hooks), scraped every
+    // second. Unlike the /health gap it does not include the poller's own lateness on a busy box.
+    const loopLag = { scrapes: 0, errors: 0, max_ms: 0, over_50ms: 0 };
+    const loopWatch = setInterval(async () => {
+      try {
+        const text = await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((x) => x.text());
+        const m = /^tollgate_event_loop_delay_max_seconds ([0-9.e+-]+)$/m.exec(text);
+        if (!m) return void loopLag.errors++;
+        const ms = Number(m[1]) * 1000;
+        loopLag.scrapes++;
+        loopLag.max_ms = Math.max(loopLag.max_ms, Math.round(ms * 10) / 10);
+        if (ms > 50) loopLag.over_50ms++;
+      } catch {
+        loopLag.errors++;
+      }
+    }, 1000);
 
     const statuses = {};
     const byEndpoint = {};
@@ -168,6 +185,7 @@ export async function runFuzz(o = {}) {
     await Promise.all(Array.from({ length: concurrency }, worker));
     const elapsedS = (performance.now() - t0) / 1000;
     clearInterval(simWatch);
+    clearInterval(loopWatch);
     const health = await poller.stop();
     const simHealth = await simPoller.stop();
 
@@ -247,6 +265,7 @@ export async function runFuzz(o = {}) {
       slowest_answers: slowest,
       health,
       sim_health: simHealth,
+      gateway_event_loop_lag: loopLag,
       ledger: {
         answered_with_id: answeredIds.length,
         in_ledger: answeredIds.length - missing.length,
@@ -275,6 +294,7 @@ export function summarizeFuzz(r) {
     `  caller's format: ${r.caller_format.in_format}/${r.caller_format.answered} (${r.caller_format.pct}%)`,
     `  ledger: ${r.ledger.in_ledger}/${r.ledger.answered_with_id} answered request ids recorded (${r.ledger.pct}%), ${r.ledger.missing} missing`,
     `  /health every ${r.health.interval_ms} ms: max gap ${r.health.max_gap_ms} ms, p99 ${r.health.p99_gap_ms} ms, ${r.health.gaps_over_50ms} gaps > 50 ms (poller's own max timer lag ${r.health.poller_max_timer_lag_ms} ms), ${r.health.errors} errors`,
+    ...(r.gateway_event_loop_lag ? [`  the gateway's own event-loop delay (tollgate_event_loop_delay_max_seconds, scraped each second): max ${r.gateway_event_loop_lag.max_ms} ms, ${r.gateway_event_loop_lag.over_50ms} seconds with a delay > 50 ms, ${r.gateway_event_loop_lag.scrapes} scrapes`] : []),
     `  simulator (own process) polled the same way: max gap ${r.sim_health.max_gap_ms} ms, ${r.sim_health.gaps_over_1s} gaps > 1 s`,
     `  statuses ${JSON.stringify(r.statuses)}; 5xx by design (only-if-cached misses) ${r.gateway_5xx_by_design}`,
   ];

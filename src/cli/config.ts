@@ -33,8 +33,9 @@ export function registerConfigCommand(program: Command): void {
     .option('--skip-env', "do not require the providers' API key variables to be set (e.g. in CI)", false)
     .action(async (opts: { config: string; skipEnv: boolean }) => {
       const { loadConfigFile, deprecationWarning } = await import('../config/load.js');
-      // with --skip-env every variable reads as set; the values are never used
-      const env = opts.skipEnv ? new Proxy({ ...process.env }, { get: (t, k) => (typeof k === 'string' ? (t[k] ?? 'set') : undefined) }) : process.env;
+      // with --skip-env every key variable reads as set (the values are never used); the standard
+      // OTEL_* variables are configuration, read as they are
+      const env = opts.skipEnv ? new Proxy({ ...process.env }, { get: (t, k) => (typeof k === 'string' ? (t[k] ?? (k.startsWith('OTEL_') ? undefined : 'set')) : undefined) }) : process.env;
       let cfg;
       try {
         cfg = loadConfigFile(opts.config, env);

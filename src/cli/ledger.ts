@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { readLedger } from '../ledger/read.js';
 import { MAX_QUERY_LIMIT } from '../stores/ledger.js';
 import { formatLedgerSummary, formatLedgerTable } from '../ledger/format.js';
+import { registerRollupCommand } from './ledger-rollup.js';
 
 export const DEFAULT_DATA_DIR = './.tollgate';
 const DEFAULT_LAST = 20;
@@ -84,7 +85,7 @@ export function runLedgerCommand(opts: LedgerCommandOptions, io: CliIo = process
 }
 
 export function registerLedgerCommand(program: Command, io: CliIo = processIo): void {
-  program
+  const ledger = program
     .command('ledger')
     .description('show the most recent requests with their tokens, cost, latency and cache status (newest first)')
     .option('-n, --last <N>', `how many requests to show (at most ${MAX_QUERY_LIMIT})`, positiveInt, DEFAULT_LAST)
@@ -110,4 +111,5 @@ Examples:
       const code = runLedgerCommand(opts, io);
       if (code !== 0) process.exitCode = code;
     });
+  registerRollupCommand(ledger, (flag) => dataDirFrom(flag), io, DEFAULT_DATA_DIR);
 }

@@ -7,8 +7,13 @@ import { registerServeCommand, registerDemoCommand, registerKeysCommand } from '
 import { registerSimCommand } from './sim.js';
 import { registerLedgerCommand } from './ledger.js';
 import { registerCacheCommand } from './cache.js';
+import { registerPromptCommand } from './prompt.js';
 import { registerRouterCommand } from './router.js';
 import { registerConfigCommand } from './config.js';
+import { registerFlagsCommand } from './flags.js';
+import { registerExperimentCommand } from './experiment.js';
+import { registerBudgetsCommand } from './budgets.js';
+import { registerReportCommand } from './report.js';
 import { registerCalcCommand } from './calc.js';
 import { registerReplayCommand } from './replay.js';
 import { registerGridCommand } from './grid.js';
@@ -22,9 +27,14 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerLedgerCommand(program);
   registerCacheCommand(program);
+  registerPromptCommand(program);
   registerRouterCommand(program);
   registerKeysCommand(program);
   registerConfigCommand(program);
+  registerFlagsCommand(program);
+  registerExperimentCommand(program);
+  registerBudgetsCommand(program);
+  registerReportCommand(program);
   registerCalcCommand(program);
   registerReplayCommand(program);
   registerGridCommand(program);

@@ -12,6 +12,12 @@ function validPort(v: string): number | undefined {
   return v.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
 }
 
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000_000) throw new InvalidArgumentError(`expected a whole number from 1 to 10000000, got '${v}'`);
+  return n;
+}
+
 /** for --port: commander prints the message (one line, the CLI's usage-error exit code 1) */
 function parsePort(v: string): number {
   const n = validPort(v);
@@ -62,6 +68,18 @@ export function registerServeCommand(program: Command): void {
     });
 }
 
+/** a new demo data directory gets a month of synthetic history (src/demo/history.ts), so the dashboard opens full */
+async function seedHistory(dataDir: string, count: number): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { seedDemoHistory, DEMO_HISTORY_MARKER } = await import('../demo/history.js');
+  if (existsSync(join(dataDir, DEMO_HISTORY_MARKER)) || existsSync(join(dataDir, 'ledger.db'))) return;
+  const started = Date.now();
+  process.stdout.write(`tollgate demo: seeding ${dataDir} with a month of synthetic history (${count.toLocaleString('en-US')} demo requests, once; --no-history to skip)...`);
+  const r = await seedDemoHistory({ dataDir, count });
+  process.stdout.write(` done in ${((Date.now() - started) / 1000).toFixed(1)} s (${r.records.toLocaleString('en-US')} records)\n`);
+}
+
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
@@ -70,7 +88,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--rate <perSecond>', 'background traffic, requests per second (0 = none)', Number, 2)
     .option('--latency-scale <x>', 'simulated latency multiplier (1 = realistic, 0 = instant)', Number, 1)
     .option('--data-dir <dir>', 'where the ledger lives (default $TOLLGATE_DATA_DIR or ./.tollgate)')
-    .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string }) => {
+    .option('--no-history', 'do not seed a new data directory with a month of synthetic demo history')
+    .option('--history-records <n>', 'how many synthetic requests the month of history holds', parseCount, 30_000)
+    .action(async (opts: { port?: number; rate: number; latencyScale: number; dataDir?: string; history: boolean; historyRecords: number }) => {
       const fromEnv = process.env.PORT ? validPort(process.env.PORT) : 8787;
       if (fromEnv === undefined) {
         console.error(`tollgate: PORT: expected a port number 0-65535, got '${process.env.PORT}'`);
@@ -91,6 +111,7 @@ export function registerDemoCommand(program: Command): void {
       let gw: RunningGateway;
       try {
         const config = resolveConfig(demoConfig({ simUrl: sim.url, port, dataDir: opts.dataDir, adminKey }), '(demo defaults)');
+        if (opts.history) await seedHistory(config.dataDir, opts.historyRecords);
         gw = await startGateway({ config });
       } catch (err) {
         await sim.close();
@@ -104,11 +125,12 @@ export function registerDemoCommand(program: Command): void {
           `  OpenAI SDK:    new OpenAI({ baseURL: '${gw.url}/v1', apiKey: 'any' })`,
           `  Anthropic SDK: new Anthropic({ baseURL: '${gw.url}', apiKey: 'any' })`,
           `  models: gpt-4o, gpt-4o-mini, claude-sonnet-4, claude-3-5-haiku, gemini-2.0-flash, text-embedding-3-small; route: auto`,
-          `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20`,
+          `  metrics: ${gw.url}/metrics   ledger: npx tollgate ledger --last 20   weekly report: npx tollgate report --since 7d --out report.html`,
           // a key taken from the environment is the operator's own: never echoed
           envAdminKey
             ? `  admin API (/admin/*): the key in TOLLGATE_ADMIN_KEY; any other key is a client`
             : `  admin API (/admin/*): Bearer ${adminKey}   (generated; set TOLLGATE_ADMIN_KEY to choose it; any other key is a client)`,
+          `  dashboard: ${gw.url}/dashboard   (sign in with the admin key; scripts send Authorization: Bearer <admin key>)`,
           traffic ? `  background traffic: ${opts.rate} req/s (--rate 0 to turn off)` : '  background traffic: off',
         ].join('\n'),
       );

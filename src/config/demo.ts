@@ -64,6 +64,7 @@ export function demoConfig(opts: DemoConfigOptions): Record<string, unknown> {
     models: [
       { name: 'gpt-4o', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o' } },
       { name: 'gpt-4o-mini', provider: 'sim-openai', price: { provider: 'openai', model: 'gpt-4o-mini' } },
+      { name: 'o4-mini', provider: 'sim-openai', price: { provider: 'openai', model: 'o4-mini' } },
       { name: 'text-embedding-3-small', provider: 'sim-openai', price: { provider: 'openai', model: 'text-embedding-3-small' } },
       { name: 'claude-sonnet-4', provider: 'sim-anthropic', price: { provider: 'anthropic', model: 'claude-sonnet-4' } },
       { name: 'claude-3-5-haiku', provider: 'sim-anthropic', price: { provider: 'anthropic', model: 'claude-3-5-haiku' } },

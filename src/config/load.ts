@@ -53,8 +53,10 @@ export function resolveConfig(raw: unknown, source = '(inline)', env: NodeJS.Pro
   if (!parsed.success) throw new ConfigError(formatIssues(zodIssues(parsed.error), source));
   const cfg = parsed.data;
   if (env.TOLLGATE_DATA_DIR) cfg.dataDir = env.TOLLGATE_DATA_DIR;
+  const otlpIssue = otlpEndpointFromEnv(cfg, env);
 
   const issues = checkReferences(cfg);
+  if (otlpIssue) issues.push(otlpIssue);
   const providerKeys: Record<string, string | undefined> = {};
   cfg.providers.forEach((p, i) => {
     if (!p.apiKeyEnv) return;
@@ -65,6 +67,15 @@ export function resolveConfig(raw: unknown, source = '(inline)', env: NodeJS.Pro
   if (issues.length) throw new ConfigError(formatIssues(issues, source));
 
   return deepFreeze({ ...cfg, providerKeys, deprecatedKeys: styled.deprecated });
+}
+
+/** the standard OTEL_EXPORTER_OTLP_ENDPOINT turns export on when the config names no endpoint */
+function otlpEndpointFromEnv(cfg: { telemetry: { endpoint?: string } }, env: NodeJS.ProcessEnv): { path: string; message: string } | undefined {
+  const v = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (cfg.telemetry.endpoint !== undefined || !v) return undefined;
+  if (!/^https?:\/\/[^\s]+$/i.test(v) || !URL.canParse(v)) return { path: 'OTEL_EXPORTER_OTLP_ENDPOINT', message: `must be an http:// or https:// URL (OTLP/HTTP), got ${JSON.stringify(v.slice(0, 100))}` };
+  cfg.telemetry.endpoint = v;
+  return undefined;
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {

@@ -10,6 +10,7 @@ import { registeredProviderKinds } from '../providers/registry.js';
 import '../providers/index.js'; // registers the built-in provider kinds the kind check accepts
 import { LEVERS, pipelineProblems } from '../levers/registry.js';
 import { duplicates, list, type ConfigChecker, type ConfigIssue } from './issues.js';
+import { checkBudgets, checkRateLimits } from '../spend/check.js';
 
 export type { ConfigChecker, ConfigIssue } from './issues.js';
 
@@ -63,11 +64,29 @@ export const checkDataDir: ConfigChecker = (c) => {
   return [];
 };
 
+/** alert rules: the routes and models their scopes and `models` name must be served */
+export const checkAlerts: ConfigChecker = (c) => {
+  const routes = new Set(Object.keys(c.routes ?? {}));
+  const served = new Set([...c.models.map((m) => m.name), ...routes]);
+  const out: ConfigIssue[] = [];
+  c.alerts.rules.forEach((r, i) => {
+    const at = `alerts.rules[${i}]`;
+    if (r.scope?.route !== undefined && !routes.has(r.scope.route)) out.push({ path: `${at}.scope.route`, message: `unknown route '${r.scope.route}' (routes: ${list(routes)})` });
+    if (r.scope?.model !== undefined && !served.has(r.scope.model)) out.push({ path: `${at}.scope.model`, message: `unknown model '${r.scope.model}' (not in models: or routes:)` });
+    (r.models ?? []).forEach((m, j) => {
+      if (!served.has(m)) out.push({ path: `${at}.models[${j}]`, message: `unknown model '${m}' (not in models:)` });
+    });
+    const f = r.action?.setFlag;
+    if (f?.target !== undefined && f.target !== '*' && !served.has(f.target)) out.push({ path: `${at}.action.setFlag.target`, message: `unknown route or model '${f.target}'` });
+  });
+  return out;
+};
+
 /** unknown, repeated or misordered levers (each lever's after/before/last in the registry) */
 export const checkPipeline: ConfigChecker = (c) => pipelineProblems(c.pipeline);
 
 /** Every checker, in the order their issues are reported. */
-export const configCheckers: readonly ConfigChecker[] = [checkProviders, checkModels, checkAuth, checkDataDir, ...LEVERS.flatMap((l) => (l.check ? [l.check] : [])), checkPipeline];
+export const configCheckers: readonly ConfigChecker[] = [checkProviders, checkModels, checkAuth, checkDataDir, checkBudgets, checkRateLimits, ...LEVERS.flatMap((l) => (l.check ? [l.check] : [])), checkPipeline, checkAlerts];
 
 export function checkReferences(config: TollgateConfig, checkers: readonly ConfigChecker[] = configCheckers): ConfigIssue[] {
   return checkers.flatMap((check) => check(config));

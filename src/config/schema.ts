@@ -5,7 +5,11 @@ import { z } from 'zod';
 import { providerConfigSchema } from '../providers/config.js';
 import { priceOverridesSchema } from '../core/prices/config.js';
 import { cacheConfigSchema } from '../levers/cache/config.js';
+import { trimConfigSchema } from '../levers/trim/config.js';
 import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
+import { alertsConfigSchema } from '../alerts/config.js';
+import { telemetryConfigSchema } from '../telemetry/otel-config.js';
+import { budgetsConfigSchema, rateLimitsConfigSchema, spendSettingsSchema } from '../spend/config.js';
 
 const virtualKeySchema = z
   .object({
@@ -33,6 +37,8 @@ export const modelEntrySchema = z
     price: z.object({ provider: z.string(), model: z.string() }).strict().optional(),
     /** per-model timeout for the whole upstream call, ms */
     timeoutMs: z.number().int().positive().optional(),
+    /** the most output tokens the model can write: a budget's worst case for a request without max_tokens */
+    maxOutputTokens: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -70,6 +76,11 @@ export const configSchema = z
         maxIdleConnections: z.number().int().positive().default(256),
         /** true: /metrics answers without a key; false: it needs an admin key with no team */
         publicMetrics: z.boolean().default(false),
+        /**
+         * records kept in memory for GET /v1/tollgate/requests/{id} (the newest; 0 turns the
+         * endpoint's memory off); older requests are read with `tollgate ledger`
+         */
+        recentRecords: z.number().int().nonnegative().default(10_000),
       })
       .strict()
       .refine((s) => s.headersTimeoutMs <= s.bodyTimeoutMs, { message: 'headersTimeoutMs must not exceed bodyTimeoutMs (the whole request includes its headers)', path: ['headersTimeoutMs'] })
@@ -101,12 +112,39 @@ export const configSchema = z
         });
       })
       .prefault({}),
+    /** stored answers of the Responses API (`store`, `previous_response_id`, GET/DELETE /v1/responses/{id}) */
+    responses: z
+      .object({
+        /** how long a stored response is kept, days (OpenAI keeps them 30 days) */
+        ttlDays: z.number().positive().default(30),
+        /** a larger response (its conversation's items and the answer, JSON) is answered but not stored, bytes */
+        maxResponseBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** the cap on all stored responses together; the oldest go first, bytes */
+        maxTotalBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+        /** how often expired responses are removed, ms */
+        sweepIntervalMs: z.number().int().positive().default(10 * 60_000),
+      })
+      .strict()
+      .refine((r) => r.maxResponseBytes <= r.maxTotalBytes, { message: 'maxResponseBytes must not exceed maxTotalBytes', path: ['maxResponseBytes'] })
+      .prefault({}),
     providers: z.array(providerConfigSchema).min(1, 'at least one provider is needed'),
     models: z.array(modelEntrySchema).default([]),
     prices: priceOverridesSchema,
     cache: cacheConfigSchema,
+    /** prompt trimming: history windows and budgets, summaries, retrieved-context top-k, by break-even */
+    trim: trimConfigSchema,
     routes: routesConfigSchema,
     retry: retryConfigSchema,
+    /** alert rules over the rollups, and where their notices go (src/alerts/) */
+    alerts: alertsConfigSchema,
+    /** OpenTelemetry export (OTLP/HTTP); OTEL_EXPORTER_OTLP_ENDPOINT turns it on too */
+    telemetry: telemetryConfigSchema,
+    /** dollar budgets per key, team, user and route, per calendar day or month */
+    budgets: budgetsConfigSchema,
+    /** requests and tokens per minute per key and team */
+    rateLimits: rateLimitsConfigSchema,
+    /** how budgets count: time zone, worst-case estimates, persistence, the notification webhook */
+    spend: spendSettingsSchema,
     /**
      * Opt-in: keep each request's prompt (redacted: secrets and PII, see src/forecast/replay/redact.ts)
      * in <dataDir>/payloads.jsonl, so that `tollgate replay` can run recorded traffic with its prompts.
@@ -121,7 +159,7 @@ export const configSchema = z
       .prefault({}),
     /** the order of the levers in the request pipeline */
     // names are checked against the lever registry by the references pass
-    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'prompt-cache', 'execute']),
+    pipeline: z.array(z.string().min(1)).default(['cache', 'router', 'trim', 'prompt-cache', 'execute']),
   })
   .strict();
 

@@ -1,7 +1,8 @@
 // The canonical request/response/usage model. Provider adapters translate wire formats into these
 // types and back; levers (cache, router, optimizer) only ever see these.
 
-export type WireFormat = 'openai' | 'anthropic';
+/** a wire format: one clients speak (a WireCodec is registered for it: OpenAI Chat Completions, Anthropic Messages, OpenAI Responses) or one only an upstream speaks (gemini) */
+export type WireFormat = 'openai' | 'anthropic' | 'openai-responses' | 'gemini';
 
 /** how long a provider keeps a prompt-cache entry: the two lifetimes providers price today */
 export type CacheTtl = '5m' | '1h';
@@ -28,6 +29,11 @@ export interface TextPart {
   type: 'text';
   text: string;
   cacheControl?: CacheControl;
+  /**
+   * set when the client sent this text as a retrieved document (an Anthropic `document` block with
+   * a text or content source): prompt anatomy counts it as retrieved context, one chunk per part
+   */
+  document?: { title?: string; context?: string };
 }
 
 export interface ImagePart {
@@ -112,6 +118,20 @@ export interface ChatRequest {
   extra: Record<string, unknown>;
   /** the wire format `extra` came from: renderers of another format leave those fields out */
   extraFormat?: WireFormat;
+  /**
+   * where each part came from in the client's `messages` array, for formats that hoist some messages
+   * into `system` (OpenAI system/developer messages): the wire index of each `system` part and of
+   * each canonical message. Absent: canonical message i is wire message i. Read by prompt anatomy
+   * (the `x-tollgate-context` header names wire indices).
+   */
+  wireIndex?: { system: number[]; messages: number[] };
+  /**
+   * The provider instances that hold the state the client's bytes refer to (a Responses
+   * `previous_response_id` or item reference): the bytes are relayed only to these; any other
+   * upstream gets the request rendered, and its messages carry the whole conversation. Absent:
+   * the bytes stand on their own.
+   */
+  relayOnlyTo?: readonly string[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
@@ -167,6 +187,8 @@ export type StreamEvent =
   | { type: 'start'; id: string; model: string; created: number; usage?: Partial<Usage> }
   | { type: 'text_delta'; index: number; text: string }
   | { type: 'thinking_delta'; index: number; text: string }
+  /** the provider's signature of a thinking block (Anthropic's signature_delta): opaque, relayed as given */
+  | { type: 'signature_delta'; index: number; signature: string }
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; argumentsDelta: string }
   | { type: 'block_stop'; index: number }
@@ -190,4 +212,17 @@ export interface EmbeddingsResponse {
   model: string;
   data: number[][];
   usage: Usage;
+}
+
+/** Whether a request carries a provider's signed reasoning (thinking blocks sent back in the history). */
+export function hasSignedThinking(req: ChatRequest): boolean {
+  return req.messages.some((m) => m.content.some((p) => p.type === 'thinking' && p.signature !== undefined));
+}
+
+/**
+ * The request without its thinking parts: what goes to a provider that did not sign them (a
+ * fallback to another provider would refuse them with a 400, and retrying that is a loop).
+ */
+export function withoutThinking(req: ChatRequest): ChatRequest {
+  return { ...req, messages: req.messages.map((m) => (m.content.some((p) => p.type === 'thinking') ? { ...m, content: m.content.filter((p) => p.type !== 'thinking') } : m)) };
 }

@@ -38,12 +38,18 @@ export class GatewayError extends Error {
   readonly status: number;
   /** the request field at fault, e.g. 'messages[0].content' (OpenAI's error.param) */
   readonly param?: string;
-  constructor(code: ErrorCode, message: string, opts: { param?: string; status?: number; cause?: unknown } = {}) {
+  /**
+   * machine-readable facts a client can act on, rendered inside the error object of every format
+   * (a budget's scope, id and reset time; a rate limit's wait), snake_case as the wire formats are
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
+  constructor(code: ErrorCode, message: string, opts: { param?: string; status?: number; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.status = opts.status ?? ERRORS[code].status;
     this.param = opts.param;
+    if (opts.details) this.details = opts.details;
   }
   get retryable(): boolean {
     return ERRORS[this.code].retryable;

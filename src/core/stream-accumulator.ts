@@ -38,6 +38,12 @@ export class StreamAccumulator {
         else this.blocks.set(ev.index, { type: 'thinking', text: ev.text });
         break;
       }
+      case 'signature_delta': {
+        const b = this.blocks.get(ev.index);
+        if (b?.type === 'thinking') b.signature = (b.signature ?? '') + ev.signature;
+        else if (b === undefined) this.blocks.set(ev.index, { type: 'thinking', text: '', signature: ev.signature });
+        break;
+      }
       case 'tool_call_start':
         this.blocks.set(ev.index, { type: 'tool_call', id: ev.id, name: ev.name, arguments: '' });
         break;
@@ -105,7 +111,10 @@ export function responseToEvents(r: ChatResponse): StreamEvent[] {
   const events: StreamEvent[] = [{ type: 'start', id: r.id, model: r.model, created: r.created, usage: { input: r.usage.input, cacheRead: r.usage.cacheRead, cacheWrite5m: r.usage.cacheWrite5m, cacheWrite1h: r.usage.cacheWrite1h, output: 0 } }];
   r.content.forEach((part, index) => {
     if (part.type === 'text') events.push({ type: 'text_delta', index, text: part.text });
-    else if (part.type === 'thinking') events.push({ type: 'thinking_delta', index, text: part.text });
+    else if (part.type === 'thinking') {
+      events.push({ type: 'thinking_delta', index, text: part.text });
+      if (part.signature) events.push({ type: 'signature_delta', index, signature: part.signature });
+    }
     else if (part.type === 'tool_call') {
       events.push({ type: 'tool_call_start', index, id: part.id, name: part.name });
       events.push({ type: 'tool_call_delta', index, argumentsDelta: part.arguments });

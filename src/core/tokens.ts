@@ -99,15 +99,15 @@ function countBounded(text: string, b: TokenBudget): number {
 }
 
 /** OpenAI chat format: every message costs <|start|>role ... <|end|> = 3 tokens beyond its content. */
-const TOKENS_PER_MESSAGE = 3;
+export const TOKENS_PER_MESSAGE = 3;
 /** a message `name` adds one token */
-const TOKENS_PER_NAME = 1;
+export const TOKENS_PER_NAME = 1;
 /** every reply is primed with <|start|>assistant<|message|> */
-const TOKENS_REPLY_PRIMING = 3;
+export const TOKENS_REPLY_PRIMING = 3;
 /** a function definition's framing in the tools preamble (gpt-tokenizer's FUNCTION_DEFINITION_TOKEN_OVERHEAD) */
-const TOKENS_PER_TOOL = 9;
+export const TOKENS_PER_TOOL = 9;
 /** the tools preamble itself ("# Tools ... namespace functions {") */
-const TOKENS_TOOLS_PREAMBLE = 12;
+export const TOKENS_TOOLS_PREAMBLE = 12;
 /** an assistant tool call's framing (id, name, arguments wrapper) */
 const TOKENS_PER_TOOL_CALL = 4;
 /**
@@ -131,7 +131,8 @@ export function countTextTokens(text: string, budget: TokenBudget = new TokenBud
   return head.length === text.length ? n : n + budget.extrapolate(text.length - head.length);
 }
 
-function partTokens(part: ContentPart, b: TokenBudget): number {
+/** tokens of one content part, under the budget's tokenizer */
+export function partTokens(part: ContentPart, b: TokenBudget): number {
   switch (part.type) {
     case 'text':
       return countTextTokens(part.text, b);
@@ -146,6 +147,38 @@ function partTokens(part: ContentPart, b: TokenBudget): number {
         ? countTextTokens(part.content, b)
         : part.content.reduce((s, p) => s + countTextTokens(p.text, b), 0);
   }
+}
+
+/** tokens of one tool definition, its framing included (the preamble is counted once, apart) */
+export function toolTokens(t: { name: string; description?: string; parameters?: Record<string, unknown> }, b: TokenBudget): number {
+  let n = TOKENS_PER_TOOL + countTextTokens(t.name, b);
+  if (t.description) n += countTextTokens(t.description, b);
+  return n + countTextTokens(JSON.stringify(t.parameters ?? {}), b);
+}
+
+/**
+ * The tokenizer of a model's family: cl100k_base for the GPT-4 / GPT-3.5 generation once it is
+ * loaded (loadTokenizerFor: ~40 MB, so only when such a model is configured), o200k_base for every
+ * other model (exact for OpenAI's current models, an estimate for Claude and Gemini, whose
+ * tokenizers are not public).
+ */
+export function tokenCounterFor(model: string): (text: string) => number {
+  return cl100k && usesCl100k(model) ? cl100k : bpeCount;
+}
+
+/** loads the tokenizer tokenCounterFor needs for `model`, if it is not loaded yet */
+export async function loadTokenizerFor(model: string): Promise<void> {
+  if (cl100k || !usesCl100k(model)) return;
+  const m = await import('gpt-tokenizer/encoding/cl100k_base');
+  cl100k = (text: string) => m.countTokens(text, PLAIN);
+}
+
+let cl100k: ((text: string) => number) | undefined;
+
+/** gpt-4, gpt-4-turbo, gpt-4-32k, gpt-3.5-turbo (dated and provider-prefixed names too), not gpt-4o / gpt-4.1 (chat models only: embeddings have no prompt anatomy) */
+function usesCl100k(model: string): boolean {
+  const m = model.slice(model.lastIndexOf('/') + 1).toLowerCase();
+  return /^gpt-3\.5-turbo|^gpt-4(?!o|\.\d)(-|$)/.test(m);
 }
 
 /**
@@ -165,13 +198,20 @@ export function estimateInputTokens(req: ChatRequest, b: TokenBudget = new Token
   }
   if (req.tools?.length) {
     total += TOKENS_TOOLS_PREAMBLE;
-    for (const t of req.tools) {
-      total += TOKENS_PER_TOOL + countTextTokens(t.name, b);
-      if (t.description) total += countTextTokens(t.description, b);
-      total += countTextTokens(JSON.stringify(t.parameters ?? {}), b);
-    }
+    for (const t of req.tools) total += toolTokens(t, b);
   }
   return total;
+}
+
+/**
+ * The input tokens of a request, counted locally: what POST /v1/messages/count_tokens answers for a
+ * model whose upstream has no counting endpoint, what a streamed answer's first event reports before
+ * the upstream's usage arrives, and what a budget reserves before the call. Pure and bounded (one
+ * TokenBudget: a few ms at most whatever the request's size). Exact for OpenAI's o200k models; an
+ * estimate for others (bill from the provider's usage, which always wins once it arrives).
+ */
+export function countInputTokens(req: ChatRequest): number {
+  return estimateInputTokens(req);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The terminal step of the pipeline: one call to the upstream that ctx.target names, and its
 // attempt in the ledger. The fast path relays the client's own bytes when nothing changed them.
 
-import type { ChatRequest } from '../core/canonical.js';
+import { hasSignedThinking, type ChatRequest } from '../core/canonical.js';
 import { GatewayError, UpstreamError } from '../core/errors.js';
 import { estimateUsage } from '../core/tokens.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
@@ -11,6 +11,7 @@ import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { now } from './clock.js';
 import { clientGone } from './context.js';
 import type { Pricing } from './pricing.js';
+import type { SpendControl } from '../spend/spend.js';
 
 export interface UpstreamDeps {
   /** the request as parsed from the client's bytes: while ctx.request is this object, the bytes say it */
@@ -20,23 +21,44 @@ export interface UpstreamDeps {
   pricing: Pricing;
   /** the endpoint's timeout when the model sets none */
   timeoutMs: number;
+  /** budgets: the attempt's worst case is reserved before it goes out, settled after */
+  spend?: SpendControl;
 }
 
 export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Promise<ChatResult> {
+  if (!ctx.target) throw new GatewayError('model_not_found', `No upstream model was chosen for '${ctx.request.model}'.`, { param: 'model' });
+  // the budgets of the model that will run (after routing, for every fallback): may downgrade ctx.target, or refuse
+  const hold = deps.spend?.reserve(ctx, ctx.target, ctx.request);
   const target = ctx.target;
-  if (!target) throw new GatewayError('model_not_found', `No upstream model was chosen for '${ctx.request.model}'.`, { param: 'model' });
   const adapter = deps.providers.get(target.provider);
   if (!adapter) throw new GatewayError('internal', `Provider '${target.provider}' is not configured.`);
-  const sameFormat = adapter.wireFormat === ctx.format;
+  const ownFormat = adapter.wireFormat === ctx.format;
+  // another format the upstream serves natively (OpenAI's Responses API): relayed, never rendered
+  const alsoSpoken = !ownFormat && adapter.alsoSpeaks?.includes(ctx.format) === true;
   // A stream that reports usage only when asked: ask for it (the relay drops that chunk again when
   // the client did not ask), so every streamed request is billed from real usage.
-  const usageRewrite = ctx.request.stream && !ctx.request.includeUsage && adapter.streamUsageOnlyWhenAsked === true;
+  const usageRewrite = ownFormat && ctx.request.stream && !ctx.request.includeUsage && adapter.streamUsageOnlyWhenAsked === true;
+  // bytes that refer to state kept upstream (a previous response) mean the same only there
+  const relayOnlyTo = ctx.request.relayOnlyTo;
   // The client's bytes go upstream when they still say what the request is: same format, no stage
   // replaced the request, no usage to ask for. A route or fallback that only changed the model gets
   // the bytes with the model name swapped, not a re-rendered body. (A caller with no body bytes,
   // such as the SDK, always gets the request rendered.)
-  const bodyUnchanged = sameFormat && !usageRewrite && ctx.rawBody.length > 0 && deps.parsed !== undefined && ctx.request === deps.parsed;
+  // Thinking signatures are valid only at the provider that made them: a retry to the same provider
+  // sends them as they are, a fallback to another one sends the history without them.
+  const firstProvider = ctx.attempts.find((a) => a.purpose === undefined)?.provider;
+  const foreignSignatures = firstProvider !== undefined && firstProvider !== target.provider && hasSignedThinking(ctx.request);
+  const bodyUnchanged =
+    (ownFormat || alsoSpoken) &&
+    !usageRewrite &&
+    !foreignSignatures &&
+    ctx.rawBody.length > 0 &&
+    deps.parsed !== undefined &&
+    ctx.request === deps.parsed &&
+    (relayOnlyTo === undefined || relayOnlyTo.includes(target.provider));
   const rawBody = !bodyUnchanged ? undefined : target.model === ctx.request.model ? ctx.rawBody : withModel(ctx.rawBody, ctx.request.model, target.model);
+  // what the answer's bytes are in: the client's format when relayed in one the upstream also speaks
+  const answerFormat = rawBody && alsoSpoken ? ctx.format : adapter.wireFormat;
   const timeoutMs = deps.registry.resolve(target.model)?.timeoutMs ?? deps.timeoutMs;
   const startedAt = now();
   const sentBefore = ctx.timings.upstreamSentAt;
@@ -49,18 +71,24 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       abort: ctx.clientAbort,
       timeoutMs,
       rawBody,
+      ...(answerFormat !== adapter.wireFormat ? { wireFormat: answerFormat } : {}),
+      foreignSignatures,
       // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
       headers: ctx.headers as Record<string, string>,
       timings: ctx.timings,
     });
     if (r.kind === 'complete') {
       const usage = r.response.usage;
-      ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) }));
-      return { kind: 'complete', response: r.response, raw: { format: adapter.wireFormat, body: r.raw }, source: 'upstream' };
+      const attempt = attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) });
+      ctx.attempts.push(attempt);
+      deps.spend?.attach(hold, attempt);
+      return { kind: 'complete', response: r.response, raw: { format: answerFormat, body: r.raw }, source: 'upstream' };
     }
     // usage and end time are settled when the stream ends (settleStream)
-    ctx.attempts.push(attemptRecord(target, startedAt, { status: r.status, endedAt: Number.NaN }));
-    return { kind: 'stream', chunks: r.chunks, rawFormat: adapter.wireFormat, source: 'upstream' };
+    const attempt = attemptRecord(target, startedAt, { status: r.status, endedAt: Number.NaN });
+    ctx.attempts.push(attempt);
+    deps.spend?.attach(hold, attempt);
+    return { kind: 'stream', chunks: r.chunks, rawFormat: answerFormat, source: 'upstream' };
   } catch (err) {
     const errorClass = failureClass(err, clientGone(ctx));
     const a = attemptRecord(target, startedAt, { status: failureStatus(err), errorClass });
@@ -75,6 +103,7 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
       a.costUsd = deps.pricing.costOf(target, usage);
     }
     ctx.attempts.push(a);
+    deps.spend?.attach(hold, a);
     throw err;
   }
 }

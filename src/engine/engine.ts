@@ -9,18 +9,27 @@
 
 import type { ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
+import { contextMessagesFrom } from '../core/prompt-anatomy.js';
+import { loadTokenizerFor } from '../core/tokens.js';
 import { PriceCatalog } from '../core/prices/catalog.js';
 import type { StreamAccumulator } from '../core/stream-accumulator.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RequestRecord } from '../ledger/record.js';
+import { Flags } from '../flags/flags.js';
+import type { AppliedOverlay } from '../flags/snapshot.js';
+import type { PolicyShape } from '../flags/validate.js';
 import { buildStages, type LeverStores } from '../levers/index.js';
+import { MemoryFlagStore } from '../stores/memory/flag-store.js';
+import type { FlagStore } from '../stores/flags.js';
 import { ModelRegistry } from '../pipeline/model-registry.js';
 import { runPipeline, type AdminRoute, type Caller, type ChatResult, type GatewayContext, type Stage } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import { createProvider } from '../providers/registry.js';
 import '../providers/index.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
+import type { OtelTelemetry } from '../telemetry/otel.js';
+import { PrefixMemory, preparePrompt, promptFields, type PreparedPrompt } from './anatomy.js';
 import type { PayloadStore } from '../stores/payloads.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { callUpstream } from './call-upstream.js';
@@ -31,6 +40,8 @@ import { createOwnCalls, type OwnCalls } from './own-calls.js';
 import { Pricing } from './pricing.js';
 import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
+import { RecentRecords } from './recent-records.js';
+import { createSpend, type SpendControl, type SpendStores } from '../spend/index.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -38,9 +49,16 @@ export interface Engine {
   readonly providers: ReadonlyMap<string, ProviderAdapter>;
   readonly stages: readonly Stage[];
   readonly own: OwnCalls;
-  /** admin endpoints the levers expose */
+  /** admin endpoints the levers (and the flags) expose */
   readonly adminRoutes: readonly AdminRoute[];
+  readonly flags: Flags;
+  /** what the running config serves, for checking overlays (flags, experiments) */
+  readonly shape: PolicyShape;
+  /** budgets and rate limits */
+  readonly spend: SpendControl;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
+  /** a recent request's record, once it is durable (the newest config.server.recentRecords are kept) */
+  recentRecord(requestId: string): RequestRecord | undefined;
   close(): Promise<void>;
 }
 
@@ -65,8 +83,18 @@ export interface RequestRun {
 export interface EngineDeps {
   ledger: Ledger;
   metrics: GatewayMetrics;
+  /** told of every finished record, after the ledger and metrics (the alerts' per-session tally); must not throw */
+  onRecord?: (record: RequestRecord) => void;
+  /** which arm of a running experiment a request is in (src/experiments/), applied after the flags */
+  experiments?: { assign(model: string, ids: { session?: string; user?: string; key?: string }): (AppliedOverlay & { variant: string }) | undefined };
+  /** the flag store (default: in memory); its flags' overlays apply per request, from a snapshot */
+  flagStore?: FlagStore;
   /** stores for the levers instead of the embedded SQLite defaults (the SDK passes memory ones) */
   stores?: LeverStores;
+  /** OpenTelemetry export, when configured: every record becomes spans and measurements */
+  otel?: Pick<OtelTelemetry, 'observe'>;
+  /** where budgets keep spend and run-time budgets (the gateway: SQLite in the data dir; default memory) */
+  spend?: SpendStores;
   /** the opt-in payload store (config payloadStore): each request as the client sent it, redacted */
   payloads?: PayloadStore;
   /** how levers count input tokens (replay: the recorded counts of synthesised prompts) */
@@ -78,14 +106,30 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   for (const p of config.providers) providers.set(p.name, createProvider({ ...p, apiKey: config.providerKeys[p.name] }));
   const registry = new ModelRegistry(config.models, Object.keys(config.routes ?? {}));
   const pricing = new Pricing(PriceCatalog.load(config.prices), registry);
-  const own = createOwnCalls({ registry, providers, pricing });
+  const spendParts = await createSpend(config, { pricing, registry, stores: deps.spend });
+  const spend = spendParts.control;
+  const own = createOwnCalls({ registry, providers, pricing, spend });
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores, estimateInputTokens: deps.estimateInputTokens });
-  const adminRoutes = stages.flatMap((s) => s.adminRoutes ?? []);
+  const shape = policyShape(config, registry);
+  const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape, pollMs: FLAG_POLL_MS });
+  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes, ...flags.adminRoutes()];
   const defaultTimeoutMs = config.server.requestTimeoutMs;
+  const prefixes = new PrefixMemory();
+  const otelProviderName = (name: string): string | undefined => providers.get(name)?.otelProviderName;
+  // a model of the GPT-4 / GPT-3.5 generation is counted with its own tokenizer (loaded only then)
+  for (const m of config.models) await loadTokenizerFor(m.model ?? m.name);
+  const recent = new RecentRecords(config.server.recentRecords ?? 0);
 
   const commit = (record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', parsed: ChatRequest | undefined, onDurable?: () => void): void => {
-    if (onDurable) deps.ledger.appendThen(record, onDurable);
-    else deps.ledger.append(record);
+    if (onDurable)
+      deps.ledger.appendThen(record, () => {
+        recent.add(record);
+        onDurable();
+      });
+    else {
+      deps.ledger.append(record);
+      recent.add(record);
+    }
     if (deps.payloads && parsed && operation === 'chat') {
       try {
         deps.payloads.put({ requestId: record.requestId, receivedAt: record.receivedAt, format: ctx.format, endpoint: ctx.endpoint, request: parsed });
@@ -94,6 +138,12 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
       }
     }
     deps.metrics.observe(record, { provider: record.provider ? providers.get(record.provider)?.otelProviderName : undefined, operation });
+    try {
+      deps.onRecord?.(record);
+    } catch {
+      // an observer's bookkeeping must never take a request down
+    }
+    deps.otel?.observe(record, { operation, traceparent: ctx.headers['traceparent'], providerName: otelProviderName });
     for (const s of stages) {
       try {
         s.onRecord?.(record, ctx);
@@ -108,6 +158,14 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     const timeoutMs = meta.timeoutMs ?? defaultTimeoutMs;
     let operation: 'chat' | 'embeddings' = 'chat';
     let record: RequestRecord | undefined;
+    // the prompt's anatomy, computed while the upstream works (see engine/anatomy.ts)
+    let prepared: PreparedPrompt | undefined;
+    let preparing = false;
+    let contextMessages: Set<object> | undefined;
+    const prepare = (): PreparedPrompt => {
+      if (!prepared || prepared.request !== ctx.request) prepared = preparePrompt(ctx.request, contextMessages, ctx.target?.model);
+      return prepared;
+    };
     let parsed: ChatRequest | undefined;
     return {
       ctx,
@@ -119,8 +177,32 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         if (resolved) ctx.target = resolved.target;
         else if (registry.isRoute(request.model)) ctx.route = request.model;
         else throw modelNotFound(request.model);
-        const upstream = { providers, registry, pricing, timeoutMs, parsed: request };
-        return runPipeline(stages, ctx, () => callUpstream(ctx, upstream));
+        const marked = contextMessagesFrom(ctx.headers['x-tollgate-context'], request);
+        if (marked && !(marked instanceof Set)) throw new GatewayError('invalid_request', marked.error, { param: 'x-tollgate-context' });
+        if (marked?.size) contextMessages = new Set([...marked].map((i) => request.messages[i]!));
+        // rate limits count every request, cache hits included; budgets are reserved per attempt
+        spend.admit(ctx);
+        const upstream = { providers, registry, pricing, timeoutMs, parsed: request, spend };
+        let applied = flags.snapshot().overlayFor(request.model);
+        if (deps.experiments) {
+          const arm = deps.experiments.assign(request.model, { session: ctx.headers['x-tollgate-session'], user: ctx.caller.user ?? ctx.headers['x-tollgate-user'], key: ctx.caller.keyId });
+          if (arm) {
+            ctx.variant = arm.variant;
+            ctx.trail.push({ stage: 'experiments', decision: 'assign', reason: arm.variant, data: { variant: arm.variant, overlay: arm.overlay } });
+            if (arm.flags.length) applied = { overlay: { ...applied?.overlay, ...arm.overlay, levers: { ...applied?.overlay.levers, ...arm.overlay.levers } }, flags: [...(applied?.flags ?? []), ...arm.flags] };
+          }
+        }
+        const run = applied ? applyOverlay(ctx, applied, stages, registry) : stages;
+        return runPipeline(run, ctx, () => {
+          const call = callUpstream(ctx, upstream);
+          if (!preparing) {
+            preparing = true;
+            setImmediate(() => {
+              if (!record) prepare();
+            });
+          }
+          return call;
+        });
       },
       async embeddings(request) {
         operation = 'embeddings';
@@ -141,11 +223,20 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
           throw err;
         }
       },
-      settleStream: (acc, source, outcome) => settleStream(ctx, acc, source, outcome, pricing),
+      settleStream(acc, source, outcome) {
+        settleStream(ctx, acc, source, outcome, pricing);
+        spend.settleEnded(ctx);
+      },
       costUsd: () => costOfAttempts(ctx.attempts),
       finish(outcome, onDurable) {
         if (record) return record;
+        spend.finish(ctx);
         record = buildRecord(ctx, outcome, pricing);
+        if (preparing && !isCacheHit(record) && record.provider && record.model) {
+          const price = pricing.priceOf({ provider: record.provider, model: record.model });
+          const memoryKey = `${record.team ?? record.keyId ?? ''}\u0000${record.route ?? record.requestedModel}`;
+          Object.assign(record, promptFields(prepare(), record.usage, price, { model: record.model, memory: prefixes, memoryKey }));
+        }
         commit(record, ctx, operation, parsed, onDurable);
         return record;
       },
@@ -159,15 +250,59 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     stages,
     own,
     adminRoutes,
+    spend,
     start,
+    flags,
+    shape,
+    recentRecord: (id) => recent.get(id),
     async close() {
+      await flags.close();
       for (const s of stages) await s.close?.();
       for (const p of providers.values()) await p.close?.();
+      await spendParts.close();
     },
   };
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/** a change made by another process (an instance, the CLI on the data dir) applies within this */
+const FLAG_POLL_MS = 2_000;
+
+/**
+ * Puts the flags' overlay on the request: in the trail and the record, the model it forces on a
+ * plain model request (a route's router honours model, tier and maxTier itself), and the levers it
+ * turns off. Returns the stages to run.
+ */
+function applyOverlay(ctx: GatewayContext, applied: AppliedOverlay, stages: readonly Stage[], registry: ModelRegistry): readonly Stage[] {
+  const o = applied.overlay;
+  ctx.overlay = o;
+  ctx.flags = applied.flags;
+  ctx.trail.push({ stage: 'flags', decision: 'overlay', reason: `flag${applied.flags.length > 1 ? 's' : ''} ${applied.flags.join(', ')}`, data: { flags: applied.flags, overlay: o } });
+  if (o.model !== undefined && ctx.route === undefined) {
+    const forced = registry.resolve(o.model);
+    if (forced) ctx.target = forced.target;
+  }
+  const levers = o.levers;
+  return levers ? stages.filter((s) => levers[s.name] !== false) : stages;
+}
+
+/** what the running config serves, for checking a flag's overlay when it is set */
+function policyShape(config: LoadedConfig, registry: ModelRegistry): PolicyShape {
+  const routes = config.routes ?? {};
+  const modelName = (m: string | { model: string }): string => (typeof m === 'string' ? m : m.model);
+  return {
+    isServed: (name) => registry.resolve(name) !== undefined || registry.isRoute(name),
+    route: (name) => {
+      const r = (routes as Record<string, { tiers?: { name: string; models: (string | { model: string })[] }[]; fallbacks?: string[] }>)[name];
+      if (!r) return undefined;
+      const tiers = r.tiers ?? [];
+      return { tiers: tiers.map((t) => t.name), models: [...tiers.flatMap((t) => t.models.map(modelName)), ...(r.fallbacks ?? [])] };
+    },
+    levers: config.pipeline,
+  };
+}
+const isCacheHit = (r: RequestRecord): boolean => r.cacheStatus === 'hit' || r.cacheStatus === 'semantic_hit';
 
 function modelNotFound(model: string): GatewayError {
   return new GatewayError('model_not_found', `The model '${model}' does not exist or is not served by this gateway.`, { param: 'model' });

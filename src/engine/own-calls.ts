@@ -12,6 +12,7 @@ import { attemptRecord, failureClass, failureStatus } from './attempts.js';
 import { now } from './clock.js';
 import { clientGone } from './context.js';
 import type { Pricing } from './pricing.js';
+import type { SpendControl } from '../spend/spend.js';
 
 /** an own call that takes longer than this is abandoned (a model's own timeoutMs wins) */
 const DEFAULT_OWN_CALL_TIMEOUT_MS = 10_000;
@@ -23,7 +24,7 @@ export interface OwnCalls {
   embed(model: string, texts: string[], opts: { purpose: string; onAttempt?: (a: AttemptRecord) => void }): Promise<number[][]>;
 }
 
-export function createOwnCalls(deps: { registry: ModelRegistry; providers: ReadonlyMap<string, ProviderAdapter>; pricing: Pricing }): OwnCalls {
+export function createOwnCalls(deps: { registry: ModelRegistry; providers: ReadonlyMap<string, ProviderAdapter>; pricing: Pricing; spend?: SpendControl }): OwnCalls {
   const resolve = (model: string) => {
     const resolved = deps.registry.resolve(model);
     const adapter = resolved && deps.providers.get(resolved.target.provider);
@@ -34,9 +35,12 @@ export function createOwnCalls(deps: { registry: ModelRegistry; providers: Reado
     async chat(ctx, model, request, opts) {
       const { resolved, adapter } = resolve(model);
       const target = resolved.target;
+      const sent = { ...request, model, stream: false };
+      // the gateway's own calls count against the budgets of the request they serve
+      const hold = deps.spend?.reserve(ctx, target, sent, { own: true });
       const startedAt = now();
       try {
-        const r = await adapter.chat({ ...request, model, stream: false }, {
+        const r = await adapter.chat(sent, {
           model: target.model,
           get signal() {
             return ctx.signal;
@@ -47,12 +51,14 @@ export function createOwnCalls(deps: { registry: ModelRegistry; providers: Reado
         });
         if (r.kind !== 'complete') throw new GatewayError('internal', `${opts.purpose}: ${model} answered with a stream`);
         const usage = r.response.usage;
-        ctx.attempts.push(attemptRecord(target, startedAt, { purpose: opts.purpose, status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) }));
+        const attempt = attemptRecord(target, startedAt, { purpose: opts.purpose, status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) });
+        ctx.attempts.push(attempt);
+        deps.spend?.attach(hold, attempt);
         return r.response;
       } catch (err) {
-        if (!(err instanceof GatewayError)) {
-          ctx.attempts.push(attemptRecord(target, startedAt, { purpose: opts.purpose, status: failureStatus(err), errorClass: failureClass(err, clientGone(ctx)) }));
-        }
+        const attempt = attemptRecord(target, startedAt, { purpose: opts.purpose, status: failureStatus(err), errorClass: failureClass(err, clientGone(ctx)) });
+        if (!(err instanceof GatewayError)) ctx.attempts.push(attempt);
+        deps.spend?.attach(hold, attempt);
         throw err;
       }
     },

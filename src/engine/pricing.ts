@@ -35,6 +35,12 @@ export class Pricing {
     return price ? priceUsage(usage, price).totalUsd : 0;
   }
 
+  /** the price of a model or route name as the registry resolves it (a route: its first target); undefined when unknown */
+  priceOfName(name: string): ModelPrice | undefined {
+    const resolved = this.registry.resolve(name);
+    return resolved ? this.priceOf(resolved.target) : undefined;
+  }
+
   /** a bound `costOf`, for levers that take a function */
   readonly cost = (target: Target, usage: Usage): number => this.costOf(target, usage);
 
@@ -42,16 +48,21 @@ export class Pricing {
    * The baseline policy: the model the caller asked for (or the route's baseline model), no gateway
    * cache. A cache hit's baseline is the answer's price (what it saved); a request answered by
    * another model is repriced on the baseline model with the usage it had; otherwise it is the
-   * answer alone, without failed tries and the gateway's own calls.
+   * answer alone, without failed tries and the gateway's own calls. A trimmed request's baseline is
+   * the request as sent by the client: the removed input tokens are priced back in.
    */
   baseline(b: BaselineInput): { baselineModel: string; baselineCostUsd: number } {
     if (b.cacheHit) return { baselineModel: b.baselineModel ?? b.model ?? b.requestedModel, baselineCostUsd: b.savedCostUsd ?? 0 };
     const baselineModel = b.baselineModel ?? b.requestedModel;
     const resolved = this.registry.resolve(baselineModel);
+    const trimmed = b.trimmedInputTokens ?? 0;
     if (resolved && (resolved.target.model !== b.model || resolved.target.provider !== b.provider)) {
-      return { baselineModel, baselineCostUsd: this.costOf(resolved.target, b.usage) };
+      return { baselineModel, baselineCostUsd: this.costOf(resolved.target, trimmed > 0 ? { ...b.usage, input: b.usage.input + trimmed } : b.usage) };
     }
-    return { baselineModel, baselineCostUsd: b.answerCostUsd };
+    // the untrimmed request: the tokens the trim lever removed, at the input price of the model that ran
+    const ran = resolved?.target ?? (b.provider && b.model ? { provider: b.provider, model: b.model } : undefined);
+    const removedUsd = trimmed > 0 && ran ? this.costOf(ran, { ...b.usage, input: b.usage.input + trimmed }) - this.costOf(ran, b.usage) : 0;
+    return { baselineModel, baselineCostUsd: b.answerCostUsd + removedUsd };
   }
 }
 
@@ -65,4 +76,6 @@ export interface BaselineInput {
   usage: Usage;
   /** what the served answer cost (no failed tries, no own calls) */
   answerCostUsd: number;
+  /** input tokens the trim lever removed: the baseline is the untrimmed request */
+  trimmedInputTokens?: number;
 }

@@ -8,6 +8,7 @@ import type { GatewayContext } from '../pipeline/stage.js';
 import { now } from './clock.js';
 import type { Outcome } from './outcome.js';
 import type { Pricing } from './pricing.js';
+import { cacheWritePremiumUsd, savedByLever } from './savings.js';
 
 /** what the record says the request cost: every attempt, the gateway's own calls included */
 export function costOfAttempts(attempts: readonly AttemptRecord[]): number {
@@ -58,6 +59,7 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     // the answer alone: failed tries and the gateway's own calls are not what the caller would
     // have paid without it
     answerCostUsd: servedCostUsd,
+    trimmedInputTokens: servedOk ? ctx.trim?.inputTokensRemoved : undefined,
   });
 
   const record: RequestRecord = {
@@ -70,6 +72,8 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     route: ctx.route,
     endpoint: ctx.endpoint,
     apiFormat: ctx.format,
+    ...(ctx.flags?.length ? { flag: ctx.flags.join(',') } : {}),
+    ...(ctx.variant ? { variant: ctx.variant } : {}),
     requestedModel,
     provider: ctx.target?.provider,
     model: ctx.target?.model,
@@ -98,6 +102,23 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     errorMessage: errorInfo?.message,
     finishReason: outcome.response?.finishReason,
   };
+  const ranPrice = served ? pricing.priceOf(served) : ctx.target ? pricing.priceOf(ctx.target) : undefined;
+  const saved = savedByLever({
+    usage: outcome.usage,
+    answerCostUsd: servedCostUsd,
+    answered: servedOk || cacheHit,
+    ranPrice,
+    baselinePrice: pricing.priceOfName(baseline.baselineModel),
+    cache: ctx.cache,
+    trimmedInputTokens: ctx.trim?.inputTokensRemoved,
+    failedAttemptsCostUsd: Math.max(0, failedAttemptsCostUsd),
+    ownCallsCostUsd: costUsd - answersCostUsd,
+  });
+  if (Object.keys(saved).length) record.savedByLever = saved;
+  if (servedOk && served!.usage) {
+    const premium = cacheWritePremiumUsd(served!.usage, ranPrice);
+    if (premium !== 0) record.cacheWritePremiumUsd = premium;
+  }
   if (estimated && !usage.estimated) record.costEstimated = true;
   if (ctx.cache) {
     record.cacheStatus = ctx.cache.status;

@@ -195,7 +195,9 @@ export type RequestAnswer = RequestRecord;
  *   counterfactual cost;
  * - promptCache: { prefixHash, writeTokens, readTokens, ttlSeconds } when the provider's prompt
  *   cache was written or read (for writes never read within their TTL);
- * - stablePrefixTokens: input tokens of the prefix this request shares with its route's previous one.
+ * - stablePrefixTokens: input tokens of the prefix this request shares with its route's previous one;
+ * - cacheWritePremiumUsd: what the request's prompt-cache writes cost over the plain input price
+ *   (the rollups' cacheWriteUsd, and unreadWriteUsd / unreadCacheWriteUsd for writes never read).
  */
 export const INSIGHT_ENDPOINTS = [
   'overview',

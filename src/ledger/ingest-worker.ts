@@ -40,6 +40,10 @@ function pass(): Promise<string | undefined> {
   const run = passes.then(async () => {
     try {
       await ingester.runPass(({ state, inserted }) => post({ type: 'progress', ...state, inserted }));
+      // the rollups of this pass's records, then, for records stored before the rollups existed,
+      // one bounded rebuild step per pass, so flushes and new records never wait for a whole rebuild
+      store.flushRollups();
+      if (store.rollups.rebuildRemaining() > 0) store.rollups.rebuildStep();
       failing = false;
       return undefined;
     } catch (err) {
@@ -55,11 +59,12 @@ function pass(): Promise<string | undefined> {
 
 let closing = false;
 function schedule(): void {
+  const soon = store.rollups.rebuildRemaining() > 0;
   timer = setTimeout(() => {
     void pass().then(() => {
       if (!closing) schedule();
     });
-  }, pollMs);
+  }, soon ? 0 : pollMs);
 }
 
 port.on('message', (m: ToWorker) => {

@@ -80,6 +80,8 @@ export interface RequestRecord {
   savedByLever?: Record<string, number>;
   /** the provider's prompt cache, when this request wrote or read it */
   promptCache?: { prefixHash: string; writeTokens: number; readTokens: number; ttlSeconds: number };
+  /** what this request's provider prompt-cache writes cost over the plain input price (the write premium), USD */
+  cacheWritePremiumUsd?: number;
   /** input tokens of the prefix this request shares with the previous request on its route */
   stablePrefixTokens?: number;
   /** the baseline policy's cost: what the user would have paid without Tollgate */

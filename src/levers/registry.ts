@@ -7,8 +7,9 @@ import { promptCacheLever } from './cache/prompt-cache-lever.js';
 import { executeLever } from './execute/lever.js';
 import type { Lever } from './lever.js';
 import { routerLever } from './router/lever.js';
+import { trimLever } from './trim/lever.js';
 
-export const LEVERS: readonly Lever[] = [cacheLever, routerLever, promptCacheLever, executeLever];
+export const LEVERS: readonly Lever[] = [cacheLever, routerLever, trimLever, promptCacheLever, executeLever];
 
 const byName = new Map(LEVERS.map((l) => [l.name, l]));
 

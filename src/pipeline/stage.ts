@@ -63,6 +63,15 @@ export interface GatewayContext {
   fallbackOn?: ReadonlySet<string>;
   /** what the cache did, for the record */
   cache?: CacheOutcome;
+  /**
+   * The policy overlay of the flags that apply to this request (src/flags/), set before the levers
+   * run: the router honours `model`, `tier` and `maxTier`; the engine skips a lever set to false.
+   */
+  overlay?: PolicyOverlay;
+  /** names of the flags that touched this request (the record's `flag`) */
+  flags?: string[];
+  /** the experiment arm this request is in, '<experiment>:control' or '<experiment>:variant' (the record's `variant`) */
+  variant?: string;
   /** what prompt trimming removed, for the record and the baseline (the baseline is the untrimmed request) */
   trim?: TrimOutcome;
   /** where the request will go; the router sets it, the executor reads it */
@@ -94,6 +103,18 @@ export interface OwnCallOptions {
   /** why the gateway made the call, e.g. 'cascade-verifier' (it is in the ledger's attempts) */
   purpose: string;
   timeoutMs?: number;
+}
+
+/** What a flag may change in a request's policy (src/flags/): a route's model or tier, or a lever on/off. */
+export interface PolicyOverlay {
+  /** send the request to this served model (on a route: one of its tiers' or fallbacks' models) */
+  model?: string;
+  /** on a route: use this tier */
+  tier?: string;
+  /** on a route: never above this tier (e.g. disable the expensive one) */
+  maxTier?: string;
+  /** lever name (as in `pipeline`) → false to skip it for these requests */
+  levers?: Record<string, boolean>;
 }
 
 export interface TrimOutcome {

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 /** the kinds built in (src/providers/index.ts registers them); a plugin may register more */
-export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible'] as const;
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible', 'azure-openai', 'gemini'] as const;
 
 export const providerConfigSchema = z
   .object({
@@ -37,6 +37,8 @@ export const providerConfigSchema = z
     otelProviderName: z.string().min(1).optional(),
     /** max_tokens sent to upstreams that require it (Anthropic) when the client gave none */
     maxTokensDefault: z.number().int().positive().optional(),
+    /** Azure OpenAI's api-version query parameter (kind azure-openai; default 2024-10-21, the GA inference API) */
+    apiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "must be an Azure api-version such as '2024-10-21'").optional(),
   })
   .strict();
 

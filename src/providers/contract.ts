@@ -36,8 +36,18 @@ export interface CallOptions {
    * this adapter's and no lever rewrote the request (and the model name needs no rewrite).
    */
   rawBody?: Buffer;
+  /**
+   * The format `rawBody` is in when it is one of the adapter's `alsoSpeaks` formats: the call goes
+   * to that format's endpoint and the answer's bytes are in it. Absent: the adapter's own format.
+   */
+  wireFormat?: WireFormat;
   /** extra headers to forward (e.g. anthropic-version, anthropic-beta) */
   headers?: Record<string, string>;
+  /**
+   * The thinking signatures in the request's history were made by another provider than this
+   * call's (a fallback): send the history without them (set only with no rawBody).
+   */
+  foreignSignatures?: boolean;
   timings: CallTimings;
 }
 
@@ -93,7 +103,15 @@ export interface ProviderAdapter {
    * path needs `req.includeUsage` or a non-streaming request). Absent means false.
    */
   readonly streamUsageOnlyWhenAsked?: boolean;
+  /**
+   * Other client formats this upstream serves natively (OpenAI: the Responses API): a request in
+   * one of them whose bytes nothing changed is relayed as is (CallOptions.wireFormat); changed,
+   * it is rendered in `wireFormat`. Streams in these formats always carry usage.
+   */
+  readonly alsoSpeaks?: readonly WireFormat[];
   chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult>;
   embeddings?(req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
+  /** the upstream's own count of a request's input tokens, where it has an endpoint for it (Anthropic) */
+  countTokens?(req: ChatRequest, opts: CallOptions): Promise<number>;
   close?(): Promise<void>;
 }

@@ -18,14 +18,20 @@ import { renderOpenAIChatResponse } from './openai/render-chat-response.js';
 import { createOpenAIStreamParser } from './openai/stream-parser.js';
 import { createOpenAIStreamRenderer } from './openai/stream-renderer.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/adapter.js';
+import { createAzureOpenAIAdapter } from './azure/adapter.js';
+import { createGeminiAdapter } from './gemini/adapter.js';
+import { responsesCodec } from './openai-responses/codec.js';
 import { registerProviderKind, registerWireCodec } from './registry.js';
 
 registerProviderKind('openai', createOpenAIAdapter);
 registerProviderKind('anthropic', createAnthropicAdapter);
 registerProviderKind('openai-compatible', createOpenAICompatibleAdapter);
+registerProviderKind('azure-openai', createAzureOpenAIAdapter);
+registerProviderKind('gemini', createGeminiAdapter);
 
 registerWireCodec(openAICodec, { isDefault: true });
 registerWireCodec(anthropicCodec);
+registerWireCodec(responsesCodec);
 
 export * from './registry.js';
 export { providerConfigSchema, PROVIDER_KINDS, type ProviderConfig } from './config.js';
@@ -33,6 +39,7 @@ export type * from './contract.js';
 export type * from './codec.js';
 export { openAICodec } from './openai/codec.js';
 export { anthropicCodec } from './anthropic/codec.js';
+export { responsesCodec } from './openai-responses/codec.js';
 export { usageFromOpenAI, usageToOpenAI, type OpenAIUsageWire } from './openai/usage.js';
 export { usageFromAnthropic, partialUsageFromAnthropic, usageToAnthropic, type AnthropicUsageWire } from './anthropic/usage.js';
 export { usageFromGemini, type GeminiUsageWire } from './gemini/usage.js';

@@ -4,11 +4,11 @@
 // this folder may register more kinds and codecs the same way.
 
 import type { WireFormat } from '../core/canonical.js';
-import type { RenderedError, WireCodec, WireStreamParser, WireStreamRenderer, EmbeddingsCodec } from './codec.js';
+import type { RenderedError, WireCodec, WireStreamParser, WireStreamRenderer, EmbeddingsCodec, CountTokensCodec, StatefulCodec, StoredConversation } from './codec.js';
 import type { ProviderConfig } from './config.js';
 import type { ProviderAdapter } from './contract.js';
 
-export type { RenderedError, WireCodec, WireStreamParser, WireStreamRenderer, EmbeddingsCodec };
+export type { RenderedError, WireCodec, WireStreamParser, WireStreamRenderer, EmbeddingsCodec, CountTokensCodec, StatefulCodec, StoredConversation };
 
 export type ProviderFactory = (cfg: ProviderConfig) => ProviderAdapter;
 

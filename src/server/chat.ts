@@ -3,7 +3,7 @@
 // engine, which builds the request's one record.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StreamEvent, WireFormat } from '../core/canonical.js';
+import type { ChatRequest, ChatResponse, StreamEvent, WireFormat } from '../core/canonical.js';
 import { GatewayError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '../core/json-depth.js';
 import { StreamAccumulator, responseToEvents } from '../core/stream-accumulator.js';
@@ -14,6 +14,7 @@ import type { StreamChunk } from '../providers/contract.js';
 import { codecFor } from '../providers/registry.js';
 import { AbortFlag } from '../providers/shared/abort-link.js';
 import { redactSecrets } from '../providers/shared/redact.js';
+import { countInputTokens } from '../core/tokens.js';
 import type { Authenticate } from './auth.js';
 import { drained, lowerCaseHeaders, readBody } from './http-util.js';
 
@@ -24,16 +25,26 @@ export interface ChatDeps {
   timeoutMs: number;
 }
 
-export async function handleChat(req: IncomingMessage, res: ServerResponse, format: WireFormat, endpoint: string, deps: ChatDeps): Promise<void> {
+/** What a stateful endpoint (the Responses API) adds to a chat request: its own parse, and the answer once whole. */
+export interface TurnHooks {
+  /** the request from the parsed body, instead of codec.parseChatRequest (it may look up stored state) */
+  parse(json: unknown, run: RequestRun): ChatRequest | Promise<ChatRequest>;
+  /** the id an answer the gateway renders goes out under (a relayed answer keeps the upstream's) */
+  id: string;
+  /** a complete answer: the canonical response and the object the client got (after it is recorded) */
+  answered(a: { response: ChatResponse; body: Record<string, unknown>; relayed: boolean }, run: RequestRun): void;
+}
+
+export async function handleChat(req: IncomingMessage, res: ServerResponse, format: WireFormat, endpoint: string, deps: ChatDeps, turn?: TurnHooks): Promise<void> {
   const codec = codecFor(format);
   const run = startRun(req, res, format, endpoint, deps);
   const outcome: Outcome = { httpStatus: 200 };
   try {
     const json = await authenticateAndRead(req, run, deps);
-    const request = codec.parseChatRequest(json);
+    const request = turn ? await turn.parse(json, run) : codec.parseChatRequest(json);
     const result = await run.chat(request);
-    if (request.stream) await writeStream(run, req, res, result, outcome);
-    else await writeComplete(run, res, result, outcome);
+    if (request.stream) await writeStream(run, req, res, result, outcome, turn);
+    else await writeComplete(run, res, result, outcome, turn);
   } catch (err) {
     outcome.error = err;
     if (clientGone(run.ctx)) outcome.aborted = true;
@@ -93,14 +104,15 @@ export function formatUsd(v: number): string {
   return end === s.length ? s : s.slice(0, end);
 }
 
-async function writeComplete(run: RequestRun, res: ServerResponse, result: ChatResult, outcome: Outcome): Promise<void> {
+async function writeComplete(run: RequestRun, res: ServerResponse, result: ChatResult, outcome: Outcome, turn?: TurnHooks): Promise<void> {
   const ctx = run.ctx;
   const codec = codecFor(ctx.format);
   let raw: Buffer | undefined;
   let response;
   if (result.kind === 'complete') {
     response = result.response;
-    if (result.raw && result.raw.format === ctx.format) raw = result.raw.body;
+    // a cached answer to a stateful format is rendered afresh: each answer there has an id of its own
+    if (result.raw && result.raw.format === ctx.format && !(turn && result.source === 'cache')) raw = result.raw.body;
   } else {
     // a streamed answer for a non-streaming client (e.g. a stage chose to stream): fold it
     const acc = new StreamAccumulator();
@@ -111,7 +123,8 @@ async function writeComplete(run: RequestRun, res: ServerResponse, result: ChatR
   outcome.response = response;
   outcome.source = result.source;
   outcome.usage = response.usage;
-  const body = raw ?? Buffer.from(JSON.stringify(codec.renderChatResponse(response, { model: response.model || ctx.target?.model || ctx.request.model })));
+  const rendered = raw ? undefined : codec.renderChatResponse(response, { model: response.model || ctx.target?.model || ctx.request.model, id: turn?.id, request: ctx.request });
+  const body = raw ?? Buffer.from(JSON.stringify(rendered));
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': body.length };
   for (const k in ctx.responseHeaders) headers[k] = ctx.responseHeaders[k]!;
   headers['x-tollgate-cost-usd'] = formatUsd(run.costUsd());
@@ -119,15 +132,38 @@ async function writeComplete(run: RequestRun, res: ServerResponse, result: ChatR
   // recorded before the last byte goes out: a client holding a complete answer can rely on the
   // ledger having it, even through a kill -9 right after
   run.finish(outcome, () => res.end(body));
+  if (turn) {
+    const sent = rendered ?? parsedObject(body);
+    if (sent) turn.answered({ response, body: sent, relayed: raw !== undefined }, run);
+  }
 }
 
-async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerResponse, result: ChatResult, outcome: Outcome): Promise<void> {
+function parsedObject(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerResponse, result: ChatResult, outcome: Outcome, turn?: TurnHooks): Promise<void> {
   const ctx = run.ctx;
   const codec = codecFor(ctx.format);
   const chunks: AsyncIterable<StreamChunk> = result.kind === 'stream' ? result.chunks : oneChunk(responseToEvents(result.response));
   const passthrough = result.kind === 'stream' && result.rawFormat === ctx.format;
   const dropUsage = passthrough && codec.streamUsageOnlyWhenAsked && !ctx.request.includeUsage;
-  const renderer = passthrough ? undefined : codec.createStreamRenderer({ model: ctx.target?.model ?? ctx.request.model, includeUsage: ctx.request.includeUsage, id: undefined });
+  const model = ctx.target?.model ?? ctx.request.model;
+  const renderer = passthrough
+    ? undefined
+    : codec.createStreamRenderer({
+        model,
+        includeUsage: ctx.request.includeUsage,
+        id: turn?.id,
+        request: ctx.request,
+        // counted before the first event, so clients that keep message_start's figure get the real one
+        inputTokens: codec.streamStartReportsInput ? countInputTokens(ctx.request) : undefined,
+      });
   // HTTP/1.0 has no chunked encoding, so no trailers: the body ends when the connection closes
   const chunked = !(req.httpVersionMajor === 1 && req.httpVersionMinor === 0);
   const acc = new StreamAccumulator();
@@ -172,6 +208,12 @@ async function writeStream(run: RequestRun, req: IncomingMessage, res: ServerRes
     }
     run.settleStream(acc, result.source, outcome);
     await new Promise<void>((resolve) => run.finish(outcome, resolve));
+    if (turn && acc.complete) {
+      const response = acc.toResponse();
+      // the object the stream's last event carried, rendered again from what the stream said
+      const body = codec.renderChatResponse(response, { model: passthrough ? response.model || model : model, id: passthrough ? undefined : turn.id, request: ctx.request });
+      turn.answered({ response, body, relayed: passthrough }, run);
+    }
     if (heldBack) await write(heldBack);
     if (renderer && acc.complete && !clientGone(ctx)) await write(renderer.end());
     else if (!acc.complete && !clientGone(ctx) && !acc.error) {

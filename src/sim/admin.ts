@@ -6,6 +6,7 @@
 //                                tokensPerMin, faults} into the model's settings
 //   GET  /_sim/config, PUT /_sim/config   {latencyScale, enforceRateLimits}
 //   GET  /_sim/stats             requests and injected faults per model / kind
+//   GET  /_sim/requests          the last 64 model requests received: path, protocol headers, body as sent
 //   POST /_sim/reset             back to start-up settings; caches, rate windows and counters emptied
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -72,6 +73,7 @@ export function handleAdmin(req: IncomingMessage, res: ServerResponse, raw: stri
     return sendJson(res, 200, { ok: true });
   }
   if (path === '/_sim/stats' && method === 'GET') return sendJson(res, 200, state.stats);
+  if (path === '/_sim/requests' && method === 'GET') return sendJson(res, 200, { requests: state.received });
   if (path === '/_sim/config') {
     if (method === 'GET') return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits });
     if (method === 'PUT') {

@@ -11,6 +11,7 @@ import { hashSeed, randomId, Rng, stableStringify } from './random.js';
 import type { SimModelInfo } from './settings.js';
 import type { SimState } from './state.js';
 import { encodeText, FRAME_TOKEN } from './tokens.js';
+import { signThinking, verifyThinking } from './thinking.js';
 
 type Json = Record<string, unknown>;
 
@@ -89,7 +90,16 @@ interface MessagesPlan {
   lastRole: string;
   blocks: PromptBlock[];
   totalTokens: number;
+  /** extended thinking asked for, with this budget */
+  thinkingBudget?: number;
+  /** the tier the usage reports */
+  serviceTier: string;
+  /** structured output: output_config.format (or the beta's output_format) json_schema */
+  json?: { schema: unknown };
 }
+
+/** mean thinking tokens of an answer (well under a typical budget; the budget caps it) */
+const THINKING_MEAN_TOKENS = 400;
 
 function validate(body: Json, state: SimState, forCount: boolean): MessagesPlan | WireError {
   if (body.model === undefined) return err(400, 'invalid_request_error', 'model: Field required');
@@ -145,6 +155,12 @@ function validate(body: Json, state: SimState, forCount: boolean): MessagesPlan 
         if (!b || typeof b.type !== 'string') return err(400, 'invalid_request_error', `messages.${i}.content.${j}.type: Field required`);
         const ttl = cacheTtl(b.cache_control, `messages.${i}.content.${j}`);
         if (isErr(ttl)) return ttl;
+        if (b.type === 'thinking') {
+          if (m.role !== 'assistant') return err(400, 'invalid_request_error', `messages.${i}.content.${j}: thinking blocks are only allowed in assistant messages`);
+          if (typeof b.thinking !== 'string') return err(400, 'invalid_request_error', `messages.${i}.content.${j}.thinking: Field required`);
+          if (b.signature === undefined) return err(400, 'invalid_request_error', `messages.${i}.content.${j}.signature: Field required`);
+          if (!verifyThinking(b.thinking, b.signature, state.thinkingKey)) return err(400, 'invalid_request_error', `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
+        }
         blocks.push({ tokens: [...(j === 0 ? frame : []), ...encodeText(blockText(b))], ttl });
       }
     } else return err(400, 'invalid_request_error', `messages.${i}.content: Input should be a valid string or list of content blocks`);
@@ -166,8 +182,38 @@ function validate(body: Json, state: SimState, forCount: boolean): MessagesPlan 
       toolChoice = { mode: 'named', name: tc.name };
     } else return err(400, 'invalid_request_error', "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'");
   }
+  let thinkingBudget: number | undefined;
+  const th = body.thinking as Json | undefined | null;
+  if (th !== undefined && th !== null) {
+    if (typeof th !== 'object' || (th.type !== 'enabled' && th.type !== 'disabled')) return err(400, 'invalid_request_error', "thinking: Input tag should be 'enabled' or 'disabled'");
+    if (th.type === 'enabled') {
+      const bt = th.budget_tokens;
+      if (bt === undefined) return err(400, 'invalid_request_error', 'thinking.enabled.budget_tokens: Field required');
+      if (typeof bt !== 'number' || !Number.isInteger(bt)) return err(400, 'invalid_request_error', 'thinking.enabled.budget_tokens: Input should be a valid integer');
+      if (bt < 1024) return err(400, 'invalid_request_error', 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+      if (model.reasoning !== 'thinking') return err(400, 'invalid_request_error', `'${model.id}' does not support thinking.`);
+      if (!forCount && typeof mt === 'number' && mt <= bt) return err(400, 'invalid_request_error', '`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size');
+      if (body.temperature !== undefined && body.temperature !== 1) return err(400, 'invalid_request_error', '`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility');
+      if (toolChoice.mode === 'required' || toolChoice.mode === 'named') return err(400, 'invalid_request_error', 'Thinking may not be enabled when tool_choice forces tool use.');
+      thinkingBudget = bt;
+    }
+  }
+  // structured outputs: output_config.format, or output_format under the structured-outputs beta
+  let json: MessagesPlan['json'];
+  const oc = body.output_config as Json | undefined;
+  const format = (oc && typeof oc === 'object' ? (oc.format as Json | undefined) : undefined) ?? (body.output_format as Json | undefined);
+  if (format !== undefined && format !== null) {
+    if (typeof format !== 'object' || format.type !== 'json_schema') return err(400, 'invalid_request_error', "output_config.format.type: Input should be 'json_schema'");
+    if (!format.schema || typeof format.schema !== 'object') return err(400, 'invalid_request_error', 'output_config.format.schema: Field required');
+    json = { schema: format.schema };
+  }
+  const st = body.service_tier;
+  if (st !== undefined && st !== 'auto' && st !== 'standard_only') return err(400, 'invalid_request_error', "service_tier: Input should be 'auto' or 'standard_only'");
   const totalTokens = blocks.reduce((n, b) => n + b.tokens.length, 0);
   return {
+    json,
+    thinkingBudget,
+    serviceTier: 'standard',
     model,
     stream: body.stream === true,
     maxTokens: typeof mt === 'number' ? mt : 0,
@@ -275,7 +321,10 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     lastRole: plan.lastRole,
     forcedOutputTokens: Number.isInteger(forced) && forced > 0 ? forced : undefined,
     prefaceToolCall: true,
+    json: plan.json,
+    reasoning: plan.thinkingBudget ? { budgetTokens: plan.thinkingBudget, meanTokens: THINKING_MEAN_TOKENS, visible: true } : undefined,
   });
+  const signature = gen.thinking ? signThinking(gen.thinking.text, state.thinkingKey) : undefined;
   // cache writes are prefilled like any uncached token; reads are not
   const pacer = new Pacer(t0, planTiming(model.settings, state.latencyScale, state.rng, plan.totalTokens - cache.read));
   const usageIn = {
@@ -287,7 +336,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     ...usageIn,
     cache_creation: { ephemeral_5m_input_tokens: cache.write5m, ephemeral_1h_input_tokens: cache.write1h },
     output_tokens: gen.outputTokens,
-    service_tier: 'standard',
+    service_tier: plan.serviceTier,
   };
   const id = `msg_01${randomId(22)}`;
   const stopReason = gen.toolCall ? 'tool_use' : gen.truncated ? 'max_tokens' : 'end_turn';
@@ -297,6 +346,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     await pacer.waitToken(Math.max(0, gen.outputTokens - 1));
     if (res.destroyed) return;
     const content: Json[] = [];
+    if (gen.thinking) content.push({ type: 'thinking', thinking: gen.thinking.text, signature });
     if (gen.text) content.push({ type: 'text', text: gen.text.text });
     if (gen.toolCall) content.push({ type: 'tool_use', id: toolId, name: gen.toolCall.name, input: JSON.parse(gen.toolCall.args) });
     const payload = { id, type: 'message', role: 'assistant', model: body.model, content, stop_reason: stopReason, stop_sequence: null, usage };
@@ -318,6 +368,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     pacer,
     rule,
     toolId,
+    signature,
     start: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
     deltaUsage: { ...usageIn, output_tokens: gen.outputTokens },
     stopReason,
@@ -329,7 +380,7 @@ type Event = [name: string, data: Json, tokenIndex: number];
 async function streamMessage(
   res: ServerResponse,
   gen: Generation,
-  o: { rng: Rng; pacer: Pacer; rule?: FaultRule; toolId: string; start: Json; deltaUsage: Json; stopReason: string },
+  o: { rng: Rng; pacer: Pacer; rule?: FaultRule; toolId: string; signature?: string; start: Json; deltaUsage: Json; stopReason: string },
 ): Promise<void> {
   // build the whole event list first, each tagged with the output token it waits for
   const events: Event[] = [];
@@ -340,21 +391,37 @@ async function streamMessage(
     if (!pinged) events.push(['ping', { type: 'ping' }, tok]);
     pinged = true;
   };
+  if (gen.thinking) {
+    // thinking streams in larger deltas than text, then its signature, just before the block stops
+    events.push(['content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }, 0]);
+    ping();
+    const p = gen.thinking.pieces;
+    for (let i = 0; i < p.length; ) {
+      const n = o.rng.int(4, 12);
+      events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: p.slice(i, i + n).join('') } }, Math.min(i + n, p.length) - 1]);
+      i += n;
+    }
+    tok = p.length;
+    events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: o.signature } }, tok]);
+    events.push(['content_block_stop', { type: 'content_block_stop', index }, tok]);
+    index++;
+  }
   if (gen.text) {
-    events.push(['content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }, 0]);
+    events.push(['content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }, tok]);
     ping();
     const p = gen.text.pieces;
+    const base = tok;
     let sinceLastPing = 0;
     for (let i = 0; i < p.length; ) {
       const n = o.rng.int(1, 3); // Claude's deltas usually carry a few tokens
-      events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: p.slice(i, i + n).join('') } }, Math.min(i + n, p.length) - 1]);
+      events.push(['content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: p.slice(i, i + n).join('') } }, base + Math.min(i + n, p.length) - 1]);
       i += n;
       if (++sinceLastPing >= 40) {
-        events.push(['ping', { type: 'ping' }, i]);
+        events.push(['ping', { type: 'ping' }, base + i]);
         sinceLastPing = 0;
       }
     }
-    tok = p.length;
+    tok = base + p.length;
     events.push(['content_block_stop', { type: 'content_block_stop', index }, tok]);
     index++;
   }

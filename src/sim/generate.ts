@@ -27,6 +27,13 @@ export interface GenInput {
   forcedOutputTokens?: number;
   /** Claude usually says a sentence before an auto tool call; OpenAI models usually do not */
   prefaceToolCall: boolean;
+  /** structured output: JSON text, valid against `schema` (json_schema) or any JSON object (json_object) */
+  json?: { schema?: unknown };
+  /**
+   * reasoning before the answer, at most `budgetTokens`: visible (Anthropic's thinking blocks) or
+   * hidden (OpenAI's reasoning tokens, counted but not shown); counted in the output either way
+   */
+  reasoning?: { budgetTokens: number; meanTokens: number; visible: boolean };
 }
 
 export interface TextOut {
@@ -37,6 +44,10 @@ export interface TextOut {
 export interface Generation {
   text?: TextOut;
   toolCall?: { name: string; args: string; argPieces: string[] };
+  /** visible reasoning (Anthropic thinking), before the text */
+  thinking?: TextOut;
+  /** reasoning tokens, visible or hidden (a part of outputTokens) */
+  reasoningTokens: number;
   outputTokens: number;
   /** stopped by max_tokens */
   truncated: boolean;
@@ -50,8 +61,32 @@ function textOf(rng: Rng, n: number): TextOut {
   return { pieces: g.pieces, text: g.text };
 }
 
+/** text made of the tokens of a JSON document, one piece per token as the APIs stream it */
+function jsonText(value: unknown): TextOut {
+  const text = JSON.stringify(value);
+  return { text, pieces: encodeText(text).map((id) => decodeTokens([id])) };
+}
+
 export function generate(input: GenInput): Generation {
   const rng = new Rng(input.requestHash);
+  // reasoning comes first and takes its share of max_tokens; its own stream, so the answer's draw is unchanged
+  let reasoningTokens = 0;
+  let thinking: TextOut | undefined;
+  if (input.reasoning) {
+    const r = input.reasoning;
+    const rr = new Rng(input.requestHash ^ 0x5eed);
+    const cap = Math.min(r.budgetTokens, input.maxTokens !== undefined ? Math.max(0, input.maxTokens - 1) : r.budgetTokens);
+    reasoningTokens = Math.min(cap, Math.max(1, Math.round(rr.logNormalMean(r.meanTokens, 0.5))));
+    if (r.visible && reasoningTokens > 0) {
+      thinking = textOf(rr, reasoningTokens);
+      reasoningTokens = thinking.pieces.length;
+    }
+  }
+  const answer = generateAnswer(input, rng, input.maxTokens === undefined ? undefined : input.maxTokens - reasoningTokens);
+  return { ...answer, thinking, reasoningTokens, outputTokens: answer.outputTokens + reasoningTokens };
+}
+
+function generateAnswer(input: GenInput, rng: Rng, maxTokens: number | undefined): Omit<Generation, 'reasoningTokens'> {
   const s = input.model.settings;
   const useTools = input.tools.length > 0 && input.toolChoice.mode !== 'none';
   let call = false;
@@ -68,7 +103,7 @@ export function generate(input: GenInput): Generation {
     const argIds = encodeText(args);
     const preface = input.prefaceToolCall && input.toolChoice.mode === 'auto' ? textOf(rng, rng.int(8, 20)) : undefined;
     const outputTokens = argIds.length + countTokens(tool.name) + 4 + (preface?.pieces.length ?? 0);
-    if (input.maxTokens === undefined || outputTokens <= input.maxTokens) {
+    if (maxTokens === undefined || outputTokens <= maxTokens) {
       return {
         text: preface,
         toolCall: { name: tool.name, args, argPieces: argIds.map((id) => decodeTokens([id])) },
@@ -78,12 +113,21 @@ export function generate(input: GenInput): Generation {
     }
     // too long for max_tokens: the model is cut off before it finishes the call; answer in text
   }
+  if (input.json) {
+    const text = jsonText(input.json.schema === undefined ? { answer: generateText(rng, rng.int(8, 30)).text } : sampleFromSchema(input.json.schema, rng));
+    // a JSON answer cut by max_tokens is cut JSON, as with the real APIs
+    if (maxTokens !== undefined && text.pieces.length > maxTokens) {
+      const pieces = text.pieces.slice(0, Math.max(0, maxTokens));
+      return { text: { pieces, text: pieces.join('') }, outputTokens: pieces.length, truncated: true };
+    }
+    return { text, outputTokens: text.pieces.length, truncated: false };
+  }
   let n =
     input.forcedOutputTokens ??
     Math.min(MAX_DRAWN_TOKENS, Math.max(1, Math.round(rng.logNormalMean(s.outputMeanTokens, s.outputSigma))));
   let truncated = false;
-  if (input.maxTokens !== undefined && n > input.maxTokens) {
-    n = input.maxTokens;
+  if (maxTokens !== undefined && n > maxTokens) {
+    n = Math.max(0, maxTokens);
     truncated = true;
   }
   const text = textOf(rng, n);

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generate, Pacer, planTiming, type Generation, type ToolChoiceMode, type ToolSpec } from './generate.js';
 import { FaultSpecError, parseFaults, pickFault, type FaultRule } from './faults.js';
 import { goDuration, header, sendJson, startSse } from './http-io.js';
-import { hashSeed, randomId, stableStringify } from './random.js';
+import { hashSeed, randomId, Rng, stableStringify } from './random.js';
 import type { SimModelInfo } from './settings.js';
 import type { SimState } from './state.js';
 import { encodeText, FRAME_TOKEN, pushAll } from './tokens.js';
@@ -17,9 +17,9 @@ type Json = Record<string, unknown>;
 export function openaiError(status: number, message: string, type: string, param: string | null = null, code: string | null = null) {
   return { status, body: { error: { message, type, param, code } } };
 }
-type WireError = ReturnType<typeof openaiError>;
+export type WireError = ReturnType<typeof openaiError>;
 
-function sendError(res: ServerResponse, e: WireError, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, e: WireError, headers: Record<string, string> = {}): void {
   sendJson(res, e.status, e.body, { 'x-request-id': `req_${randomBytes(16).toString('hex')}`, ...headers });
 }
 
@@ -47,7 +47,7 @@ export function parseJsonBody(raw: string): Json | WireError {
   return v as Json;
 }
 
-const isErr = (x: unknown): x is WireError => !!x && typeof x === 'object' && 'status' in x && 'body' in x;
+export const isErr = (x: unknown): x is WireError => !!x && typeof x === 'object' && 'status' in x && 'body' in x;
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
@@ -87,6 +87,16 @@ interface ChatPlan {
   stream: boolean;
   includeUsage: boolean;
   maxTokens?: number;
+  /** choices to generate */
+  n: number;
+  /** logprobs asked, with this many alternatives per token (0..20) */
+  logprobs?: { top: number };
+  /** response_format: json_schema (its schema) or json_object */
+  json?: { schema?: unknown };
+  /** a reasoning model's effort (default medium) */
+  reasoningEffort?: string;
+  /** the tier the answer reports */
+  serviceTier: string;
   tools: ToolSpec[];
   toolChoice: ToolChoiceMode;
   lastRole: string;
@@ -94,6 +104,9 @@ interface ChatPlan {
 }
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+/** mean reasoning tokens per effort, for reasoning models (an answer's reasoning varies around it) */
+const REASONING_TOKENS: Record<string, number> = { minimal: 16, low: 192, medium: 640, high: 1920 };
+const SERVICE_TIERS = new Set(['auto', 'default', 'flex', 'scale', 'priority']);
 
 function validateChat(body: Json, state: SimState, path: string): ChatPlan | WireError {
   if (typeof body.model !== 'string' || body.model === '') {
@@ -133,8 +146,59 @@ function validateChat(body: Json, state: SimState, path: string): ChatPlan | Wir
   if (isErr(maxTokens)) return maxTokens;
   const legacyMax = intParam(body, 'max_tokens');
   if (isErr(legacyMax)) return legacyMax;
-  if (body.n !== undefined && body.n !== null && body.n !== 1) {
-    return openaiError(400, "The simulator supports only n=1.", 'invalid_request_error', 'n', 'unsupported_value');
+  let n = 1;
+  if (body.n !== undefined && body.n !== null) {
+    if (typeof body.n !== 'number' || !Number.isInteger(body.n)) return invalidType('n', 'an integer', body.n);
+    if (body.n < 1) return openaiError(400, `Invalid 'n': integer below minimum value. Expected a value >= 1, but got ${body.n} instead.`, 'invalid_request_error', 'n', 'integer_below_min_value');
+    if (body.n > 128) return openaiError(400, `Invalid 'n': integer above maximum value. Expected a value <= 128, but got ${body.n} instead.`, 'invalid_request_error', 'n', 'integer_above_max_value');
+    n = body.n;
+  }
+  let logprobs: ChatPlan['logprobs'];
+  if (body.logprobs !== undefined && body.logprobs !== null && typeof body.logprobs !== 'boolean') return invalidType('logprobs', 'a boolean', body.logprobs);
+  if (body.top_logprobs !== undefined && body.top_logprobs !== null) {
+    const t = body.top_logprobs;
+    if (typeof t !== 'number' || !Number.isInteger(t)) return invalidType('top_logprobs', 'an integer', t);
+    if (t < 0 || t > 20) return openaiError(400, `Invalid 'top_logprobs': expected a value between 0 and 20, but got ${t} instead.`, 'invalid_request_error', 'top_logprobs', 'invalid_value');
+    if (body.logprobs !== true) return openaiError(400, "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is used.", 'invalid_request_error', 'top_logprobs', 'invalid_value');
+  }
+  if (body.logprobs === true) {
+    if (model.reasoning) return openaiError(400, "Unsupported parameter: 'logprobs' is not supported with this model.", 'invalid_request_error', 'logprobs', 'unsupported_parameter');
+    logprobs = { top: typeof body.top_logprobs === 'number' ? body.top_logprobs : 0 };
+  }
+  let json: ChatPlan['json'];
+  const rf = body.response_format as Json | undefined | null;
+  if (rf !== undefined && rf !== null) {
+    if (typeof rf !== 'object' || Array.isArray(rf)) return invalidType('response_format', 'an object', rf);
+    if (rf.type === 'json_object') json = {};
+    else if (rf.type === 'json_schema') {
+      const js = rf.json_schema as Json | undefined;
+      if (!js || typeof js !== 'object') return openaiError(400, "Missing required parameter: 'response_format.json_schema'.", 'invalid_request_error', 'response_format.json_schema', 'missing_required_parameter');
+      if (typeof js.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(js.name)) {
+        return openaiError(400, "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.", 'invalid_request_error', 'response_format.json_schema.name', 'invalid_value');
+      }
+      if (js.schema !== undefined && (typeof js.schema !== 'object' || js.schema === null || Array.isArray(js.schema))) return invalidType('response_format.json_schema.schema', 'an object', js.schema);
+      json = { schema: js.schema ?? { type: 'object', properties: {} } };
+    } else if (rf.type !== 'text') {
+      return openaiError(400, `Invalid value: '${String(rf.type)}'. Supported values are: 'text', 'json_object', and 'json_schema'.`, 'invalid_request_error', 'response_format.type', 'invalid_value');
+    }
+  }
+  let reasoningEffort: string | undefined;
+  if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
+    if (!model.reasoning) return openaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'invalid_request_error', 'reasoning_effort', 'unsupported_parameter');
+    if (typeof body.reasoning_effort !== 'string' || !REASONING_TOKENS[body.reasoning_effort]) {
+      return openaiError(400, `Invalid value: '${String(body.reasoning_effort)}'. Supported values are: 'minimal', 'low', 'medium', and 'high'.`, 'invalid_request_error', 'reasoning_effort', 'invalid_value');
+    }
+    reasoningEffort = body.reasoning_effort;
+  }
+  if (model.reasoning && body.max_tokens !== undefined && body.max_tokens !== null) {
+    return openaiError(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", 'invalid_request_error', 'max_tokens', 'unsupported_parameter');
+  }
+  let serviceTier = 'default';
+  if (body.service_tier !== undefined && body.service_tier !== null) {
+    if (typeof body.service_tier !== 'string' || !SERVICE_TIERS.has(body.service_tier)) {
+      return openaiError(400, `Invalid value: '${String(body.service_tier)}'. Supported values are: 'auto', 'default', 'flex', 'scale', and 'priority'.`, 'invalid_request_error', 'service_tier', 'invalid_value');
+    }
+    serviceTier = body.service_tier === 'auto' ? 'default' : body.service_tier;
   }
   const tools: ToolSpec[] = [];
   if (body.tools !== undefined && body.tools !== null) {
@@ -177,6 +241,11 @@ function validateChat(body: Json, state: SimState, path: string): ChatPlan | Wir
     stream,
     includeUsage,
     maxTokens: maxTokens ?? legacyMax,
+    n,
+    logprobs,
+    json,
+    reasoningEffort,
+    serviceTier,
     tools,
     toolChoice,
     lastRole: String(last.role),
@@ -184,7 +253,7 @@ function validateChat(body: Json, state: SimState, path: string): ChatPlan | Wir
   };
 }
 
-function rateHeaders(model: SimModelInfo, r: { remainingRequests: number; remainingTokens: number; resetMs: number }, limits = model.settings): Record<string, string> {
+export function rateHeaders(model: SimModelInfo, r: { remainingRequests: number; remainingTokens: number; resetMs: number }, limits = model.settings): Record<string, string> {
   // requests replenish continuously: one request's worth of the window; tokens likewise
   const perReqMs = 60_000 / limits.requestsPerMin;
   const usedTokens = limits.tokensPerMin - r.remainingTokens;
@@ -203,7 +272,7 @@ interface Faulted {
 }
 
 /** header faults first, then the model's; a malformed header is the client's 400 */
-function chooseFault(req: IncomingMessage, model: SimModelInfo, state: SimState): Faulted | WireError {
+export function chooseFault(req: IncomingMessage, model: SimModelInfo, state: SimState): Faulted | WireError {
   let rules: FaultRule[] = [];
   const h = header(req, 'x-sim-fault');
   if (h) {
@@ -220,7 +289,7 @@ function chooseFault(req: IncomingMessage, model: SimModelInfo, state: SimState)
 }
 
 /** status faults answered at once, as the real APIs do; true when the request is finished */
-function applyImmediateFault(rule: FaultRule | undefined, stream: boolean, res: ServerResponse, model: SimModelInfo, base: Record<string, string>): boolean {
+export function applyImmediateFault(rule: FaultRule | undefined, stream: boolean, res: ServerResponse, model: SimModelInfo, base: Record<string, string>): boolean {
   if (!rule) return false;
   const retryAfter = String(rule.retryAfterS ?? 1);
   switch (rule.kind) {
@@ -260,13 +329,13 @@ function applyImmediateFault(rule: FaultRule | undefined, stream: boolean, res: 
   }
 }
 
-function usageOf(promptTokens: number, cached: number, completion: number) {
+function usageOf(promptTokens: number, cached: number, completion: number, reasoning: number) {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completion,
     total_tokens: promptTokens + completion,
     prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
 }
 
@@ -303,44 +372,51 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   const cached = model.promptCache === 'auto' ? state.cache.openaiLookup(model.id, plan.promptIds, model.minCacheTokens) : 0;
   const forced = Number(header(req, 'x-sim-output-tokens'));
   const { stream: _s, stream_options: _so, ...hashed } = body;
-  const gen = generate({
-    model,
-    requestHash: hashSeed(state.seed, stableStringify(hashed)),
-    maxTokens: plan.maxTokens,
-    tools: plan.tools,
-    toolChoice: plan.toolChoice,
-    lastRole: plan.lastRole,
-    forcedOutputTokens: Number.isInteger(forced) && forced > 0 ? forced : undefined,
-    prefaceToolCall: false,
-  });
+  const bodyHash = stableStringify(hashed);
+  // one draw per choice; choice 0 is the draw an n=1 request gets
+  const gens = Array.from({ length: plan.n }, (_, i) =>
+    generate({
+      model,
+      requestHash: i === 0 ? hashSeed(state.seed, bodyHash) : hashSeed(state.seed, bodyHash, i),
+      maxTokens: plan.maxTokens,
+      tools: plan.tools,
+      toolChoice: plan.toolChoice,
+      lastRole: plan.lastRole,
+      forcedOutputTokens: Number.isInteger(forced) && forced > 0 ? forced : undefined,
+      prefaceToolCall: false,
+      json: plan.json,
+      reasoning: model.reasoning === 'hidden' ? { budgetTokens: Number.MAX_SAFE_INTEGER, meanTokens: REASONING_TOKENS[plan.reasoningEffort ?? 'medium']!, visible: false } : undefined,
+    }),
+  );
   const timing = planTiming(model.settings, state.latencyScale, state.rng, promptTokens - cached);
   const pacer = new Pacer(t0, timing);
   const id = `chatcmpl-${randomId(29)}`;
   const created = Math.floor(t0 / 1000);
-  const finish = gen.toolCall ? 'tool_calls' : gen.truncated ? 'length' : 'stop';
-  const usage = usageOf(promptTokens, cached, gen.outputTokens);
+  const finishOf = (g: Generation) => (g.toolCall ? 'tool_calls' : g.truncated ? 'length' : 'stop');
+  const usage = usageOf(promptTokens, cached, sum(gens, (g) => g.outputTokens), sum(gens, (g) => g.reasoningTokens));
+  const lp = plan.logprobs ? gens.map((g, i) => logprobsOf(g, plan.logprobs!.top, hashSeed(state.seed, bodyHash, 'logprobs', i))) : undefined;
 
   if (!plan.stream) {
-    await pacer.waitToken(Math.max(0, gen.outputTokens - 1));
+    await pacer.waitToken(Math.max(0, Math.max(...gens.map((g) => g.outputTokens)) - 1));
     if (res.destroyed) return;
-    const toolCalls = gen.toolCall
-      ? [{ id: `call_${randomId(24)}`, type: 'function', function: { name: gen.toolCall.name, arguments: gen.toolCall.args } }]
-      : undefined;
     const payload = {
       id,
       object: 'chat.completion',
       created,
       model: body.model,
-      choices: [
-        {
-          index: 0,
+      choices: gens.map((gen, index) => {
+        const toolCalls = gen.toolCall
+          ? [{ id: `call_${randomId(24)}`, type: 'function', function: { name: gen.toolCall.name, arguments: gen.toolCall.args } }]
+          : undefined;
+        return {
+          index,
           message: { role: 'assistant', content: gen.text?.text ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}), refusal: null, annotations: [] },
-          logprobs: null,
-          finish_reason: finish,
-        },
-      ],
+          logprobs: lp ? { content: lp[index]!, refusal: null } : null,
+          finish_reason: finishOf(gen),
+        };
+      }),
       usage,
-      service_tier: 'default',
+      service_tier: plan.serviceTier,
       system_fingerprint: fingerprint(model),
     };
     const headers = { ...base, 'openai-processing-ms': String(Date.now() - t0) };
@@ -358,50 +434,97 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   await pacer.waitQueue();
   if (res.destroyed) return;
   startSse(res, { ...base, 'openai-processing-ms': String(Date.now() - t0) });
-  await streamChat(res, plan, gen, { id, created, model: String(body.model), fp: fingerprint(model), finish, usage, pacer, rule: fault.rule });
+  await streamChat(res, plan, gens, { id, created, model: String(body.model), fp: fingerprint(model), finishOf, usage, pacer, rule: fault.rule, logprobs: lp });
+}
+
+const sum = <T,>(xs: T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
+
+type LogprobEntry = { token: string; logprob: number; bytes: number[]; top_logprobs: { token: string; logprob: number; bytes: number[] }[] };
+
+const ALTERNATIVES = [' the', ' a', ',', '.', ' and', ' to', ' of', ' in', ' is', ' that', ' it', ' for', ' on', ' with', ' as', ' this', ' be', ' at', ' by', ' or'];
+
+/**
+ * Seeded log-probabilities for each output token of the text (OpenAI gives none for tool-call
+ * arguments): the chosen token's, then `top` alternatives, each less likely, summing to at most 1.
+ */
+function logprobsOf(gen: Generation, top: number, seed: number): LogprobEntry[] | null {
+  if (!gen.text) return null;
+  const rng = new Rng(seed);
+  const bytes = (t: string) => [...Buffer.from(t, 'utf8')];
+  return gen.text.pieces.map((token) => {
+    const p = 0.35 + 0.65 * rng.next();
+    const logprob = Math.log(p);
+    const alts: { token: string; logprob: number; bytes: number[] }[] = [{ token, logprob, bytes: bytes(token) }];
+    let left = 1 - p;
+    for (let k = 0; alts.length < top && k < ALTERNATIVES.length * 2; k++) {
+      const alt = ALTERNATIVES[(rng.int(0, ALTERNATIVES.length - 1) + k) % ALTERNATIVES.length]!;
+      if (alts.some((a) => a.token === alt)) continue;
+      left /= 2;
+      alts.push({ token: alt, logprob: Math.log(Math.max(left, 1e-12)), bytes: bytes(alt) });
+    }
+    return { token, logprob, bytes: bytes(token), top_logprobs: alts.slice(0, top) };
+  });
 }
 
 async function streamChat(
   res: ServerResponse,
   plan: ChatPlan,
-  gen: Generation,
-  o: { id: string; created: number; model: string; fp: string; finish: string; usage: ReturnType<typeof usageOf>; pacer: Pacer; rule?: FaultRule },
+  gens: Generation[],
+  o: {
+    id: string;
+    created: number;
+    model: string;
+    fp: string;
+    finishOf: (g: Generation) => string;
+    usage: ReturnType<typeof usageOf>;
+    pacer: Pacer;
+    rule?: FaultRule;
+    logprobs?: (LogprobEntry[] | null)[];
+  },
 ): Promise<void> {
-  const chunk = (delta: Json, finish: string | null = null) => ({
+  const chunk = (index: number, delta: Json, finish: string | null = null, logprobs: unknown = null) => ({
     id: o.id,
     object: 'chat.completion.chunk',
     created: o.created,
     model: o.model,
-    service_tier: 'default',
+    service_tier: plan.serviceTier,
     system_fingerprint: o.fp,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    choices: [{ index, delta, logprobs, finish_reason: finish }],
     ...(plan.includeUsage ? { usage: null } : {}),
   });
   const send = (v: unknown) => res.write(`data: ${JSON.stringify(v)}\n\n`);
 
-  // the content deltas, one token each, as the API streams them
-  const deltas: Json[] = [];
-  for (const p of gen.text?.pieces ?? []) deltas.push({ content: p });
-  if (gen.toolCall) {
-    const callId = `call_${randomId(24)}`;
-    deltas.push({ tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: gen.toolCall.name, arguments: '' } }] });
-    for (const p of gen.toolCall.argPieces) deltas.push({ tool_calls: [{ index: 0, function: { arguments: p } }] });
-  }
-  const stopAt = o.rule && (o.rule.kind === 'cut' || o.rule.kind === 'error-event' || o.rule.kind === 'reset') ? Math.floor(deltas.length * (o.rule.at ?? 0.5)) : Infinity;
-  const first = gen.toolCall && !gen.text ? { role: 'assistant', content: null } : { role: 'assistant', content: '', refusal: null };
-  await o.pacer.waitToken(0);
-  if (res.destroyed) return;
-  send(chunk(first));
-  for (let i = 0; i < deltas.length; i++) {
+  // each choice's chunks, one token each, as the API streams them: [output token index, chunk]
+  const perChoice = gens.map((gen, index) => {
+    const lp = o.logprobs?.[index];
+    const out: [number, unknown][] = [];
+    const first = gen.toolCall && !gen.text ? { role: 'assistant', content: null } : { role: 'assistant', content: '', refusal: null };
+    out.push([0, chunk(index, first, null, lp ? { content: [], refusal: null } : null)]);
+    // hidden reasoning comes first: the first visible token waits for it
+    let tok = gen.reasoningTokens;
+    (gen.text?.pieces ?? []).forEach((p, i) => out.push([tok++, chunk(index, { content: p }, null, lp ? { content: [lp[i]!], refusal: null } : null)]));
+    if (gen.toolCall) {
+      const callId = `call_${randomId(24)}`;
+      out.push([tok, chunk(index, { tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: gen.toolCall.name, arguments: '' } }] })]);
+      for (const p of gen.toolCall.argPieces) out.push([tok++, chunk(index, { tool_calls: [{ index: 0, function: { arguments: p } }] })]);
+    }
+    out.push([Math.max(0, tok - 1), chunk(index, {}, o.finishOf(gen))]);
+    return out;
+  });
+  // the choices interleaved in the order their tokens are due, as n > 1 streams arrive
+  const all = perChoice.flat().map((e, seq) => ({ due: e[0], seq, data: e[1] }));
+  all.sort((a, b) => a.due - b.due || a.seq - b.seq);
+  const faulty = o.rule && (o.rule.kind === 'cut' || o.rule.kind === 'error-event' || o.rule.kind === 'reset');
+  // a fault lands inside the content (never before the first chunk, never on the finish)
+  const stopAt = faulty ? 1 + Math.floor((all.length - 1 - gens.length) * (o.rule!.at ?? 0.5)) : Infinity;
+  for (let i = 0; i < all.length; i++) {
     if (i >= stopAt) return endWithFault(res, o.rule!);
-    await o.pacer.waitToken(i);
+    await o.pacer.waitToken(all[i]!.due);
     if (res.destroyed) return;
-    send(chunk(deltas[i]!));
+    send(all[i]!.data);
   }
-  if (stopAt !== Infinity) return endWithFault(res, o.rule!);
-  send(chunk({}, o.finish));
   if (plan.includeUsage) {
-    send({ id: o.id, object: 'chat.completion.chunk', created: o.created, model: o.model, service_tier: 'default', system_fingerprint: o.fp, choices: [], usage: o.usage });
+    send({ id: o.id, object: 'chat.completion.chunk', created: o.created, model: o.model, service_tier: plan.serviceTier, system_fingerprint: o.fp, choices: [], usage: o.usage });
   }
   res.end('data: [DONE]\n\n');
 }

@@ -6,6 +6,7 @@ import { handleAdmin } from './admin.js';
 import { handleAnthropicModels, handleCountTokens, handleMessages, isAnthropicClient } from './anthropic-wire.js';
 import { BodyTooLarge, readBody, sendJson } from './http-io.js';
 import { handleChatCompletions, handleEmbeddings, handleModels } from './openai-wire.js';
+import { handleResponses, handleStoredResponse } from './openai-responses-wire.js';
 import type { SimModelSettings } from './settings.js';
 import { SimState } from './state.js';
 
@@ -25,6 +26,11 @@ export interface SimulatorOptions {
    * the rate-limit headers count down but load tests are never throttled; 429s come from faults)
    */
   enforceRateLimits?: boolean;
+  /**
+   * the key thinking signatures are made and checked with: two simulators with different keys are
+   * two providers whose signatures the other refuses (Anthropic's API and Bedrock)
+   */
+  thinkingKey?: string;
 }
 
 export interface SimulatorHandle {
@@ -39,6 +45,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
   const raw = method === 'GET' || method === 'HEAD' ? '' : await readBody(req);
   if (path.startsWith('/_sim/')) return handleAdmin(req, res, raw, state, path);
   if (method === 'POST') {
+    state.receive(path, req.headers, raw);
     switch (path) {
       case '/v1/chat/completions':
       case '/v1beta/openai/chat/completions':
@@ -50,8 +57,12 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
         return handleMessages(req, res, raw, state);
       case '/v1/messages/count_tokens':
         return handleCountTokens(req, res, raw, state);
+      case '/v1/responses':
+        return handleResponses(req, res, raw, state);
     }
   }
+  const stored = /^\/v1\/responses\/([^/]+)$/.exec(path);
+  if (stored && (method === 'GET' || method === 'DELETE')) return handleStoredResponse(req, res, state, decodeURIComponent(stored[1]!), method);
   if (method === 'GET' && /^\/v1(beta\/openai)?\/models(\/.+)?$/.test(path)) {
     if (path.startsWith('/v1/') && isAnthropicClient(req)) return handleAnthropicModels(req, res, state, path);
     return handleModels(req, res, state, path);
@@ -65,6 +76,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const latencyScale = opts.latencyScale ?? 1;
   if (!Number.isFinite(latencyScale) || latencyScale < 0) throw new Error(`simulator: latencyScale must be a number >= 0 (got ${String(opts.latencyScale)})`);
   const state = new SimState(opts.seed ?? 42, latencyScale, opts.models, opts.enforceRateLimits ?? false);
+  if (opts.thinkingKey) state.thinkingKey = opts.thinkingKey;
   const server = createServer((req, res) => {
     route(req, res, state).catch((e: unknown) => {
       if (res.headersSent) {

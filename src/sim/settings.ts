@@ -44,6 +44,11 @@ export interface SimModelInfo {
   dimensions?: number;
   /** the per-model owner in GET /v1/models */
   ownedBy: string;
+  /**
+   * how the model reasons: 'hidden' = OpenAI reasoning models (reasoning_effort; reasoning tokens in
+   * usage only), 'thinking' = Anthropic extended thinking (thinking blocks with signatures); absent = none
+   */
+  reasoning?: 'hidden' | 'thinking';
   createdAt: number;
   displayName: string;
   settings: SimModelSettings;
@@ -73,7 +78,7 @@ const OUTPUT_SIGMA = 0.62;
 function chat(
   id: string,
   wire: SimWire,
-  o: { aliases?: string[]; promptCache: SimModelInfo['promptCache']; minCacheTokens: number; ownedBy: string; displayName: string; createdAt: number },
+  o: { aliases?: string[]; promptCache: SimModelInfo['promptCache']; minCacheTokens: number; ownedBy: string; displayName: string; createdAt: number; reasoning?: SimModelInfo['reasoning'] },
   s: Omit<SimModelSettings, 'faults' | 'outputSigma' | 'jitterSigma' | 'toolCallProbability'>,
 ): SimModelInfo {
   return {
@@ -86,6 +91,7 @@ function chat(
     ownedBy: o.ownedBy,
     displayName: o.displayName,
     createdAt: o.createdAt,
+    ...(o.reasoning ? { reasoning: o.reasoning } : {}),
     settings: { ...s, outputSigma: OUTPUT_SIGMA, jitterSigma: 0.25, toolCallProbability: 0.7, faults: [] },
   };
 }
@@ -106,6 +112,13 @@ export function defaultModels(): SimModelInfo[] {
       { queueMs: 20, ttftBaseMs: 400, prefillMsPerToken: 0.03, tokensPerSec: 75, outputMeanTokens: 668, requestsPerMin: 30_000, tokensPerMin: 150_000_000 },
     ),
     chat(
+      'o4-mini',
+      'openai',
+      // a reasoning model: reasoning_effort, reasoning tokens billed as output, max_completion_tokens only
+      { aliases: ['o4-mini-2025-04-16'], promptCache: 'auto', minCacheTokens: 1024, ownedBy: 'system', displayName: 'o4-mini', createdAt: 1744761600, reasoning: 'hidden' },
+      { queueMs: 20, ttftBaseMs: 2000, prefillMsPerToken: 0.03, tokensPerSec: 150, outputMeanTokens: 500, requestsPerMin: 30_000, tokensPerMin: 150_000_000 },
+    ),
+    chat(
       'gemini-2.0-flash',
       'openai',
       // Implicit caching is a Gemini 2.5+ feature (ai.google.dev/gemini-api/docs/caching): none for 2.0 Flash.
@@ -116,7 +129,7 @@ export function defaultModels(): SimModelInfo[] {
       'claude-sonnet-4',
       'anthropic',
       // minimum cacheable prompt: 1024 for Sonnet 4, 2048 for Haiku 3.5 (Anthropic prompt-caching docs)
-      { aliases: ['claude-sonnet-4-20250514', 'claude-sonnet-4-0'], promptCache: 'explicit', minCacheTokens: 1024, ownedBy: 'anthropic', displayName: 'Claude Sonnet 4', createdAt: 1747267200 },
+      { aliases: ['claude-sonnet-4-20250514', 'claude-sonnet-4-0'], promptCache: 'explicit', minCacheTokens: 1024, ownedBy: 'anthropic', displayName: 'Claude Sonnet 4', createdAt: 1747267200, reasoning: 'thinking' },
       { queueMs: 30, ttftBaseMs: 1200, prefillMsPerToken: 0.08, tokensPerSec: 60, outputMeanTokens: 567, requestsPerMin: 4_000, tokensPerMin: 2_400_000 },
     ),
     chat(

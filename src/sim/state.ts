@@ -4,6 +4,7 @@
 import { PromptCache } from './prompt-cache.js';
 import { RateWindow } from './http-io.js';
 import { Rng } from './random.js';
+import { DEFAULT_THINKING_KEY } from './thinking.js';
 import { defaultModels, type SimModelInfo, type SimModelSettings } from './settings.js';
 
 export interface SimStats {
@@ -11,12 +12,28 @@ export interface SimStats {
   faults: Record<string, number>;
 }
 
+/** a request body the simulator received, as bytes on the wire (for tests of what a gateway sends) */
+export interface ReceivedRequest {
+  path: string;
+  /** the protocol headers that change meaning (never auth headers) */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** received requests kept, newest last; bodies past RECEIVED_BODY_CHARS are cut */
+export const RECEIVED_LIMIT = 64;
+export const RECEIVED_BODY_CHARS = 256 * 1024;
+const KEPT_HEADERS = ['anthropic-version', 'anthropic-beta', 'content-type'];
+
 export class SimState {
+  received: ReceivedRequest[] = [];
   readonly models = new Map<string, SimModelInfo>();
   private readonly byName = new Map<string, SimModelInfo>();
   readonly cache = new PromptCache();
   readonly windows = new Map<string, RateWindow>();
   rng: Rng;
+  /** the key thinking blocks are signed with (another key: another provider's signatures) */
+  thinkingKey = DEFAULT_THINKING_KEY;
   latencyScale: number;
   enforceRateLimits: boolean;
   stats: SimStats = { requests: {}, faults: {} };
@@ -58,6 +75,13 @@ export class SimState {
     return w;
   }
 
+  receive(path: string, headers: Record<string, string | string[] | undefined>, body: string): void {
+    const kept: Record<string, string> = {};
+    for (const h of KEPT_HEADERS) if (typeof headers[h] === 'string') kept[h] = headers[h] as string;
+    this.received.push({ path, headers: kept, body: body.length > RECEIVED_BODY_CHARS ? body.slice(0, RECEIVED_BODY_CHARS) : body });
+    if (this.received.length > RECEIVED_LIMIT) this.received.shift();
+  }
+
   count(kind: 'requests' | 'faults', key: string): void {
     this.stats[kind][key] = (this.stats[kind][key] ?? 0) + 1;
   }
@@ -71,5 +95,6 @@ export class SimState {
     this.latencyScale = this.initialLatencyScale;
     this.enforceRateLimits = this.initialEnforce;
     this.stats = { requests: {}, faults: {} };
+    this.received = [];
   }
 }

@@ -105,15 +105,22 @@ export interface LedgerFilter {
   status?: string;
   cacheStatus?: string;
   errorClass?: string;
+  requestId?: string;
+  /**
+   * a piece of text found in the request id, the model (asked for or answered), the route or the
+   * user (case-sensitive). Not indexed: bound it with since/until, and page with a limit.
+   */
+  text?: string;
 }
 
-type Op = 'eq' | 'gte' | 'lt';
+type Op = 'eq' | 'gte' | 'lt' | 'contains';
 
 /** An operator in SQL and in JS; a NULL column never matches, as in SQL. */
 const OPS: Record<Op, { sql: string; test: (a: ColumnValue, b: string | number) => boolean }> = {
   eq: { sql: '=', test: (a, b) => a !== null && a === b },
   gte: { sql: '>=', test: (a, b) => a !== null && a >= b },
   lt: { sql: '<', test: (a, b) => a !== null && a < b },
+  contains: { sql: 'contains', test: (a, b) => typeof a === 'string' && a.includes(String(b)) },
 };
 
 /** A filter field: its operator, the value type it takes, and the columns it tests (any of them). */
@@ -130,6 +137,8 @@ const FILTERS: Record<keyof LedgerFilter, { op: Op; type: 'number' | 'string'; c
   status: { op: 'eq', type: 'string', columns: ['status'] },
   cacheStatus: { op: 'eq', type: 'string', columns: ['cacheStatus'] },
   errorClass: { op: 'eq', type: 'string', columns: ['errorClass'] },
+  requestId: { op: 'eq', type: 'string', columns: ['requestId'] },
+  text: { op: 'contains', type: 'string', columns: ['requestId', 'model', 'requestedModel', 'route', 'user'] },
 };
 
 export const FILTER_FIELDS = Object.keys(FILTERS) as (keyof LedgerFilter)[];
@@ -156,7 +165,8 @@ export function filterSql(filter: LedgerFilter): { where: string[]; args: (strin
   const args: (string | number)[] = [];
   for (const [k, v] of termsOf(filter)) {
     const { op, columns } = FILTERS[k];
-    where.push(`(${columns.map((c) => `${LEDGER_COLUMNS[c].sql} ${OPS[op].sql} ?`).join(' OR ')})`);
+    const cond = (c: ColumnName): string => (op === 'contains' ? `instr(${LEDGER_COLUMNS[c].sql}, ?) > 0` : `${LEDGER_COLUMNS[c].sql} ${OPS[op].sql} ?`);
+    where.push(`(${columns.map(cond).join(' OR ')})`);
     for (let i = 0; i < columns.length; i++) args.push(v);
   }
   return { where, args };

@@ -6,6 +6,7 @@
 // status (and error type / cache status on the request counter). Never key, user, team or
 // request ids: those belong in the ledger, which has every request.
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { totalInput } from '../core/canonical.js';
 import type { RequestRecord } from '../ledger/record.js';
@@ -53,6 +54,8 @@ interface SeriesSet {
 const MS = 1000;
 
 export interface GatewayMetricsOptions {
+  /** also export the process's own metrics (CPU, memory, GC, event-loop delay); the gateway server turns this on */
+  processMetrics?: boolean;
   /**
    * Distinct model names kept as label values; later ones are reported as OTHER_MODEL. A client
    * can send any model name (it fails as unknown, but is still a request), so without a cap
@@ -143,6 +146,51 @@ export class GatewayMetrics {
 
   constructor(opts: GatewayMetricsOptions = {}) {
     this.maxModels = opts.maxModelLabelValues ?? METRICS_DEFAULTS.maxModelLabelValues;
+    if (opts.processMetrics) this.registerProcessMetrics();
+  }
+
+  /**
+   * The process's own figures: the event loop's delay since the last scrape (max and p99, from
+   * perf_hooks at 10 ms resolution: it tells a frozen loop from a slow upstream) and the resident
+   * memory. Under tollgate_ (prom-client's default set names a gauge *_total, against the
+   * naming rules this endpoint keeps).
+   */
+  private registerProcessMetrics(): void {
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    let max = 0;
+    let p99 = 0;
+    const read = (): void => {
+      // read once per scrape for both gauges, then start the next interval
+      max = loop.max / 1e9;
+      p99 = loop.percentile(99) / 1e9;
+      loop.reset();
+    };
+    new Gauge({
+      name: 'tollgate_event_loop_delay_max_seconds',
+      help: 'Largest delay of the event loop since the last scrape (perf_hooks, 10 ms resolution): synchronous work that held every request.',
+      registers: [this.registry],
+      collect() {
+        read();
+        this.set(max);
+      },
+    });
+    new Gauge({
+      name: 'tollgate_event_loop_delay_p99_seconds',
+      help: '99th percentile of the event loop delay since the last scrape.',
+      registers: [this.registry],
+      collect() {
+        this.set(p99);
+      },
+    });
+    new Gauge({
+      name: 'tollgate_process_resident_memory_bytes',
+      help: 'Resident memory of the gateway process.',
+      registers: [this.registry],
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
   }
 
   observe(record: RequestRecord, extra: ObserveExtra): void {
@@ -202,6 +250,27 @@ export class GatewayMetrics {
   /** A counter another module owns (e.g. retries, cache evictions); returns the existing one on a second call. */
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return (this.registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /**
+   * A counter whose values another module keeps (totals since start that only grow: cache lookups,
+   * upstream retries): `read` gives every label set's current total at each scrape. Prometheus
+   * counters end in `_total`; a gauge is for values that go down.
+   */
+  observedCounter<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Partial<Record<L, string>>, number]>): Counter<L> {
+    if (!name.endsWith('_total')) throw new Error(`counter ${name}: Prometheus counter names end in _total`);
+    const existing = this.registry.getSingleMetric(name) as Counter<L> | undefined;
+    if (existing) return existing;
+    return new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect(this: Counter<L>) {
+        this.reset();
+        for (const [labels, v] of read()) this.inc(labels, Math.max(0, v));
+      },
+    });
   }
 
   /** A gauge another module owns (e.g. cache entries, breaker state); `collect` runs at each scrape. */

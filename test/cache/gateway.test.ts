@@ -150,10 +150,10 @@ describe('semantic cache through the gateway', () => {
 
   it('exports per-route cache effectiveness on /metrics', async () => {
     const text = await (await fetch(`${h.gw.url}/metrics`)).text();
-    const hits = /tollgate_cache_lookups\{route="gpt-4o",outcome="hit"\} (\d+)/.exec(text);
+    const hits = /tollgate_cache_lookups_total\{route="gpt-4o",outcome="hit"\} (\d+)/.exec(text);
     expect(Number(hits?.[1])).toBeGreaterThan(0);
     expect(text).toMatch(/tollgate_cache_stale_ratio\{route="gpt-4o"\} 0/);
-    expect(text).toMatch(/tollgate_cacheable_prefix_share\{route="gpt-4o"\} [0-9.]+/);
+    expect(text).toMatch(/tollgate_cacheable_prefix_ratio\{route="gpt-4o"\} [0-9.]+/);
     expect(Number(/tollgate_saved_cost_usd_total\{[^}]*\} ([0-9.e-]+)/.exec(text)?.[1])).toBeGreaterThan(0);
   });
 });

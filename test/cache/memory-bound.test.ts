@@ -9,8 +9,8 @@ import { createCacheStage } from '../../src/levers/cache/index.js';
 import { answer, context, costOf, request, tmpDir, upstream } from './helpers.js';
 
 const HNSW = { m: 16, efConstruction: 64, efSearch: 32 };
-const open = (dir: string, maxBytes: number, maxEntries = 1_000_000): CacheStore =>
-  new CacheStore({ maxEntries, maxBytes, flushIntervalMs: 50, hnswMinEntries: 2048, hnsw: HNSW, persistence: new SqliteCachePersistence(join(dir, CACHE_DB_FILE)) });
+const open = (dir: string, maxBytes: number, maxEntries = 1_000_000, hnswMinEntries = 2048): CacheStore =>
+  new CacheStore({ maxEntries, maxBytes, flushIntervalMs: 50, hnswMinEntries, hnsw: HNSW, persistence: new SqliteCachePersistence(join(dir, CACHE_DB_FILE)) });
 
 function entry(i: number, opts: { dim?: number; context?: string } = {}): NewCacheEntry {
   const v = opts.dim ? Float32Array.from({ length: opts.dim }, (_, j) => Math.sin(i + j)) : undefined;
@@ -43,6 +43,29 @@ describe('cache memory bound', () => {
     expect(store.size).toBeGreaterThan(fits * 0.9);
     expect(store.size).toBeLessThanOrEqual(fits + 1);
     expect(store.evictions).toBe(fits * 20 - store.size);
+    store.close();
+  });
+
+  it("counts a partition's native HNSW graph at its capacity, keeps the bound with it, and gives it all back", () => {
+    // the soak's RSS grew past the accounted bytes: the graph (hnswlib allocates per slot of its
+    // capacity, plus a fixed pool of label mutexes) and the second copy of each vector were not counted
+    const maxBytes = 6 * 1024 * 1024;
+    const store = open(tmpDir(), maxBytes, 1_000_000, 64);
+    for (let i = 0; i < 63; i++) store.put(entry(i, { dim: 128 }));
+    const beforeGraph = store.bytes;
+    store.put(entry(63, { dim: 128 })); // the 64th vector builds the graph
+    expect(store.bytes - beforeGraph).toBeGreaterThan(65_536 * 40); // the label-mutex pool alone
+    for (let i = 64; i < 20_000; i++) {
+      store.put(entry(i, { dim: 128 }));
+      expect(store.bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    expect(store.evictions).toBeGreaterThan(0);
+    // per kept entry: the answer and the vector twice (JS copy and graph slot), more than the vector alone
+    const kept = store.size;
+    expect((store.bytes - 65_536 * 40) / kept).toBeGreaterThan(2 * 128 * 4);
+    expect(store.nearest('test', 'ctx', Float32Array.from({ length: 128 }, (_, j) => Math.sin(19_999 + j)), 1)[0]?.entry.key).toBe(entry(19_999).key);
+    store.purge({ all: true });
+    expect(store.bytes).toBe(0);
     store.close();
   });
 

@@ -110,6 +110,18 @@ providerContract({
   overload: { file: 'anthropic-overloaded.json', status: 529, errorClass: 'overloaded', upstreamType: 'overloaded_error' },
 });
 
+// Azure OpenAI: OpenAI's bodies at a deployment URL (the model id is the deployment), the key in api-key
+providerContract({
+  label: 'azure-openai',
+  create: (origin, over) => createProvider(config('azure-openai', origin, over)),
+  chatPath: '/openai/deployments/upstream-model/chat/completions?api-version=2024-10-21',
+  auth: ['api-key', CONTRACT_KEY],
+  maxTokensField: 'max_completion_tokens',
+  streamUsageOnlyWhenAsked: true,
+  toolsInBody: openAITools,
+  ...OPENAI_ANSWERS,
+});
+
 // An unknown host (vLLM, Ollama, llama.cpp...) is the generic compatible vendor: max_tokens.
 providerContract({
   label: 'openai-compatible (vLLM)',

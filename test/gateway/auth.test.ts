@@ -95,7 +95,11 @@ describe('roles on keys', () => {
     const m = await admin('/metrics', OPS);
     expect(m.status).toBe(200);
     expect(m.headers.get('content-type')).toMatch(/text\/plain/);
-    expect(await m.text()).toContain('tollgate_');
+    const text = await m.text();
+    expect(text).toContain('tollgate_');
+    // the process's own figures, the event loop's delay among them (a frozen loop shows here)
+    expect(text).toMatch(/^tollgate_event_loop_delay_max_seconds [0-9.e+-]+$/m);
+    expect(text).toMatch(/^tollgate_process_resident_memory_bytes \d+/m);
     expect((await admin('/admin/upstreams', OPS)).status).toBe(200);
     const stats = await admin('/admin/cache/stats', OPS);
     expect(stats.status).toBe(200);

@@ -186,7 +186,7 @@ describe('edge errors answer with a body in the format the path implies', () => 
     const underMessages = await rawExchange(h.gw.port, request('POST', '/v1/messages/batches', MESSAGES));
     expect(underMessages.status).toBe(404);
     expect(isAnthropicError(underMessages.json, 'not_found_error'), underMessages.text).toBe(true);
-    const absolute = await rawExchange(h.gw.port, request('POST', `http://localhost/v1/messages/count_tokens`, MESSAGES));
+    const absolute = await rawExchange(h.gw.port, request('POST', `http://localhost/v1/messages/batches/msgbatch_1`, MESSAGES));
     expect(absolute.status).toBe(404);
     expect(isAnthropicError(absolute.json, 'not_found_error'), absolute.text).toBe(true);
     const elsewhere = await rawExchange(h.gw.port, request('GET', '/v1/nothing-here'));

@@ -30,7 +30,7 @@ afterEach(async () => {
 function startDemo(env: Record<string, string | undefined>): Promise<string> {
   dataDir = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
   const { TOLLGATE_ADMIN_KEY: _drop, ...base } = process.env;
-  child = spawn(process.execPath, [join(root, 'bin/tollgate.mjs'), 'demo', '--port', '0', '--rate', '0', '--latency-scale', '0', '--data-dir', dataDir], {
+  child = spawn(process.execPath, [join(root, 'bin/tollgate.mjs'), 'demo', '--port', '0', '--rate', '0', '--latency-scale', '0', '--no-history', '--data-dir', dataDir], {
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

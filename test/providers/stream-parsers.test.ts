@@ -129,7 +129,7 @@ describe('Anthropic stream parser', () => {
   it('parses thinking, text and tool_use blocks, and tolerates unknown event types', () => {
     const r = fold(allEvents(feedBytewise(createAnthropicStreamParser, fixture('anthropic-tools.sse')))).toResponse();
     expect(r.content).toEqual([
-      { type: 'thinking', text: 'The user wants weather.' },
+      { type: 'thinking', text: 'The user wants weather.', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds' },
       { type: 'text', text: "Okay, let's check the weather for San Francisco, CA:" },
       { type: 'tool_call', id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name: 'get_weather', arguments: '{"location": "San Francisco, CA"}' },
     ]);

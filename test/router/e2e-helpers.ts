@@ -51,7 +51,7 @@ export async function simRequests(h: Harness, model: string): Promise<number> {
   return stats.requests[model] ?? 0;
 }
 
-/** The value of one Prometheus sample line, e.g. metric('tollgate_upstream_retries', { upstream: 'sim-openai/gpt-4o-mini' }). */
+/** The value of one Prometheus sample line, e.g. metric('tollgate_upstream_retries_total', { upstream: 'sim-openai/gpt-4o-mini' }). */
 export async function metric(h: Harness, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const text = await (await fetch(`${h.gw.url}/metrics`)).text();
   for (const line of text.split('\n')) {

@@ -124,9 +124,9 @@ describe('retry budget with an upstream failing 100%', () => {
     expect(await simRequests(h, 'gpt-4o-mini')).toBe(N + up.retries);
 
     const labels = { upstream: 'sim-openai/gpt-4o-mini' };
-    expect(await metric(h, 'tollgate_upstream_requests', labels)).toBe(N);
-    expect(await metric(h, 'tollgate_upstream_retries', labels)).toBe(up.retries);
-    expect(await metric(h, 'tollgate_upstream_retries_denied', labels)).toBe(up.retriesDenied);
+    expect(await metric(h, 'tollgate_upstream_requests_total', labels)).toBe(N);
+    expect(await metric(h, 'tollgate_upstream_retries_total', labels)).toBe(up.retries);
+    expect(await metric(h, 'tollgate_upstream_retries_denied_total', labels)).toBe(up.retriesDenied);
     expect(await metric(h, 'tollgate_retry_budget_remaining', labels)).toBe(0);
 
     // "paying for failed requests": every attempt, retries included, is in the ledger
@@ -170,7 +170,7 @@ describe('circuit breaker', () => {
     // 1 + 4 requests reached the upstream and earn retry budget; the 8 turned away do not
     expect((await upstreams(h))['sim-openai/gpt-4o-mini']).toMatchObject({ breaker: 'open', breakerOpens: 1, requests: 5, shortCircuited: 8 });
     expect(await metric(h, 'tollgate_circuit_state', { upstream: 'sim-openai/gpt-4o-mini' })).toBe(2);
-    expect(await metric(h, 'tollgate_upstream_short_circuited', { upstream: 'sim-openai/gpt-4o-mini' })).toBe(8);
+    expect(await metric(h, 'tollgate_upstream_short_circuited_total', { upstream: 'sim-openai/gpt-4o-mini' })).toBe(8);
 
     const fast = results.slice(reached);
     expect(fast).toHaveLength(8);

@@ -71,14 +71,13 @@ function withRoutePolicyVersions(config: LoadedConfig): LoadedConfig['cache'] {
 
 /** per-route cache effectiveness on /metrics, read from the stage at each scrape */
 function exportCacheMetrics(metrics: GatewayMetrics, cache: CacheStage): void {
-  metrics.gauge('tollgate_cache_lookups', 'cache lookups by route and outcome since start', ['route', 'outcome'], (g) => {
-    g.reset();
+  metrics.observedCounter('tollgate_cache_lookups_total', 'cache lookups by route and outcome since start', ['route', 'outcome'], function* () {
     for (const [route, st] of Object.entries(cache.stats())) {
-      g.set({ route, outcome: 'hit' }, st.hits);
-      g.set({ route, outcome: 'semantic_hit' }, st.semanticHits);
-      g.set({ route, outcome: 'miss' }, st.misses);
-      g.set({ route, outcome: 'bypass' }, st.bypasses);
-      g.set({ route, outcome: 'veto' }, st.vetoes);
+      yield [{ route, outcome: 'hit' }, st.hits];
+      yield [{ route, outcome: 'semantic_hit' }, st.semanticHits];
+      yield [{ route, outcome: 'miss' }, st.misses];
+      yield [{ route, outcome: 'bypass' }, st.bypasses];
+      yield [{ route, outcome: 'veto' }, st.vetoes];
     }
   });
   metrics.gauge('tollgate_cache_stale_ratio', "share of hits served from entries older than the route's freshness target or a superseded version", ['route'], (g) => {

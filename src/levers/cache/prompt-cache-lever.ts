@@ -20,12 +20,11 @@ export const promptCacheLever: Lever = {
 
 /** the provider prompt-cache picture per route: how much of the input repeats a recent prefix */
 function exportPromptCacheMetrics(metrics: GatewayMetrics, stage: PromptCacheStage): void {
-  metrics.gauge('tollgate_cacheable_prefix_share', 'share of input tokens that repeat a prefix seen recently, by route', ['route'], (g) => {
+  metrics.gauge('tollgate_cacheable_prefix_ratio', 'share (0..1) of input tokens that repeat a prefix seen recently, by route', ['route'], (g) => {
     g.reset();
     for (const [route, st] of Object.entries(stage.stats())) g.set({ route }, st.cacheablePrefixShare);
   });
-  metrics.gauge('tollgate_prompt_variable_content_warnings', 'requests whose variable content came before static content, by route', ['route'], (g) => {
-    g.reset();
-    for (const [route, st] of Object.entries(stage.stats())) g.set({ route }, st.variableContentWarnings);
+  metrics.observedCounter('tollgate_prompt_variable_content_warnings_total', 'requests whose variable content came before static content, by route', ['route'], function* () {
+    for (const [route, st] of Object.entries(stage.stats())) yield [{ route }, st.variableContentWarnings] as [{ route: string }, number];
   });
 }

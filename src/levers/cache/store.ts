@@ -50,9 +50,7 @@ export type NewCacheEntry = Omit<CacheEntry, 'id' | 'bytes' | 'rendered'>;
  * with bench/cache-memory.mjs (heap growth per entry against this accounting).
  */
 const ENTRY_OVERHEAD = 700;
-/** a vector in its partition, plus its HNSW node (links at M=16, label, level) */
-const vectorBytes = (dim: number): number => dim * 4 + 2 * 16 * 4 + 64;
-/** a semantic partition's own objects (its id list, position map, vector buffer header) */
+/** a semantic partition's own objects (the partition, its map slot and key); what it holds is VectorPartition.bytes */
 const PARTITION_BYTES = 480;
 /** strings at 2 bytes per UTF-16 unit: an upper bound (V8 keeps Latin-1 text at 1 byte) */
 const str = (s: string | undefined): number => (s ? s.length * 2 : 0);
@@ -62,7 +60,7 @@ function entryBytes(e: CacheEntry, responseJson: string): number {
   // the parsed answer holds the same strings as its JSON, in objects: about the JSON's size in UTF-16
   n += str(responseJson);
   for (const t of e.tags) n += 16 + str(t);
-  if (e.embedding) n += vectorBytes(e.embedding.length);
+  // the vector is accounted in its partition (VectorPartition.bytes), at the partition's capacity
   return n;
 }
 
@@ -136,6 +134,12 @@ export class CacheStore {
       this.nextId = Math.max(this.nextId, e.id + 1);
     }
     for (const id of dropped) this.nextId = Math.max(this.nextId, id + 1);
+    // the partitions' own bytes are known only once they are built: evict the oldest past the bound
+    while (this.bytes > this.maxBytes && this.byId.size > 1) {
+      const oldest = this.byId.values().next().value as CacheEntry;
+      this.unindex(oldest);
+      dropped.push(oldest.id);
+    }
     if (dropped.length) {
       try {
         this.persistence.write({ put: [], delete: dropped });
@@ -164,9 +168,11 @@ export class CacheStore {
       let p = this.partitions.get(pk);
       if (!p) {
         this.partitions.set(pk, (p = new VectorPartition(e.embedding.length, this.opts.hnswMinEntries, this.opts.hnsw)));
-        this.bytes += PARTITION_BYTES;
+        this.bytes += PARTITION_BYTES + p.bytes;
       }
+      const before = p.bytes;
       p.add(e.id, e.embedding);
+      this.bytes += p.bytes - before;
     }
   }
 
@@ -176,10 +182,13 @@ export class CacheStore {
     if (e.contextHash && e.embedder) {
       const pk = this.partitionKey(e.embedder, e.contextHash);
       const p = this.partitions.get(pk);
-      p?.remove(e.id);
-      if (p && p.size === 0) {
-        this.partitions.delete(pk);
-        this.bytes -= PARTITION_BYTES;
+      if (p) {
+        const before = p.bytes;
+        p.remove(e.id);
+        if (p.size === 0) {
+          this.partitions.delete(pk);
+          this.bytes -= PARTITION_BYTES + before;
+        } else this.bytes += p.bytes - before;
       }
     }
   }

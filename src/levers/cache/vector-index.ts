@@ -41,6 +41,20 @@ export interface Neighbour {
   similarity: number;
 }
 
+/**
+ * What a partition holds outside the entries, in bytes, for the cache's memory bound: its JS side
+ * (the vector buffer at its capacity, the id list and position map) and, once it has one, the
+ * native HNSW graph at its capacity. hnswlib allocates per slot of `maxElements` (not per live
+ * element): the level-0 links (2·M ids and a count), the vector, the label, the level, a mutex and
+ * a link-list pointer, a visited-list mark; per live element a label-map node and, rarely, upper
+ * levels; and per index a fixed pool of 65,536 label mutexes. The JS copy of each vector stays
+ * beside the graph (swaps on removal need it), so a graph partition holds every vector twice.
+ */
+const JS_BYTES_PER_ENTRY = 8 + 40; // ids[] slot, pos Map entry
+const hnswSlotBytes = (dim: number, m: number): number => 2 * m * 4 + 4 + dim * 4 + 8 + 4 + 40 + 8 + 2;
+const HNSW_BYTES_PER_LIVE = 56;
+const HNSW_INDEX_BYTES = 65_536 * 40 + 1024;
+
 export class VectorPartition {
   private ids: number[] = [];
   private pos = new Map<number, number>();
@@ -63,6 +77,15 @@ export class VectorPartition {
 
   get usesGraph(): boolean {
     return this.graph !== null;
+  }
+
+  /** bytes this partition holds beyond its entries (see JS_BYTES_PER_ENTRY and the HNSW constants) */
+  get bytes(): number {
+    let n = this.data.byteLength + this.ids.length * JS_BYTES_PER_ENTRY;
+    if (this.graph) {
+      n += HNSW_INDEX_BYTES + this.graph.getMaxElements() * hnswSlotBytes(this.dim, this.params.m) + this.graph.getCurrentCount() * HNSW_BYTES_PER_LIVE;
+    }
+    return n;
   }
 
   add(id: number, v: Float32Array): void {

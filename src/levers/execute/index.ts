@@ -6,7 +6,7 @@
 // trail entry per retry and fallback, and throws AllAttemptsFailedError with every error at the end.
 
 import type { Registry } from 'prom-client';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { AllAttemptsFailedError, GatewayError, UpstreamError } from '../../core/errors.js';
 import type { ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
 import type { RetryConfig } from '../router/config.js';
@@ -266,8 +266,21 @@ export class ExecuteStage implements Stage {
   }
 
   private registerMetrics(registry: Registry): void {
-    // label: upstream = provider/model from config (bounded cardinality)
+    // label: upstream = provider/model from config (bounded cardinality); totals since start are
+    // counters (Prometheus: `_total`), values that go down are gauges
     const stage = this;
+    const counter = (name: string, help: string, pick: (s: UpstreamStats) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['upstream'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [k, s] of Object.entries(stage.stats())) this.inc({ upstream: k }, pick(s));
+        },
+      });
+    };
     const gauge = (name: string, help: string, pick: (s: UpstreamStats) => number): void => {
       new Gauge({
         name,
@@ -279,13 +292,13 @@ export class ExecuteStage implements Stage {
         },
       });
     };
-    gauge('tollgate_upstream_requests', 'First attempts sent to the upstream (counter semantics)', (s) => s.requests);
-    gauge('tollgate_upstream_short_circuited', 'Requests the open circuit breaker turned away without an upstream call (counter semantics)', (s) => s.shortCircuited);
-    gauge('tollgate_upstream_retries', 'Retries sent to the upstream (counter semantics)', (s) => s.retries);
-    gauge('tollgate_upstream_retries_denied', 'Retries refused by the retry budget (counter semantics)', (s) => s.retriesDenied);
+    counter('tollgate_upstream_requests_total', 'First attempts sent to the upstream', (s) => s.requests);
+    counter('tollgate_upstream_short_circuited_total', 'Requests the open circuit breaker turned away without an upstream call', (s) => s.shortCircuited);
+    counter('tollgate_upstream_retries_total', 'Retries sent to the upstream', (s) => s.retries);
+    counter('tollgate_upstream_retries_denied_total', 'Retries refused by the retry budget', (s) => s.retriesDenied);
     gauge('tollgate_retry_budget_remaining', 'Retries the budget still allows in the current window', (s) => s.budgetRemaining);
     gauge('tollgate_circuit_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', (s) => (s.breaker === 'closed' ? 0 : s.breaker === 'half_open' ? 1 : 2));
-    gauge('tollgate_upstream_error_rate', 'Failure share over the breaker window', (s) => s.errorRate);
+    gauge('tollgate_upstream_error_ratio', 'Failure share over the breaker window (0..1)', (s) => s.errorRate);
   }
 }
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { ChatRequest, Usage } from '../../core/canonical.js';
 import { UpstreamError, AllAttemptsFailedError } from '../../core/errors.js';
 import type { RequestRecord } from '../../ledger/record.js';
-import type { ChatResult, GatewayContext, Next, Stage, Target } from '../../pipeline/stage.js';
+import type { ChatResult, GatewayContext, Next, PolicyOverlay, Stage, Target } from '../../pipeline/stage.js';
 import { answerText, runCheck, type CheckName } from './cascade.js';
 import { RouterClassifier } from './classifier/model.js';
 import { compileCondition, compileRegex, lastUserTextOf, makeFacts, type Predicate, type RuleFacts } from './conditions.js';
@@ -89,7 +89,9 @@ interface CompiledVerifier {
 type TierReason =
   | { by: 'rule'; rule: string }
   | { by: 'classifier'; score: number; threshold: number; basis: string; ood?: { score: number; threshold: number } }
-  | { by: 'default' };
+  | { by: 'default' }
+  /** a flag's overlay (src/flags/) forced or capped the tier or named the model */
+  | { by: 'flag'; flags: string[]; detail: string };
 
 interface SloVerdict {
   state: 'ok' | 'moved' | 'probe' | 'all_breached' | 'off';
@@ -147,7 +149,8 @@ export class RouterStage implements Stage {
   private async route(ctx: GatewayContext, next: Next, route: CompiledRoute): Promise<ChatResult> {
 
     const facts = makeFacts(ctx.request, ctx.headers, ctx.rawBody, this.deps.estimateInputTokens);
-    const decision = this.decideTier(route, facts, ctx.headers);
+    const decided = this.decideTier(route, facts, ctx.headers);
+    const decision = ctx.overlay ? this.withOverlay(route, decided, ctx.overlay, ctx.flags ?? []) : decided;
     const asked = this.deps.resolveModel(ctx.request.model);
 
     ctx.route = route.name;
@@ -309,6 +312,28 @@ export class RouterStage implements Stage {
     return { tier: route.defaultTier, reason: { by: 'default' } };
   }
 
+  /**
+   * A flag's overlay over the route's own decision: `model` names the model (one of the route's),
+   * `tier` replaces the tier, `maxTier` caps it (a forced model above the cap is dropped too). The
+   * flags were checked against this route when they were set; a name the route no longer has is
+   * ignored rather than failing the request.
+   */
+  private withOverlay(route: CompiledRoute, d: ReturnType<RouterStage['decideTier']>, o: PolicyOverlay, flags: string[]): ReturnType<RouterStage['decideTier']> {
+    let out = d;
+    if (o.model !== undefined) {
+      const m = [...route.tiers.flatMap((t) => t.candidates), ...route.fallbacks].find((c) => c.name === o.model);
+      if (m) out = { tier: this.tierOfModel(route, m), model: m, reason: { by: 'flag', flags, detail: `model ${m.name}` } };
+    } else if (o.tier !== undefined) {
+      const i = route.tiers.findIndex((t) => t.name === o.tier);
+      if (i >= 0) out = { tier: i, reason: { by: 'flag', flags, detail: `tier ${o.tier}` } };
+    }
+    if (o.maxTier !== undefined) {
+      const cap = route.tiers.findIndex((t) => t.name === o.maxTier);
+      if (cap >= 0 && out.tier > cap) out = { tier: cap, reason: { by: 'flag', flags, detail: `tier capped at ${o.maxTier} (was ${route.tiers[out.tier]!.name})` } };
+    }
+    return out;
+  }
+
   private tierOfModel(route: CompiledRoute, m: Candidate): number {
     const i = route.tiers.findIndex((t) => t.candidates.some((c) => keyOf(c.target) === keyOf(m.target)));
     return i < 0 ? route.tiers.length - 1 : i;
@@ -426,6 +451,9 @@ export class RouterStage implements Stage {
         data.oodThreshold = round4(reason.ood.threshold);
         why = `out of the classifier's training distribution (${round4(reason.ood.score)} > ${round4(reason.ood.threshold)}): strong tier`;
       }
+    } else if (reason.by === 'flag') {
+      data.flags = reason.flags;
+      why = `flag ${reason.flags.join(', ')}: ${reason.detail}`;
     } else why = 'default tier';
     if (pick.slo.state !== 'off') {
       data.slo = pick.slo.state;
@@ -539,6 +567,7 @@ function routeHeader(route: string, tier: string, model: string, reason: TierRea
   if (reason.by === 'rule') by = `rule:${ascii(reason.rule)}`;
   else if (reason.by === 'classifier')
     by = reason.ood ? `classifier:ood:${round4(reason.ood.score)}>${round4(reason.ood.threshold)}` : `classifier:${round4(reason.score)}${reason.score >= reason.threshold ? '>=' : '<'}${round4(reason.threshold)}`;
+  else if (reason.by === 'flag') by = `flag:${ascii(reason.flags.join(','))}`;
   else by = 'default';
   let h = `route=${ascii(route)};tier=${ascii(tier)};model=${ascii(model)};by=${by}`;
   if (slo.state !== 'off') h += `;slo=${slo.state}`;

@@ -8,6 +8,7 @@ import { splitBaseUrl } from '../shared/upstream-pool.js';
 import { parseAnthropicMessagesResponse } from './parse-messages-response.js';
 import { renderAnthropicMessagesRequest } from './render-messages-request.js';
 import { createAnthropicStreamParser } from './stream-parser.js';
+import { parseAnthropicCountTokensResponse, renderAnthropicCountTokensRequest } from './count-tokens.js';
 
 export { ANTHROPIC_VERSION } from './headers.js';
 
@@ -21,8 +22,13 @@ export function createAnthropicAdapter(cfg: ProviderConfig): ProviderAdapter {
     chatPath,
     headers: anthropicHeaders,
     chatBody: (req, opts) =>
-      opts.rawBody ?? Buffer.from(JSON.stringify(renderAnthropicMessagesRequest(req, opts.model, { maxTokensDefault: cfg.maxTokensDefault }))),
+      opts.rawBody ?? Buffer.from(JSON.stringify(renderAnthropicMessagesRequest(req, opts.model, { maxTokensDefault: cfg.maxTokensDefault, dropThinking: opts.foreignSignatures }))),
     parseChatResponse: parseAnthropicMessagesResponse,
     createStreamParser: createAnthropicStreamParser,
+    countTokens: {
+      path: `${chatPath}/count_tokens`,
+      body: (req, opts) => opts.rawBody ?? Buffer.from(JSON.stringify(renderAnthropicCountTokensRequest(req, opts.model))),
+      parse: parseAnthropicCountTokensResponse,
+    },
   });
 }

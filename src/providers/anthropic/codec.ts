@@ -1,6 +1,7 @@
 // The Anthropic wire format as the server speaks it to a client: Messages (no embeddings endpoint).
 
-import type { WireCodec } from '../codec.js';
+import type { ModelInfo } from '../contract.js';
+import { retryAfterHeaders, type RateLimitHeaderInfo, type WireCodec } from '../codec.js';
 import { hasSseField } from '../shared/sse-line.js';
 import { renderAnthropicError } from './error.js';
 import { parseAnthropicMessagesRequest } from './parse-messages-request.js';
@@ -9,6 +10,7 @@ import { renderAnthropicMessagesResponse } from './render-messages-response.js';
 import { createAnthropicStreamParser } from './stream-parser.js';
 import { createAnthropicStreamRenderer } from './stream-renderer.js';
 import { ANTHROPIC_VERSION_HEADER } from './headers.js';
+import { COUNT_TOKENS_PATH, parseAnthropicCountTokensRequest, renderAnthropicCountTokensResponse } from './count-tokens.js';
 
 /** the created_at a model gets when its creation time is unknown (the list must carry one) */
 const UNKNOWN_CREATED_AT = '2025-01-01T00:00:00Z';
@@ -23,13 +25,26 @@ function createdAt(epochSeconds: number | undefined): string {
   return new Date(Math.floor(epochSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Anthropic's rate-limit headers: limit, remaining, and the RFC 3339 instant the allowance is full again */
+export function anthropicRateLimitHeaders(info: RateLimitHeaderInfo, now: number): Record<string, string> {
+  const h: Record<string, string> = retryAfterHeaders(info.retryAfterMs);
+  for (const [kind, st] of [['requests', info.requests], ['tokens', info.tokens]] as const) {
+    if (!st) continue;
+    h[`anthropic-ratelimit-${kind}-limit`] = String(st.limit);
+    h[`anthropic-ratelimit-${kind}-remaining`] = String(st.remaining);
+    h[`anthropic-ratelimit-${kind}-reset`] = new Date(now + Math.max(0, Math.ceil(st.resetMs / 1000) * 1000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return h;
+}
+
 export const anthropicCodec: WireCodec = {
   format: 'anthropic',
   endpoints: { chat: '/v1/messages' },
   parseChatRequest: parseAnthropicMessagesRequest,
   renderChatResponse: renderAnthropicMessagesResponse,
   // Anthropic streams always carry usage: includeUsage does not apply
-  createStreamRenderer: (opts) => createAnthropicStreamRenderer({ model: opts.model, id: opts.id }),
+  createStreamRenderer: (opts) => createAnthropicStreamRenderer({ model: opts.model, id: opts.id, inputTokens: opts.inputTokens }),
+  streamStartReportsInput: true,
   renderError: renderAnthropicError,
   parseChatResponse: parseAnthropicMessagesResponse,
   createStreamParser: createAnthropicStreamParser,
@@ -38,9 +53,16 @@ export const anthropicCodec: WireCodec = {
   stripInjectedUsage: (raw) => raw,
   streamUsageOnlyWhenAsked: false,
   renderModelList(models) {
-    const data = models.map((m) => ({ type: 'model', id: m.id, display_name: m.displayName ?? m.id, created_at: createdAt(m.created) }));
+    const data = models.map(modelEntry);
     return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   },
   // every Anthropic SDK request carries anthropic-version (the API rejects one without it)
   claimsHeaders: (headers) => headers[ANTHROPIC_VERSION_HEADER] !== undefined,
+  renderModel: modelEntry,
+  countTokens: { endpoint: COUNT_TOKENS_PATH, parseRequest: parseAnthropicCountTokensRequest, renderResponse: renderAnthropicCountTokensResponse },
+  rateLimitHeaders: anthropicRateLimitHeaders,
 };
+
+function modelEntry(m: ModelInfo): Record<string, unknown> {
+  return { type: 'model', id: m.id, display_name: m.displayName ?? m.id, created_at: createdAt(m.created) };
+}

@@ -17,7 +17,7 @@ export function anthropicTypeForStatus(status: number): string {
   return 'api_error';
 }
 
-function body(type: string, message: string): object {
+function body(type: string, message: string): { type: 'error'; error: Record<string, unknown> } {
   return { type: 'error', error: { type, message } };
 }
 
@@ -35,7 +35,12 @@ function fromUpstream(err: UpstreamError): RenderedError {
 }
 
 export function renderAnthropicError(err: unknown): RenderedError {
-  if (err instanceof GatewayError) return { status: err.status, body: body(ERRORS[err.code].anthropicType, err.message) };
+  if (err instanceof GatewayError) {
+    const rendered = body(ERRORS[err.code].anthropicType, err.message);
+    // the gateway's own reason beside Anthropic's type, with its machine-readable facts
+    if (err.details) Object.assign(rendered.error, { code: err.code, ...err.details });
+    return { status: err.status, body: rendered };
+  }
   if (err instanceof UpstreamError) return fromUpstream(err);
   if (err instanceof AllAttemptsFailedError) {
     const last = err.last;

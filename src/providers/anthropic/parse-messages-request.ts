@@ -38,6 +38,34 @@ function textBlock(b: Json, param: string): TextPart {
   return { type: 'text', text: expectString(b.text, `${param}.text`), ...cacheControl(b.cache_control, `${param}.cache_control`) };
 }
 
+/**
+ * A `document` block with a text source (or a content source of text blocks) is text the client
+ * retrieved: kept as a marked text part, rendered back as a document. PDF sources (base64, url)
+ * carry no text the gateway can count or translate, so they stay unsupported.
+ */
+function documentBlock(b: Json, param: string): TextPart {
+  const src = b.source;
+  if (!isObject(src)) throw bad('Field required', `${param}.source`);
+  let text: string;
+  if (src.type === 'text') text = expectString(src.data, `${param}.source.data`);
+  else if (src.type === 'content') {
+    if (typeof src.content === 'string') text = src.content;
+    else if (Array.isArray(src.content)) {
+      text = src.content
+        .map((c, i) => {
+          const cp = `${param}.source.content.${i}`;
+          if (!isObject(c) || c.type !== 'text') throw new GatewayError('unsupported', `${cp}: only text blocks are supported inside a document's content`, { param: cp });
+          return expectString(c.text, `${cp}.text`);
+        })
+        .join('\n');
+    } else throw bad('Input should be a valid string or list', `${param}.source.content`);
+  } else throw new GatewayError('unsupported', `${param}.source.type: document sources of type ${JSON.stringify(src.type)} are not supported by this gateway (text and content are)`, { param: `${param}.source.type` });
+  const document: { title?: string; context?: string } = {};
+  if (typeof b.title === 'string') document.title = b.title;
+  if (typeof b.context === 'string') document.context = b.context;
+  return { type: 'text', text, document, ...cacheControl(b.cache_control, `${param}.cache_control`) };
+}
+
 function parseBlock(b: unknown, param: string, role: 'user' | 'assistant'): ContentPart | undefined {
   if (!isObject(b)) throw bad('Input should be a valid dictionary', param);
   const cc = () => cacheControl(b.cache_control, `${param}.cache_control`);
@@ -73,6 +101,8 @@ function parseBlock(b: unknown, param: string, role: 'user' | 'assistant'): Cont
     }
     case 'thinking':
       return { type: 'thinking', text: expectString(b.thinking, `${param}.thinking`), ...(typeof b.signature === 'string' ? { signature: b.signature } : {}) };
+    case 'document':
+      return documentBlock(b, param);
     case 'redacted_thinking':
       return undefined; // opaque; carries no text we can translate
     default:
@@ -199,5 +229,11 @@ export function parseAnthropicMessagesRequest(body: unknown): ChatRequest {
     if (body.metadata.user_id !== undefined && body.metadata.user_id !== null) req.user = expectString(body.metadata.user_id, 'metadata.user_id');
   }
   for (const [k, v] of Object.entries(body)) if (!KNOWN.has(k)) req.extra[k] = v;
+  const format = isObject(body.output_config) && isObject(body.output_config.format) ? body.output_config.format : isObject(body.output_format) ? body.output_format : undefined;
+  if (format) {
+    if (format.type !== 'json_schema') throw bad("Input should be 'json_schema'", 'output_config.format.type');
+    if (!isObject(format.schema)) throw bad('Field required', 'output_config.format.schema');
+    req.responseFormat = { type: 'json_schema', schema: format.schema };
+  }
   return req;
 }

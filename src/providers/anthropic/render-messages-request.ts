@@ -2,7 +2,7 @@
 // required, roles must alternate (consecutive same-role turns are merged), tool results travel in
 // user turns and come first there, empty text blocks are refused, temperature tops out at 1.
 
-import type { CacheControl, ChatRequest, ContentPart, ImagePart, TextPart } from '../../core/canonical.js';
+import { withoutThinking, type CacheControl, type ChatRequest, type ContentPart, type ImagePart, type TextPart } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { DEFAULT_MAX_TOKENS } from '../config.js';
 import { renderAnthropicCacheControl } from './cache-control.js';
@@ -11,6 +11,8 @@ import { tryParseJson, isObject } from '../shared/json.js';
 export interface RenderAnthropicRequestOptions {
   /** max_tokens when the request has none (OpenAI-origin requests often omit it) */
   maxTokensDefault?: number;
+  /** leave out the history's thinking blocks (their signatures are another provider's) */
+  dropThinking?: boolean;
 }
 
 type Block = Record<string, unknown>;
@@ -20,6 +22,16 @@ function cc(c: CacheControl | undefined): Block {
 }
 
 function textBlock(t: TextPart): Block {
+  if (t.document) {
+    const { title, context } = t.document;
+    return {
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: t.text },
+      ...(title !== undefined ? { title } : {}),
+      ...(context !== undefined ? { context } : {}),
+      ...cc(t.cacheControl),
+    };
+  }
   return { type: 'text', text: t.text, ...cc(t.cacheControl) };
 }
 
@@ -57,8 +69,13 @@ function block(p: ContentPart): Block | undefined {
   }
 }
 
-export function renderAnthropicMessagesRequest(req: ChatRequest, model: string, opts: RenderAnthropicRequestOptions = {}): Record<string, unknown> {
-  if (req.n !== undefined && req.n > 1) throw new GatewayError('unsupported', 'n > 1 is not supported by Anthropic models.', { param: 'n' });
+export function renderAnthropicMessagesRequest(req0: ChatRequest, model: string, opts: RenderAnthropicRequestOptions = {}): Record<string, unknown> {
+  if (req0.n !== undefined && req0.n > 1) throw new GatewayError('unsupported', 'n > 1 is not supported by Anthropic models.', { param: 'n' });
+  const req = opts.dropThinking ? withoutThinking(req0) : req0;
+  // with thinking on, Anthropic wants the last assistant turn of a tool loop to open with its
+  // thinking block: when that block is dropped, this one call goes without thinking
+  const lastAssistant = [...req0.messages].reverse().find((m) => m.role === 'assistant');
+  const thinkingOff = opts.dropThinking === true && lastAssistant !== undefined && lastAssistant.content.some((p) => p.type === 'thinking') && lastAssistant.content.some((p) => p.type === 'tool_call');
 
   const turns: { role: 'user' | 'assistant'; content: Block[] }[] = [];
   for (const m of req.messages) {
@@ -80,6 +97,7 @@ export function renderAnthropicMessagesRequest(req: ChatRequest, model: string, 
   );
 
   const body: Record<string, unknown> = req.extraFormat === 'anthropic' ? { ...req.extra } : {};
+  if (thinkingOff) delete body.thinking;
   body.model = model;
   body.max_tokens = req.maxTokens ?? opts.maxTokensDefault ?? DEFAULT_MAX_TOKENS;
   const system = req.system.filter((s) => s.text !== '');
@@ -106,6 +124,11 @@ export function renderAnthropicMessagesRequest(req: ChatRequest, model: string, 
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop !== undefined && req.stop.length > 0) body.stop_sequences = req.stop;
   if (req.user !== undefined) body.metadata = { user_id: req.user };
+  if (req.responseFormat?.type === 'json_schema' && body.output_format === undefined) {
+    // Anthropic's structured outputs; the other output_config fields (effort) stay as the client set them
+    const oc = isObject(body.output_config) ? body.output_config : {};
+    body.output_config = { ...oc, format: { type: 'json_schema', schema: req.responseFormat.schema } };
+  }
   if (req.stream) body.stream = true;
   else delete body.stream;
   return body;

@@ -45,7 +45,8 @@ export function createAnthropicStreamParser(): WireStreamParser {
         if (d.type === 'text_delta') out.push({ type: 'text_delta', index, text: str(d.text) ?? '' });
         else if (d.type === 'input_json_delta') out.push({ type: 'tool_call_delta', index, argumentsDelta: str(d.partial_json) ?? '' });
         else if (d.type === 'thinking_delta') out.push({ type: 'thinking_delta', index, text: str(d.thinking) ?? '' });
-        return; // signature_delta, citations_delta: nothing canonical to say
+        else if (d.type === 'signature_delta') out.push({ type: 'signature_delta', index, signature: str(d.signature) ?? '' });
+        return; // citations_delta: nothing canonical to say
       }
       case 'content_block_stop':
         out.push({ type: 'block_stop', index: num(json.index) ?? 0 });

@@ -16,7 +16,12 @@ function sse(type: string, data: Record<string, unknown>): string {
 
 type OpenKind = 'text' | 'thinking' | 'tool_use';
 
-export function createAnthropicStreamRenderer(opts: { model: string; id?: string }): WireStreamRenderer {
+/**
+ * `inputTokens`: a local count of the request's input, reported in message_start when the upstream
+ * has not said its own by then (an OpenAI upstream reports usage only at the end); message_delta
+ * then carries the upstream's figures, which replace it.
+ */
+export function createAnthropicStreamRenderer(opts: { model: string; id?: string; inputTokens?: number }): WireStreamRenderer {
   let id = opts.id;
   let started = false;
   let usage: Usage = { ...ZERO_USAGE };
@@ -33,7 +38,8 @@ export function createAnthropicStreamRenderer(opts: { model: string; id?: string
     if (started) return '';
     started = true;
     id ??= idWithPrefix(undefined, 'msg_');
-    const u = usageToAnthropic(usage);
+    const reported = usage.input + usage.cacheRead + usage.cacheWrite5m + usage.cacheWrite1h > 0;
+    const u = usageToAnthropic(reported || opts.inputTokens === undefined ? usage : { ...usage, input: opts.inputTokens });
     return sse('message_start', {
       message: {
         id,
@@ -90,6 +96,12 @@ export function createAnthropicStreamRenderer(opts: { model: string; id?: string
         case 'thinking_delta': {
           let s = ensureStarted() + openBlock(ev.index, 'thinking', { type: 'thinking', thinking: '', signature: '' });
           if (open?.canonical === ev.index && ev.text !== '') s += sse('content_block_delta', { index: open.out, delta: { type: 'thinking_delta', thinking: ev.text } });
+          return s;
+        }
+        case 'signature_delta': {
+          // a signature closes its thinking block: it goes out on the block it signs, never another
+          let s = ensureStarted() + openBlock(ev.index, 'thinking', { type: 'thinking', thinking: '', signature: '' });
+          if (open?.canonical === ev.index && open.kind === 'thinking' && ev.signature !== '') s += sse('content_block_delta', { index: open.out, delta: { type: 'signature_delta', signature: ev.signature } });
           return s;
         }
         case 'tool_call_start':

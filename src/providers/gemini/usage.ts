@@ -1,7 +1,6 @@
 // Gemini's native usageMetadata -> canonical Usage. promptTokenCount INCLUDES
-// cachedContentTokenCount; billed output is candidatesTokenCount + thoughtsTokenCount. There is no
-// native Gemini adapter (Gemini is reached through its OpenAI endpoint, see ../openai-compatible/);
-// the mapper is here for the price cross-checks and for that adapter when it comes.
+// cachedContentTokenCount; billed output is candidatesTokenCount + thoughtsTokenCount. Used by the
+// native Gemini adapter (./adapter.ts, kind `gemini`) and by the price cross-checks.
 
 import type { Usage } from '../../core/canonical.js';
 import { tokenCount as n } from '../../core/usage.js';

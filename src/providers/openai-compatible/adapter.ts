@@ -9,5 +9,5 @@ import { compatibleVendorFor } from './vendors.js';
 
 export function createOpenAICompatibleAdapter(cfg: ProviderConfig): ProviderAdapter {
   const vendor = compatibleVendorFor(cfg.baseUrl);
-  return createHttpAdapter(cfg, openAIVendorSpec(cfg, { kind: 'openai-compatible', ...vendor }));
+  return createHttpAdapter(cfg, openAIVendorSpec(cfg, { kind: 'openai-compatible', ...vendor, responses: vendor.responses ?? false }));
 }

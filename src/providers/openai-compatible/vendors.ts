@@ -7,15 +7,17 @@ export interface CompatibleVendor {
   /** OTel gen_ai.provider.name (semantic-convention well-known values where one exists) */
   otelProviderName: string;
   maxTokensField: 'max_tokens' | 'max_completion_tokens';
+  /** serves the Responses API at <base>/responses, so Responses clients are relayed byte for byte */
+  responses?: boolean;
 }
 
 export const COMPATIBLE_VENDORS: readonly CompatibleVendor[] = [
   { host: 'generativelanguage.googleapis.com', otelProviderName: 'gcp.gemini', maxTokensField: 'max_completion_tokens' },
   { host: 'aiplatform.googleapis.com', otelProviderName: 'gcp.vertex_ai', maxTokensField: 'max_completion_tokens' },
-  { host: 'api.groq.com', otelProviderName: 'groq', maxTokensField: 'max_completion_tokens' },
+  { host: 'api.groq.com', otelProviderName: 'groq', maxTokensField: 'max_completion_tokens', responses: true },
   { host: 'api.deepseek.com', otelProviderName: 'deepseek', maxTokensField: 'max_tokens' },
   { host: 'api.mistral.ai', otelProviderName: 'mistral_ai', maxTokensField: 'max_tokens' },
-  { host: 'api.x.ai', otelProviderName: 'x_ai', maxTokensField: 'max_completion_tokens' },
+  { host: 'api.x.ai', otelProviderName: 'x_ai', maxTokensField: 'max_completion_tokens', responses: true },
   { host: 'api.perplexity.ai', otelProviderName: 'perplexity', maxTokensField: 'max_tokens' },
   { host: 'api.together.xyz', otelProviderName: 'together', maxTokensField: 'max_tokens' },
   { host: 'openai.azure.com', otelProviderName: 'azure.ai.openai', maxTokensField: 'max_completion_tokens' },

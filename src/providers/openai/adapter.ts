@@ -10,11 +10,15 @@ import { parseOpenAIEmbeddingsResponse, renderOpenAIEmbeddingsRequest } from './
 import { parseOpenAIChatResponse } from './parse-chat-response.js';
 import { renderOpenAIChatRequest, type RenderOpenAIRequestOptions } from './render-chat-request.js';
 import { createOpenAIStreamParser } from './stream-parser.js';
+import { parseResponsesResponse } from '../openai-responses/parse-response.js';
+import { createResponsesStreamParser } from '../openai-responses/stream-parser.js';
 
 export interface OpenAIVendorOptions {
   kind?: string;
   otelProviderName?: string;
   maxTokensField?: RenderOpenAIRequestOptions['maxTokensField'];
+  /** the upstream serves the Responses API at /responses (OpenAI does; most compatible servers do not) */
+  responses?: boolean;
 }
 
 /**
@@ -50,6 +54,9 @@ export function openAIVendorSpec(cfg: ProviderConfig, vendor: OpenAIVendorOption
     createStreamParser: createOpenAIStreamParser,
     embeddingsBody: (req, model) => Buffer.from(JSON.stringify(renderOpenAIEmbeddingsRequest(req, model))),
     parseEmbeddingsResponse: parseOpenAIEmbeddingsResponse,
+    ...(vendor.responses === false
+      ? {}
+      : { alsoSpeaks: { 'openai-responses': { chatPath: '/responses', parseChatResponse: parseResponsesResponse, createStreamParser: createResponsesStreamParser } } }),
   };
 }
 

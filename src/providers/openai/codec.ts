@@ -1,6 +1,7 @@
 // The OpenAI wire format as the server speaks it to a client: Chat Completions and Embeddings.
 
-import type { WireCodec } from '../codec.js';
+import { retryAfterHeaders, type RateLimitHeaderInfo, type WireCodec } from '../codec.js';
+import type { ModelInfo } from '../contract.js';
 import { hasSseField } from '../shared/sse-line.js';
 import { parseOpenAIEmbeddingsRequest, renderOpenAIEmbeddingsResponse } from './embeddings.js';
 import { renderOpenAIError } from './error.js';
@@ -28,12 +29,34 @@ export function stripOpenAIInjectedUsage(raw: Buffer): Buffer {
   return kept.length === events.length ? raw : Buffer.from(kept.join(''), 'utf8');
 }
 
+/** OpenAI's reset durations: "20ms", "1s", "1.5s", "6m0s" */
+export function openAIDuration(ms: number): string {
+  const v = Math.max(0, Math.ceil(ms));
+  if (v < 1000) return `${v}ms`;
+  const totalS = v / 1000;
+  const m = Math.floor(totalS / 60);
+  const s = Math.round((totalS - m * 60) * 1000) / 1000;
+  return m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
+export function openAIRateLimitHeaders(info: RateLimitHeaderInfo): Record<string, string> {
+  const h: Record<string, string> = retryAfterHeaders(info.retryAfterMs);
+  for (const [kind, st] of [['requests', info.requests], ['tokens', info.tokens]] as const) {
+    if (!st) continue;
+    h[`x-ratelimit-limit-${kind}`] = String(st.limit);
+    h[`x-ratelimit-remaining-${kind}`] = String(st.remaining);
+    h[`x-ratelimit-reset-${kind}`] = openAIDuration(st.resetMs);
+  }
+  return h;
+}
+
 export const openAICodec: WireCodec = {
   format: 'openai',
   endpoints: { chat: '/v1/chat/completions', embeddings: '/v1/embeddings' },
   parseChatRequest: parseOpenAIChatRequest,
   renderChatResponse: renderOpenAIChatResponse,
   createStreamRenderer: createOpenAIStreamRenderer,
+  streamStartReportsInput: false,
   renderError: renderOpenAIError,
   parseChatResponse: parseOpenAIChatResponse,
   createStreamParser: createOpenAIStreamParser,
@@ -41,13 +64,15 @@ export const openAICodec: WireCodec = {
   stripInjectedUsage: stripOpenAIInjectedUsage,
   streamUsageOnlyWhenAsked: true,
   renderModelList(models) {
-    const now = Math.floor(Date.now() / 1000);
-    return {
-      object: 'list',
-      data: models.map((m) => ({ id: m.id, object: 'model', created: m.created ?? now, owned_by: m.ownedBy ?? 'tollgate' })),
-    };
+    return { object: 'list', data: models.map(modelEntry) };
   },
+  renderModel: modelEntry,
   // OpenAI is the format a request without any format marker gets (the registry's default)
   claimsHeaders: () => false,
   embeddings: { parseRequest: parseOpenAIEmbeddingsRequest, renderResponse: renderOpenAIEmbeddingsResponse },
+  rateLimitHeaders: openAIRateLimitHeaders,
 };
+
+function modelEntry(m: ModelInfo): Record<string, unknown> {
+  return { id: m.id, object: 'model', created: m.created ?? Math.floor(Date.now() / 1000), owned_by: m.ownedBy ?? 'tollgate' };
+}

@@ -39,7 +39,7 @@ function fromUpstream(err: UpstreamError): RenderedError {
 
 export function renderOpenAIError(err: unknown): RenderedError {
   if (err instanceof GatewayError) {
-    return { status: err.status, body: { error: { message: err.message, type: ERRORS[err.code].openaiType, param: err.param ?? null, code: err.code } } };
+    return { status: err.status, body: { error: { message: err.message, type: ERRORS[err.code].openaiType, param: err.param ?? null, code: err.code, ...err.details } } };
   }
   if (err instanceof UpstreamError) return fromUpstream(err);
   if (err instanceof AllAttemptsFailedError) {

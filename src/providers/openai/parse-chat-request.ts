@@ -1,7 +1,7 @@
 // OpenAI Chat Completions request body -> canonical ChatRequest, with OpenAI-style errors that name
 // the offending field (error.param), so a client sees what OpenAI itself would have told it.
 
-import type { ChatRequest, ContentPart, ImagePart, Message, ResponseFormat, TextPart, ToolChoice, ToolDef } from '../../core/canonical.js';
+import type { CacheControl, ChatRequest, ContentPart, ImagePart, Message, ResponseFormat, TextPart, ToolChoice, ToolDef } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { isObject, type Json } from '../shared/json.js';
 
@@ -51,13 +51,25 @@ function optNumber(v: unknown, param: string, min: number, max: number, integer 
   return v;
 }
 
+/**
+ * `cache_control` on a content part or a tool, as LiteLLM and OpenRouter let OpenAI-format clients
+ * mark Anthropic prompt-cache breakpoints; kept in the canonical request so a call that ends at
+ * Anthropic carries it exactly (TTL included), and dropped by renderers of formats without it.
+ */
+function cacheControlOf(v: unknown, param: string): { cacheControl?: CacheControl } {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v) || v.type !== 'ephemeral') throw bad(`Invalid value for '${param}': expected {"type": "ephemeral"} with an optional "ttl" of '5m' or '1h'.`, param);
+  if (v.ttl !== undefined && v.ttl !== '5m' && v.ttl !== '1h') throw bad(`Invalid value for '${param}.ttl': expected '5m' or '1h'.`, `${param}.ttl`);
+  return { cacheControl: v.ttl ? { type: 'ephemeral', ttl: v.ttl } : { type: 'ephemeral' } };
+}
+
 function textParts(content: unknown, param: string, allowRefusal = false): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw bad(`Invalid type for '${param}': expected one of a string or array of objects, but got ${typeName(content)} instead.`, param);
   return content.map((p, i) => {
     const pp = `${param}[${i}]`;
     if (!isObject(p)) throw bad(`Invalid type for '${pp}': expected an object, but got ${typeName(p)} instead.`, pp);
-    if (p.type === 'text') return { type: 'text', text: expectString(p.text, `${pp}.text`) };
+    if (p.type === 'text') return { type: 'text', text: expectString(p.text, `${pp}.text`), ...cacheControlOf(p.cache_control, `${pp}.cache_control`) };
     if (allowRefusal && p.type === 'refusal') return { type: 'text', text: expectString(p.refusal, `${pp}.refusal`) };
     throw bad(`Invalid value for '${pp}.type': expected 'text', got ${JSON.stringify(p.type)}.`, `${pp}.type`);
   });
@@ -72,11 +84,11 @@ function userParts(content: unknown, param: string): ContentPart[] {
     if (!isObject(p)) throw bad(`Invalid type for '${pp}': expected an object, but got ${typeName(p)} instead.`, pp);
     switch (p.type) {
       case 'text':
-        return { type: 'text', text: expectString(p.text, `${pp}.text`) };
+        return { type: 'text', text: expectString(p.text, `${pp}.text`), ...cacheControlOf(p.cache_control, `${pp}.cache_control`) };
       case 'image_url': {
         const iu = p.image_url;
         const url = isObject(iu) ? iu.url : undefined;
-        const img: ImagePart = { type: 'image', url: expectString(url, `${pp}.image_url.url`) };
+        const img: ImagePart = { type: 'image', url: expectString(url, `${pp}.image_url.url`), ...cacheControlOf(p.cache_control, `${pp}.cache_control`) };
         return img;
       }
       case 'input_audio':
@@ -105,7 +117,7 @@ function parseToolCalls(v: unknown, param: string): ContentPart[] {
   });
 }
 
-function parseMessages(v: unknown, system: TextPart[]): Message[] {
+function parseMessages(v: unknown, system: TextPart[], wire: { system: number[]; messages: number[] }): Message[] {
   if (v === undefined) throw bad(`Missing required parameter: 'messages'.`, 'messages');
   if (!Array.isArray(v)) throw bad(`Invalid type for 'messages': expected an array, but got ${typeName(v)} instead.`, 'messages');
   if (v.length === 0) throw bad(`Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.`, 'messages');
@@ -118,10 +130,14 @@ function parseMessages(v: unknown, system: TextPart[]): Message[] {
       case 'system':
       case 'developer':
         if (m.content === undefined) throw bad(`Missing required parameter: '${p}.content'.`, `${p}.content`);
-        system.push(...textParts(m.content, `${p}.content`));
+        for (const t of textParts(m.content, `${p}.content`)) {
+          system.push(t);
+          wire.system.push(i);
+        }
         return;
       case 'user':
         if (m.content === undefined) throw bad(`Missing required parameter: '${p}.content'.`, `${p}.content`);
+        wire.messages.push(i);
         out.push({ role: 'user', content: userParts(m.content, `${p}.content`), ...(name ? { name } : {}) });
         return;
       case 'assistant': {
@@ -131,6 +147,7 @@ function parseMessages(v: unknown, system: TextPart[]): Message[] {
         if ((m.content === undefined || m.content === null) && content.length === 0 && m.function_call === undefined) {
           throw bad(`Invalid '${p}': an assistant message needs 'content' or 'tool_calls'.`, `${p}.content`);
         }
+        wire.messages.push(i);
         out.push({ role: 'assistant', content, ...(name ? { name } : {}) });
         return;
       }
@@ -138,6 +155,7 @@ function parseMessages(v: unknown, system: TextPart[]): Message[] {
         const id = expectString(m.tool_call_id, `${p}.tool_call_id`);
         if (m.content === undefined) throw bad(`Missing required parameter: '${p}.content'.`, `${p}.content`);
         const content = typeof m.content === 'string' ? m.content : textParts(m.content, `${p}.content`);
+        wire.messages.push(i);
         out.push({ role: 'tool', content: [{ type: 'tool_result', toolCallId: id, content }] });
         return;
       }
@@ -165,7 +183,7 @@ function parseTools(v: unknown): ToolDef[] | undefined {
     const name = expectString(fn.name, `${p}.function.name`);
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) throw bad(`Invalid '${p}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, `${p}.function.name`);
     if (fn.parameters !== undefined && !isObject(fn.parameters)) throw bad(`Invalid type for '${p}.function.parameters': expected an object.`, `${p}.function.parameters`);
-    const def: ToolDef = { name, parameters: (fn.parameters as Json | undefined) ?? { type: 'object', properties: {} } };
+    const def: ToolDef = { name, parameters: (fn.parameters as Json | undefined) ?? { type: 'object', properties: {} }, ...cacheControlOf(t.cache_control, `${p}.cache_control`) };
     if (fn.description !== undefined) def.description = expectString(fn.description, `${p}.function.description`);
     return def;
   });
@@ -210,7 +228,8 @@ export function parseOpenAIChatRequest(body: unknown): ChatRequest {
   if (model === '') throw bad(`Invalid 'model': empty string.`, 'model');
 
   const system: TextPart[] = [];
-  const messages = parseMessages(body.messages, system);
+  const wire = { system: [] as number[], messages: [] as number[] };
+  const messages = parseMessages(body.messages, system, wire);
 
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
     throw bad(`Invalid type for 'stream': expected a boolean, but got ${typeName(body.stream)} instead.`, 'stream');
@@ -234,6 +253,8 @@ export function parseOpenAIChatRequest(body: unknown): ChatRequest {
   const maxTokens = optNumber(body.max_tokens, 'max_tokens', 1, Number.MAX_SAFE_INTEGER, true);
 
   const req: ChatRequest = { model, system, messages, stream, includeUsage, extra, extraFormat: 'openai' };
+  // only hoisted system messages make canonical and wire message indices differ
+  if (wire.system.length > 0) req.wireIndex = wire;
   const tools = parseTools(body.tools);
   if (tools) req.tools = tools;
   const toolChoice = parseToolChoice(body.tool_choice);

@@ -21,20 +21,34 @@ export interface VendorSpec {
   otelProviderName: string;
   /** see ProviderAdapter.streamUsageOnlyWhenAsked */
   streamUsageOnlyWhenAsked?: boolean;
-  /** path after the base URL's own path, e.g. '/chat/completions' */
-  chatPath: string;
-  embeddingsPath?: string;
+  /**
+   * path after the base URL's own path, e.g. '/chat/completions'; a function when the path names
+   * the model (Azure deployments, Gemini's models/{model}:generateContent) or differs for streams
+   */
+  chatPath: string | ((model: string, stream: boolean) => string);
+  embeddingsPath?: string | ((model: string) => string);
   /** auth and protocol headers for one call; `forwarded` are the client's (lower-cased) headers */
   headers(apiKey: string | undefined, forwarded: Record<string, string> | undefined): Record<string, string>;
   /** the body to send: the client's bytes on the fast path (possibly amended), else the rendered request */
   chatBody(req: ChatRequest, opts: CallOptions): Buffer;
   parseChatResponse(json: unknown): ChatResponse;
   createStreamParser(): WireStreamParser;
+  /**
+   * Other formats the upstream serves natively, relayed byte for byte (ProviderAdapter.alsoSpeaks):
+   * the path after the base URL, and the parsers of that format's answers.
+   */
+  alsoSpeaks?: Partial<Record<WireFormat, { chatPath: string; parseChatResponse(json: unknown): ChatResponse; createStreamParser(): WireStreamParser }>>;
   embeddingsBody?(req: EmbeddingsRequest, model: string): Buffer;
   parseEmbeddingsResponse?(json: unknown): EmbeddingsResponse;
+  /** the upstream's token-counting endpoint, where it has one */
+  countTokens?: { path: string; body(req: ChatRequest, opts: CallOptions): Buffer; parse(json: unknown): number };
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
+
+function pathOf(p: VendorSpec['chatPath'], model: string, stream: boolean): string {
+  return typeof p === 'string' ? p : p(model, stream);
+}
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -194,15 +208,23 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     });
   }
 
+  /** the path, body and parsers of one call: the adapter's own format, or a relayed one it also speaks */
+  function wireOf(req: ChatRequest, opts: CallOptions) {
+    const other = opts.wireFormat !== undefined && opts.wireFormat !== spec.wireFormat ? spec.alsoSpeaks?.[opts.wireFormat] : undefined;
+    if (!other || !opts.rawBody) return { path: spec.chatPath, body: spec.chatBody(req, opts), parseChatResponse: spec.parseChatResponse, createStreamParser: spec.createStreamParser };
+    return { path: other.chatPath, body: opts.rawBody, parseChatResponse: other.parseChatResponse, createStreamParser: other.createStreamParser };
+  }
+
   async function chat(req: ChatRequest, opts: CallOptions): Promise<UpstreamResult> {
     const model = opts.model;
+    const wire = wireOf(req, opts);
     if (!req.stream) {
-      const { status, resHeaders, raw } = await sendWhole(spec.chatPath, spec.chatBody(req, opts), model, opts);
+      const { status, resHeaders, raw } = await sendWhole(pathOf(wire.path, model, false), wire.body, model, opts);
       let response: ChatResponse;
       try {
         const json = tryParseJson(raw.toString('utf8'));
         if (json === undefined) throw new Error('invalid JSON');
-        response = spec.parseChatResponse(json);
+        response = wire.parseChatResponse(json);
       } catch (err) {
         throw badBody(model, status, raw, err);
       }
@@ -210,11 +232,11 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
       opts.timings.lastTokenAt = opts.timings.upstreamEndAt;
       return { kind: 'complete', status, response, raw, headers: resHeaders };
     }
-    const { res, resHeaders, ctl } = await send(spec.chatPath, spec.chatBody(req, opts), model, opts);
+    const { res, resHeaders, ctl } = await send(pathOf(wire.path, model, true), wire.body, model, opts);
 
     const body = res.body;
     async function* chunks(): AsyncGenerator<StreamChunk> {
-      const parser = spec.createStreamParser();
+      const parser = wire.createStreamParser();
       try {
         for await (const piece of body) {
           for (const c of parser.push(piece as Buffer)) {
@@ -246,6 +268,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     wireFormat: spec.wireFormat,
     otelProviderName: spec.otelProviderName,
     streamUsageOnlyWhenAsked: spec.streamUsageOnlyWhenAsked ?? false,
+    ...(spec.alsoSpeaks ? { alsoSpeaks: Object.keys(spec.alsoSpeaks) as WireFormat[] } : {}),
     chat,
     async close() {
       await pool.close();
@@ -256,7 +279,7 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
     const { embeddingsPath, embeddingsBody, parseEmbeddingsResponse } = spec;
     adapter.embeddings = async (req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse> => {
       const model = opts.model;
-      const { res, ctl } = await send(embeddingsPath, opts.rawBody ?? embeddingsBody(req, model), model, opts);
+      const { res, ctl } = await send(typeof embeddingsPath === 'string' ? embeddingsPath : embeddingsPath(model), opts.rawBody ?? embeddingsBody(req, model), model, opts);
       const raw = await readWhole(res, ctl, model, opts);
       try {
         const json = tryParseJson(raw.toString('utf8'));
@@ -264,6 +287,17 @@ export function createHttpAdapter(cfg: ProviderConfig, spec: VendorSpec): Provid
         return parseEmbeddingsResponse(json);
       } catch (err) {
         throw badBody(model, res.statusCode, raw, err);
+      }
+    };
+  }
+  if (spec.countTokens) {
+    const ct = spec.countTokens;
+    adapter.countTokens = async (req: ChatRequest, opts: CallOptions): Promise<number> => {
+      const { status, raw } = await sendWhole(ct.path, ct.body(req, opts), opts.model, opts);
+      try {
+        return ct.parse(tryParseJson(raw.toString('utf8')));
+      } catch (err) {
+        throw badBody(opts.model, status, raw, err);
       }
     };
   }

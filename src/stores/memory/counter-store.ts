@@ -2,7 +2,7 @@
 // between a check and its increment. Memory stays bounded by the live keys: every write also
 // sweeps a few keys whose windows have passed.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   bucketCounts,
   bucketOf,
@@ -27,6 +27,9 @@ const SWEEP_PER_WRITE = 4;
 
 export class MemoryCounterStore implements CounterStore {
   private readonly counters = new Map<string, Counter>();
+  /** reservation ids: unique within this store (a random prefix, then a sequence), without a UUID per call */
+  private readonly idPrefix = randomBytes(6).toString('hex');
+  private seq = 0;
   private sweeper: IterableIterator<[string, Counter]> | undefined;
   private readonly now: () => number;
 
@@ -50,7 +53,7 @@ export class MemoryCounterStore implements CounterStore {
     checkCounterInput(key, amount, window, limit);
     const now = this.now();
     if (this.valueAt(key, window, now) + amount > limit) return null;
-    const r: Reservation = Object.freeze({ id: randomUUID(), key, window, bucket: bucketOf(window, now), amount });
+    const r: Reservation = Object.freeze({ id: `${this.idPrefix}-${++this.seq}`, key, window, bucket: bucketOf(window, now), amount });
     this.add(key, window, r.bucket, amount, now);
     this.counters.get(key)!.open.set(r.id, r.bucket);
     return r;
@@ -67,6 +70,12 @@ export class MemoryCounterStore implements CounterStore {
     checkCounterInput(r?.key, 0, r?.window);
     const now = this.now();
     if (this.settle(r, now)) this.add(r.key, r.window, r.bucket, -r.amount, now);
+  }
+
+  /** Forget a counter and its open reservations (a budget period that has ended); true if there was one. Not part of the contract. */
+  delete(key: string): boolean {
+    this.sweeper = undefined;
+    return this.counters.delete(key);
   }
 
   close(): void {}

@@ -28,6 +28,7 @@ import {
   type QueryOptions,
   type QueryPage,
 } from '../ledger.js';
+import { MemoryRollupStore } from './rollup-store.js';
 
 interface Stored {
   seq: number;
@@ -40,18 +41,24 @@ export class MemoryLedgerStore implements LedgerStore, LedgerReader {
   private readonly ids = new Set<string>();
   private state: IngestState = { ...INITIAL_INGEST_STATE };
   private seq = 0;
+  /** the rollups over these records: a commit folds in the records it inserted */
+  readonly rollups = new MemoryRollupStore();
 
   commit(batch: readonly LedgerEntry[], state: IngestState): number {
     // validate the whole batch first: a transaction that fails must change nothing
     const rows = batch.map(({ rec, json }) => ({ row: rowOf(rec), json }));
     let inserted = 0;
-    for (const { row, json } of rows) {
+    const added: RequestRecord[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const { row, json } = rows[i]!;
       const id = row.requestId as string;
       if (this.ids.has(id)) continue;
       this.ids.add(id);
       this.rows.push({ seq: ++this.seq, row, json });
+      added.push(batch[i]!.rec);
       inserted++;
     }
+    this.rollups.add(added);
     this.state = { segment: state.segment, offset: state.offset, corrupt: state.corrupt };
     return inserted;
   }

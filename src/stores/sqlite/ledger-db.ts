@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate, openDatabase, type Db } from './database.js';
+import { ROLLUP_MIGRATION } from './rollup-schema.js';
 
 export type { Db } from './database.js';
 
@@ -71,6 +72,8 @@ const MIGRATIONS: readonly string[] = [
      cache_write_1h_tokens = COALESCE(ROUND(json_extract(record, '$.usage.cacheWrite1h')), 0),
      output_tokens = COALESCE(ROUND(json_extract(record, '$.usage.output')), 0),
      reasoning_tokens = COALESCE(ROUND(json_extract(record, '$.usage.reasoning')), 0);`,
+  // the rollups (rollup-schema.ts); records stored before are rolled up by the ingest worker's rebuild
+  ROLLUP_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

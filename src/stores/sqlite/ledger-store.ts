@@ -31,14 +31,19 @@ import {
 } from '../ledger.js';
 import { schemaVersion, type Db } from './database.js';
 import { SCHEMA_VERSION, openLedgerDb, openLedgerDbReadOnly } from './ledger-db.js';
+import { SqliteRollupStore, type SeqRecord } from './rollup-store.js';
 
 export class SqliteLedgerStore implements LedgerStore, LedgerReader {
   private commitTx: ((batch: readonly LedgerEntry[], state: IngestState) => number) | undefined;
+  /** the rollups over these records, in the same file: a commit folds in the records it inserted */
+  readonly rollups: SqliteRollupStore;
 
   constructor(
     private readonly db: Db,
     private readonly readonly = false,
-  ) {}
+  ) {
+    this.rollups = new SqliteRollupStore(db);
+  }
 
   /** the writable store (creates and migrates the file) */
   static open(dataDir: string): SqliteLedgerStore {
@@ -54,7 +59,12 @@ export class SqliteLedgerStore implements LedgerStore, LedgerReader {
   commit(batch: readonly LedgerEntry[], state: IngestState): number {
     if (this.readonly) throw new Error('this ledger store was opened read-only');
     this.commitTx ??= this.prepareCommit();
-    return this.commitTx(batch, state);
+    try {
+      return this.commitTx(batch, state);
+    } catch (err) {
+      this.rollups.forgetCache(); // the transaction rolled back: what the rollups remembered of it is gone
+      throw err;
+    }
   }
 
   private prepareCommit(): (batch: readonly LedgerEntry[], state: IngestState) => number {
@@ -64,15 +74,28 @@ export class SqliteLedgerStore implements LedgerStore, LedgerReader {
     );
     const setState = this.db.prepare('UPDATE ingest_state SET segment = ?, offset = ?, corrupt = ? WHERE id = 1');
     return this.db.transaction((batch: readonly LedgerEntry[], state: IngestState) => {
-      let inserted = 0;
+      const inserted: SeqRecord[] = [];
       for (const { rec, json } of batch) {
         const values = valuesOf(rec);
         values.push(json);
-        inserted += insert.run(values).changes;
+        const r = insert.run(values);
+        if (r.changes > 0) inserted.push({ rec, seq: Number(r.lastInsertRowid) });
       }
+      // only the records really inserted: a journal line read twice is never counted twice
+      this.rollups.fold(inserted);
       setState.run(state.segment, state.offset, state.corrupt);
-      return inserted;
+      return inserted.length;
     });
+  }
+
+  /** write the rollups staged by the commits so far (the ingest worker calls it at the end of every pass) */
+  flushRollups(): void {
+    try {
+      this.rollups.flush();
+    } catch (err) {
+      this.rollups.forgetCache();
+      throw err;
+    }
   }
 
   ingestState(): IngestState {

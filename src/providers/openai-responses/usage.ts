@@ -1,0 +1,44 @@
+// Responses API usage JSON <-> canonical Usage. Like Chat Completions, input_tokens INCLUDES
+// input_tokens_details.cached_tokens (and cache writes), and output_tokens includes
+// output_tokens_details.reasoning_tokens; only the field names differ.
+
+import type { Usage } from '../../core/canonical.js';
+import { tokenCount as n } from '../../core/usage.js';
+
+export interface ResponsesUsageWire {
+  input_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number; [k: string]: unknown } | null;
+  output_tokens?: number;
+  output_tokens_details?: { reasoning_tokens?: number; [k: string]: unknown } | null;
+  total_tokens?: number;
+}
+
+export function usageFromResponses(u: ResponsesUsageWire | null | undefined): Usage {
+  const input = n(u?.input_tokens);
+  const cached = Math.min(n(u?.input_tokens_details?.cached_tokens), input);
+  const written = Math.min(n(u?.input_tokens_details?.cache_write_tokens), input - cached);
+  const output = n(u?.output_tokens);
+  return {
+    input: input - cached - written,
+    cacheRead: cached,
+    cacheWrite5m: written,
+    cacheWrite1h: 0,
+    output,
+    reasoning: Math.min(n(u?.output_tokens_details?.reasoning_tokens), output),
+  };
+}
+
+export function usageToResponses(u: Usage): Required<Pick<ResponsesUsageWire, 'input_tokens' | 'output_tokens' | 'total_tokens'>> & {
+  input_tokens_details: { cached_tokens: number };
+  output_tokens_details: { reasoning_tokens: number };
+} {
+  // cache writes (Anthropic) are input the model read; the client's total must include them
+  const input = u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: u.cacheRead },
+    output_tokens: u.output,
+    output_tokens_details: { reasoning_tokens: u.reasoning },
+    total_tokens: input + u.output,
+  };
+}

@@ -1,0 +1,334 @@
+// Budgets and rate limits on the request path. The engine calls, per request:
+//   admit(ctx)                    before the pipeline: the rate limits (one request, its input tokens)
+//   reserve(ctx, target, request) before every upstream attempt, the gateway's own calls included:
+//                                 the worst case of the model that will actually run, against every
+//                                 budget the request belongs to (and a downgrade, when one is due)
+//   attach(hold, attempt)         after the attempt: a finished one settles at its real cost (a
+//                                 failure at what it was billed, often $0), a stream waits for its end
+//   settleEnded(ctx)              at a stream's end (its cost is its usage, or the cut stream's estimate)
+//   finish(ctx)                   with the record: whatever is still open is settled, conservatively
+// Counting is in memory (SpendCounters: atomic on one instance), written behind to the data dir.
+
+import type { ChatRequest } from '../core/canonical.js';
+import { ratesFor } from '../core/cost.js';
+import { GatewayError } from '../core/errors.js';
+import { estimateInputTokens } from '../core/tokens.js';
+import type { Pricing } from '../engine/pricing.js';
+import type { AttemptRecord } from '../ledger/record.js';
+import type { ModelRegistry } from '../pipeline/model-registry.js';
+import type { GatewayContext, Target } from '../pipeline/stage.js';
+import { codecFor } from '../providers/registry.js';
+import type { Reservation } from '../stores/counters.js';
+import { BudgetBook, fromNano, toNano, type LiveBudget } from './budget-book.js';
+import type { SpendSettings } from './config.js';
+import type { BudgetEvent, Notifier } from './notify.js';
+import type { SpendCounters } from './persist.js';
+import { RateLimiter, type RateTicket } from './rate-limits.js';
+import { inputTokensUpperBound } from './token-bound.js';
+
+/** catalog providers whose models o200k counts exactly (every other count is an estimate, given a margin) */
+const O200K_EXACT_PRICE_PROVIDERS: ReadonlySet<string> = new Set(['openai']);
+
+export interface Hold {
+  readonly reservations: readonly { budget: LiveBudget; r: Reservation }[];
+  readonly reservedNano: number;
+  attempt?: AttemptRecord;
+  settled: boolean;
+}
+
+interface RequestSpend {
+  budgets?: LiveBudget[];
+  holds: Hold[];
+  ticket?: RateTicket;
+  /** input tokens of the last request object counted (stages may replace the request) */
+  countedFor?: ChatRequest;
+  inputTokens: number;
+  /** the byte bound on them, for the last request object bounded */
+  boundFor?: ChatRequest;
+  bound: number;
+}
+
+export interface SpendDeps {
+  settings: SpendSettings;
+  pricing: Pricing;
+  registry: ModelRegistry;
+  counters: SpendCounters;
+  rates: RateLimiter;
+  notifier: Notifier;
+  /** max output tokens of each configured model, by `provider\0model` */
+  maxOutput: ReadonlyMap<string, number>;
+  now?: () => number;
+}
+
+/**
+ * Each request's spend state lives on its context under this symbol: engine bookkeeping that no
+ * stage reads. (A WeakMap keyed by context cost a third of the decision's time in GC: every entry
+ * is an ephemeron the collector must trace.)
+ */
+const SPEND_STATE: unique symbol = Symbol('tollgate.spend');
+type WithSpend = GatewayContext & { [SPEND_STATE]?: RequestSpend };
+
+export class SpendControl {
+  book: BudgetBook;
+  readonly now: () => number;
+  refusals = { budget: 0, rate: 0 };
+
+  constructor(
+    book: BudgetBook,
+    readonly deps: SpendDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.book = book;
+    this.use(book);
+  }
+
+  /** puts a (re)built set of budgets in force; their current periods' spend is read in now, off the request path */
+  use(book: BudgetBook): void {
+    book.onPeriodEnd = (b, oldKey) => this.deps.counters.retire([oldKey, ...b.thresholds.map((t) => `notified|${oldKey}|${t}`), `notified|${oldKey}|exceeded`]);
+    for (const b of book.all) this.deps.counters.get(b.key);
+    this.book = book;
+  }
+
+  private state(ctx: GatewayContext): RequestSpend {
+    return ((ctx as WithSpend)[SPEND_STATE] ??= { holds: [], inputTokens: 0, bound: 0 });
+  }
+
+  /** o200k's count (exact for OpenAI's models), never above the byte bound */
+  private inputTokens(st: RequestSpend, request: ChatRequest): number {
+    if (st.countedFor !== request) {
+      st.countedFor = request;
+      st.inputTokens = Math.min(estimateInputTokens(request), this.inputBound(st, request));
+    }
+    return st.inputTokens;
+  }
+
+  private inputBound(st: RequestSpend, request: ChatRequest): number {
+    if (st.boundFor !== request) {
+      st.boundFor = request;
+      st.bound = inputTokensUpperBound(request);
+    }
+    return st.bound;
+  }
+
+  // ---------------------------------------------------------------------------------- rate limits
+
+  admit(ctx: GatewayContext): void {
+    const rates = this.deps.rates;
+    if (rates.empty) return;
+    const limits = rates.limitsOf(ctx.caller.keyId, ctx.caller.team);
+    if (limits.length === 0) return;
+    const st = this.state(ctx);
+    const hasTpm = limits.some((l) => l.tpm);
+    // the byte bound first; the tokenizer only when that does not fit (the real tokens settle it after)
+    let tokens = hasTpm ? this.inputBound(st, ctx.request) : 0;
+    const now = this.now();
+    let r = rates.admit(limits, tokens, now);
+    if ('retryAfterMs' in r && r.kind === 'tokens') {
+      const exact = this.inputTokens(st, ctx.request);
+      if (exact < tokens) r = rates.admit(limits, (tokens = exact), now);
+    }
+    const codec = codecFor(ctx.format);
+    if ('retryAfterMs' in r) {
+      this.refusals.rate++;
+      Object.assign(ctx.responseHeaders, codec.rateLimitHeaders(rates.info(limits, now, r.retryAfterMs), now));
+      ctx.responseHeaders['x-tollgate-reason'] = 'rate_limited';
+      if (r.tooLarge) ctx.responseHeaders['x-should-retry'] = 'false';
+      const what = r.kind === 'requests' ? `${r.limit} requests per minute` : `${r.limit} tokens per minute`;
+      const message = r.tooLarge
+        ? `This request's ${tokens} input tokens exceed the ${what} of ${r.scope} '${r.id}': it can never pass.`
+        : `Rate limit of ${r.scope} '${r.id}' reached (${what}); retry in ${Math.ceil(r.retryAfterMs / 1000)} s.`;
+      throw new GatewayError('rate_limited', message, { details: { rate_limit: { scope: r.scope, id: r.id, kind: r.kind, limit: r.limit, retry_after_ms: r.retryAfterMs } } });
+    }
+    st.ticket = r;
+    Object.assign(ctx.responseHeaders, codec.rateLimitHeaders(rates.info(limits, now), now));
+  }
+
+  // -------------------------------------------------------------------------------------- budgets
+
+  /**
+   * Before an upstream attempt: reserve its worst case on `target` against every budget of the
+   * request, or throw budget_exceeded (and reserve nothing). For the request's own attempts (not
+   * the gateway's own calls) a due downgrade moves ctx.target first; read ctx.target after.
+   */
+  reserve(ctx: GatewayContext, target: Target, request: ChatRequest, opts: { own?: boolean } = {}): Hold | undefined {
+    if (this.book.empty) return undefined;
+    const st = this.state(ctx);
+    const budgets = (st.budgets ??= this.book.applicable(ctx.caller, ctx.route));
+    if (budgets.length === 0) return undefined;
+    const now = this.now();
+    const counters = this.deps.counters;
+    for (const b of budgets) this.book.refresh(b, now);
+    // worst cases on the byte bound of the input (no tokenizer); the exact count only near a limit
+    let worst = this.worstCaseNano(st, target, request, false);
+    if (!opts.own) {
+      for (const b of budgets) {
+        const to = b.downgradeTarget;
+        if (!to || (to.provider === target.provider && to.model === target.model)) continue;
+        const spent = counters.get(b.key);
+        if (spent < b.limitNano * b.downgradeAt) continue;
+        const cheaper = this.worstCaseNano(st, to, request, false);
+        if (cheaper >= worst) continue;
+        ctx.trail.push({
+          stage: 'budget',
+          decision: 'downgrade',
+          reason: `${b.spec.scope} '${b.spec.id}' has spent ${pct(spent, b.limitNano)} of its ${b.spec.period} budget (downgrade from ${pct(b.downgradeAt * b.limitNano, b.limitNano)}): ${target.provider}/${target.model} → ${to.provider}/${to.model}`,
+          data: { scope: b.spec.scope, id: b.spec.id, period: b.spec.period, from: `${target.provider}/${target.model}`, to: `${to.provider}/${to.model}`, spentUsd: fromNano(spent), limitUsd: b.spec.limitUsd },
+        });
+        ctx.target = target = to;
+        ctx.rewritten = true;
+        worst = cheaper;
+      }
+    }
+    let taken = this.tryReserve(budgets, worst);
+    if (!Array.isArray(taken)) {
+      const exact = this.worstCaseNano(st, target, request, true);
+      if (exact < worst) taken = this.tryReserve(budgets, (worst = exact));
+      if (!Array.isArray(taken)) this.refuse(ctx, taken, worst, now);
+    }
+    const hold: Hold = { reservations: taken, reservedNano: worst, settled: false };
+    st.holds.push(hold);
+    return hold;
+  }
+
+  /** `amount` on every budget, or none of them and the budget that refused */
+  private tryReserve(budgets: readonly LiveBudget[], amount: number): { budget: LiveBudget; r: Reservation }[] | LiveBudget {
+    const counters = this.deps.counters;
+    const taken: { budget: LiveBudget; r: Reservation }[] = [];
+    for (const b of budgets) {
+      const r = counters.reserve(b.key, amount, b.hard ? b.limitNano : Number.MAX_SAFE_INTEGER);
+      if (!r) {
+        for (const t of taken) counters.release(t.r);
+        return b;
+      }
+      taken.push({ budget: b, r });
+    }
+    return taken;
+  }
+
+  /** after an attempt: settle it when it has finished (a stream settles at its end) */
+  attach(hold: Hold | undefined, attempt: AttemptRecord): void {
+    if (!hold) return;
+    hold.attempt = attempt;
+    if (!Number.isNaN(attempt.endedAt)) this.settle(hold, toNano(attempt.costUsd));
+  }
+
+  /** a stream ended: settle every attempt that now has its cost */
+  settleEnded(ctx: GatewayContext): void {
+    const st = (ctx as WithSpend)[SPEND_STATE];
+    if (!st) return;
+    for (const h of st.holds) if (!h.settled && h.attempt && !Number.isNaN(h.attempt.endedAt)) this.settle(h, toNano(h.attempt.costUsd));
+  }
+
+  /** the request is over: settle what is left (an attempt whose cost is still unknown keeps its worst case) */
+  finish(ctx: GatewayContext): void {
+    const st = (ctx as WithSpend)[SPEND_STATE];
+    if (!st) return;
+    for (const h of st.holds) {
+      if (h.settled) continue;
+      const a = h.attempt;
+      this.settle(h, a && !Number.isNaN(a.endedAt) ? toNano(a.costUsd) : h.reservedNano);
+    }
+    if (st.ticket) this.deps.rates.settle(st.ticket, tokensOf(ctx.attempts), this.now());
+  }
+
+  private settle(hold: Hold, actualNano: number): void {
+    if (hold.settled) return;
+    hold.settled = true;
+    const now = this.now();
+    for (const { budget, r } of hold.reservations) {
+      const value = this.deps.counters.commit(r, actualNano);
+      if (budget.nextThreshold < budget.thresholds.length && value >= budget.thresholds[budget.nextThreshold]! * budget.limitNano) this.announce(budget, value, now);
+    }
+  }
+
+  /** every threshold the value has crossed, once per period (deduplicated through the counters, so across restarts too) */
+  private announce(b: LiveBudget, value: number, now: number): void {
+    while (b.nextThreshold < b.thresholds.length && value >= b.thresholds[b.nextThreshold]! * b.limitNano) {
+      const t = b.thresholds[b.nextThreshold++]!;
+      if (this.deps.counters.incrementBy(`notified|${b.key}|${t}`, 1) === 1) this.deps.notifier.send(this.event(b, 'budget.threshold', t, value, now));
+    }
+  }
+
+  private refuse(ctx: GatewayContext, b: LiveBudget, worstNano: number, now: number): never {
+    this.refusals.budget++;
+    const spent = this.deps.counters.get(b.key);
+    if (this.deps.counters.incrementBy(`notified|${b.key}|exceeded`, 1) === 1) this.deps.notifier.send(this.event(b, 'budget.exceeded', 1, spent, now));
+    const resetsAt = new Date(b.window.endMs).toISOString();
+    ctx.responseHeaders['x-tollgate-reason'] = 'budget_exceeded';
+    // the SDKs retry a 429 unless told not to; waiting for a budget's reset is not a retry
+    ctx.responseHeaders['x-should-retry'] = 'false';
+    ctx.responseHeaders['retry-after'] = String(Math.max(1, Math.ceil((b.window.endMs - now) / 1000)));
+    const s = b.spec;
+    throw new GatewayError(
+      'budget_exceeded',
+      `The ${s.period} budget of ${s.scope} '${s.id}' ($${s.limitUsd}) would be exceeded: $${round(fromNano(spent))} spent, this request may cost up to $${round(fromNano(worstNano))}. It resets at ${resetsAt}.`,
+      {
+        details: {
+          budget: {
+            scope: s.scope,
+            id: s.id,
+            period: s.period,
+            period_label: b.window.label,
+            limit_usd: s.limitUsd,
+            spent_usd: fromNano(spent),
+            remaining_usd: Math.max(0, fromNano(b.limitNano - spent)),
+            request_max_usd: fromNano(worstNano),
+            resets_at: resetsAt,
+          },
+        },
+      },
+    );
+  }
+
+  private event(b: LiveBudget, type: BudgetEvent['type'], threshold: number, value: number, now: number): BudgetEvent {
+    return {
+      type,
+      scope: b.spec.scope,
+      id: b.spec.id,
+      period: b.spec.period,
+      periodLabel: b.window.label,
+      threshold,
+      limitUsd: b.spec.limitUsd,
+      spentUsd: fromNano(value),
+      action: b.spec.action,
+      resetsAt: new Date(b.window.endMs).toISOString(),
+      at: new Date(now).toISOString(),
+    };
+  }
+
+  /**
+   * The most this attempt can cost on `target`: its input tokens at the dearest input rate the
+   * model has (a cache write may be dearer than plain input), and max_tokens (else the model's
+   * maximum output) at the dearest output rate. Input tokens: the byte bound, or with `exact` the
+   * o200k count (times the margin for models o200k only estimates), never above the bound.
+   */
+  worstCaseNano(st: RequestSpend, target: Target, request: ChatRequest, exact: boolean): number {
+    const price = this.deps.pricing.priceOf(target);
+    if (!price) return 0;
+    const bound = this.inputBound(st, request);
+    const input = !exact
+      ? bound
+      : O200K_EXACT_PRICE_PROVIDERS.has(price.provider)
+        ? this.inputTokens(st, request)
+        : Math.min(bound, Math.ceil(this.inputTokens(st, request) * this.deps.settings.otherTokenizerMargin));
+    const output = request.maxTokens ?? this.deps.maxOutput.get(`${target.provider}\u0000${target.model}`) ?? this.deps.settings.defaultMaxOutputTokens;
+    const r = ratesFor(price, input);
+    const inRate = Math.max(r.input, r.cacheWrite5m, r.cacheWrite1h);
+    const outRate = r.reasoning !== undefined && r.reasoning > r.output ? r.reasoning : r.output;
+    // USD per 1M tokens × tokens × 1e3 = nano-dollars; in floats (no BigInt on the hot path), so
+    // rounded up and one nano-dollar added against float error: never under the exact cost
+    return Math.ceil((input * inRate + output * outRate) * 1e3) + 1;
+  }
+}
+
+function tokensOf(attempts: readonly AttemptRecord[]): number {
+  let n = 0;
+  for (const a of attempts) {
+    const u = a.usage;
+    if (u) n += u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h + u.output;
+  }
+  return n;
+}
+
+const pct = (v: number, of: number): string => `${Math.round((v / of) * 1000) / 10}%`;
+const round = (usd: number): string => (Math.round(usd * 1e6) / 1e6).toString();

@@ -1,0 +1,46 @@
+// The rollup tables in ledger.db (one file: cells and the cursor of the records they cover commit
+// in one transaction with records). The ledger's migration list (ledger-db.ts) runs
+// ROLLUP_MIGRATION once; it also marks every record stored before it for the rebuild the ingest
+// worker then runs in chunks (rollup_meta.rebuild_target_seq), so an existing data directory gets
+// its rollups by itself. live_through_seq: the last record folded into the cells since.
+
+import { CELL_FIELDS } from '../../insights/rollup-model.js';
+
+/** the dimension columns, in DIMENSIONS order */
+export const DIM_COLUMNS = ['model', 'route', 'team', 'key_id', 'status', 'cache_status', 'variant'] as const;
+
+export const ROLLUP_TABLES = { minute: 'rollup_minute', hour: 'rollup_hour' } as const;
+
+function cellTable(name: string): string {
+  return `CREATE TABLE ${name} (
+     cube INTEGER NOT NULL,
+     t INTEGER NOT NULL,
+     ${DIM_COLUMNS.map((c) => `${c} TEXT NOT NULL`).join(',\n     ')},
+     ${CELL_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n     ')},
+     latency BLOB,
+     ttft BLOB,
+     own_calls TEXT
+   );
+   CREATE UNIQUE INDEX ${name}_cell ON ${name} (cube, t, ${DIM_COLUMNS.join(', ')});`;
+}
+
+/** Never edit once shipped: add a migration to ledger-db.ts instead. */
+export const ROLLUP_MIGRATION = `${cellTable(ROLLUP_TABLES.minute)}
+   ${cellTable(ROLLUP_TABLES.hour)}
+   CREATE TABLE rollup_pending_writes (
+     prefix_hash TEXT PRIMARY KEY,
+     written_at REAL NOT NULL,
+     expires_at REAL NOT NULL,
+     tokens REAL NOT NULL,
+     usd REAL NOT NULL,
+     dims TEXT NOT NULL
+   );
+   CREATE TABLE rollup_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     rebuilt_through_seq INTEGER NOT NULL,
+     rebuild_target_seq INTEGER NOT NULL,
+     live_through_seq INTEGER NOT NULL,
+     newest_at REAL
+   );
+   INSERT INTO rollup_meta (id, rebuilt_through_seq, rebuild_target_seq, live_through_seq, newest_at)
+     SELECT 1, 0, COALESCE(MAX(seq), 0), COALESCE(MAX(seq), 0), MAX(received_at) FROM requests;`;
