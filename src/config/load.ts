@@ -71,7 +71,8 @@ export function resolveConfig(raw: unknown, source = '(inline)', env: NodeJS.Pro
 
 /** the standard OTEL_EXPORTER_OTLP_ENDPOINT turns export on when the config names no endpoint */
 function otlpEndpointFromEnv(cfg: { telemetry: { endpoint?: string } }, env: NodeJS.ProcessEnv): { path: string; message: string } | undefined {
-  const v = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  // only a variable that is really there (`config check --skip-env` reads every missing one as set)
+  const v = Object.hasOwn(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') ? env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() : undefined;
   if (cfg.telemetry.endpoint !== undefined || !v) return undefined;
   if (!/^https?:\/\/[^\s]+$/i.test(v) || !URL.canParse(v)) return { path: 'OTEL_EXPORTER_OTLP_ENDPOINT', message: `must be an http:// or https:// URL (OTLP/HTTP), got ${JSON.stringify(v.slice(0, 100))}` };
   cfg.telemetry.endpoint = v;
