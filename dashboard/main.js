@@ -5,6 +5,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getInsight, queryParams } from './api.js';
+import { Alerts, Budgets, Experiments } from './control-pages.js';
 import { Cache, HiddenCosts, Latency, Models, Overview, Requests, Spend, Waterfall } from './pages.js';
 import { html } from './ui.js';
 
@@ -17,7 +18,13 @@ const PAGES = [
   ['hidden-costs', 'Hidden costs', HiddenCosts],
   ['waterfall', 'Savings waterfall', Waterfall],
   ['requests', 'Requests', Requests],
+  ['budgets', 'Budgets', Budgets],
+  ['alerts', 'Alerts', Alerts],
+  ['experiments', 'Experiments', Experiments],
 ];
+
+/** pages of the state in force now: the range and the filters do not apply to them */
+const NOW_PAGES = new Set(['budgets', 'alerts', 'experiments']);
 
 const RANGES = [
   ['1h', 'Last hour'],
@@ -115,7 +122,7 @@ function App() {
     </header>
     <main>
       <h1>${title}</h1>
-      <${FilterBar} state=${state} setState=${(s) => go(page, s)} />
+      ${NOW_PAGES.has(page) ? null : html`<${FilterBar} state=${state} setState=${(s) => go(page, s)} />`}
       <div class="page" data-page-body=${page}><${Page} key=${page} state=${state} setState=${(s) => go(page, s)} /></div>
     </main>
   </div>`;
