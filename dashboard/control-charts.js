@@ -17,22 +17,40 @@ const base = () => ({
 /** how a budget reads in a chart or a table: "team support · month" */
 export const budgetLabel = (b) => `${b.scope} ${b.id} · ${b.period}`;
 
-/** one bar per budget: spent (up to the limit), what remains, and any spend past the limit */
+/**
+ * One bar per budget, as shares of its own limit (so a $5 daily budget and a $20,000 monthly one
+ * read alike): spent up to the limit, what remains, and any spend past a notify-only limit. The
+ * tooltip gives the dollars.
+ */
 export function budgetsChart(budgets) {
   const labels = budgets.map(budgetLabel);
-  const within = budgets.map((b) => Math.min(b.spentUsd, b.limitUsd));
-  const over = budgets.map((b) => Math.max(0, b.spentUsd - b.limitUsd));
   return {
     ...base(),
+    // room for the dollars at the end of each bar
+    grid: { left: 24, right: 150, top: 40, bottom: 24, containLabel: true },
     color: [ACCENT, MUTED, BAD],
     legend: { top: 0, data: ['Spent', 'Remaining', 'Over the limit'] },
-    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: usd },
-    xAxis: { type: 'value', axisLabel: { formatter: (v) => usd(v) } },
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'shadow' },
+      formatter: (ps) => {
+        const b = budgets[ps[0].dataIndex];
+        return `${labels[ps[0].dataIndex]}: ${usd(b.spentUsd)} of ${usd(b.limitUsd)} (${pct(b.used)}), ${usd(b.remainingUsd)} left`;
+      },
+    },
+    xAxis: { type: 'value', min: 0, max: (v) => Math.max(1, v.max), axisLabel: { formatter: (v) => pct(v) } },
     yAxis: { type: 'category', data: labels, inverse: true },
     series: [
-      { name: 'Spent', type: 'bar', stack: 'limit', data: within, label: { show: true, position: 'insideLeft', formatter: ({ dataIndex }) => pct(budgets[dataIndex].used), color: '#fff' } },
-      { name: 'Remaining', type: 'bar', stack: 'limit', data: budgets.map((b) => b.remainingUsd) },
-      { name: 'Over the limit', type: 'bar', stack: 'limit', data: over },
+      { name: 'Spent', type: 'bar', stack: 'limit', barMaxWidth: 28, data: budgets.map((b) => Math.min(b.used, 1)) },
+      { name: 'Remaining', type: 'bar', stack: 'limit', data: budgets.map((b) => b.remainingUsd / b.limitUsd) },
+      {
+        name: 'Over the limit',
+        type: 'bar',
+        stack: 'limit',
+        data: budgets.map((b) => Math.max(0, b.used - 1)),
+        // each bar says what it has spent, at its end
+        label: { show: true, position: 'right', color: '#1d2330', formatter: ({ dataIndex }) => `${usd(budgets[dataIndex].spentUsd)} of ${usd(budgets[dataIndex].limitUsd)}` },
+      },
     ],
   };
 }
@@ -58,14 +76,21 @@ export function formatMetric(metric, v) {
   }
 }
 
+/** bars past this share of the threshold are drawn to it (the label says the value) */
+export const ALERT_BAR_CAP = 2;
+
+/** a rule's last value as a share of its threshold, drawn up to ALERT_BAR_CAP */
+export const alertBarValue = (value, threshold) => (value === null || value === undefined || !threshold ? null : Math.min(ALERT_BAR_CAP, value / threshold));
+
 /** each rule's last value as a share of its threshold (100% is the threshold); red while firing */
 export function alertValuesChart(rows) {
   const data = rows.map((r) => ({
-    value: r.state.lastValue === null || !r.rule.threshold ? null : r.state.lastValue / r.rule.threshold,
+    value: alertBarValue(r.state.lastValue, r.rule.threshold),
     itemStyle: { color: r.state.state === 'firing' ? BAD : GOOD },
   }));
   return {
     ...base(),
+    grid: { left: 24, right: 40, top: 28, bottom: 24, containLabel: true },
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'shadow' },
@@ -74,14 +99,16 @@ export function alertValuesChart(rows) {
         return `${r.rule.name}: ${formatMetric(r.rule.metric, r.state.lastValue)} against ${formatMetric(r.rule.metric, r.rule.threshold)} (${r.state.state})`;
       },
     },
-    xAxis: { type: 'value', axisLabel: { formatter: (v) => pct(v) } },
+    xAxis: { type: 'value', min: 0, max: ALERT_BAR_CAP, axisLabel: { formatter: (v) => (v >= ALERT_BAR_CAP ? `≥${pct(v)}` : pct(v)) } },
     yAxis: { type: 'category', data: rows.map((r) => r.rule.name), inverse: true },
     series: [
       {
         name: 'last value ÷ threshold',
         type: 'bar',
+        barMaxWidth: 24,
         data,
-        markLine: { symbol: 'none', silent: true, lineStyle: { color: '#1d2330', type: 'dashed' }, label: { formatter: 'threshold' }, data: [{ xAxis: 1 }] },
+        label: { show: true, position: 'insideLeft', color: '#fff', formatter: ({ dataIndex }) => `${formatMetric(rows[dataIndex].rule.metric, rows[dataIndex].state.lastValue)} vs ${formatMetric(rows[dataIndex].rule.metric, rows[dataIndex].rule.threshold)}` },
+        markLine: { symbol: 'none', silent: true, lineStyle: { color: '#1d2330', type: 'dashed' }, label: { formatter: 'threshold', position: 'end' }, data: [{ xAxis: 1 }] },
       },
     ],
   };
@@ -121,6 +148,7 @@ export function guardrailsChart(experiment) {
   const color = (g) => (g.verdict === 'breached' ? BAD : g.verdict === 'holds' ? GOOD : '#d4b030');
   return {
     ...base(),
+    grid: { left: 24, right: 110, top: 40, bottom: 24, containLabel: true },
     tooltip: {
       trigger: 'item',
       formatter: (p) => {

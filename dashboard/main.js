@@ -128,4 +128,7 @@ function App() {
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// the shell's "Loading…" is for the seconds before this module runs: Preact appends, so clear it first
+const root = document.getElementById('app');
+root.replaceChildren();
+render(html`<${App} />`, root);
