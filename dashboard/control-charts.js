@@ -108,7 +108,7 @@ export function alertValuesChart(rows) {
         barMaxWidth: 24,
         data,
         label: { show: true, position: 'insideLeft', color: '#fff', formatter: ({ dataIndex }) => `${formatMetric(rows[dataIndex].rule.metric, rows[dataIndex].state.lastValue)} vs ${formatMetric(rows[dataIndex].rule.metric, rows[dataIndex].rule.threshold)}` },
-        markLine: { symbol: 'none', silent: true, lineStyle: { color: '#1d2330', type: 'dashed' }, label: { formatter: 'threshold', position: 'end' }, data: [{ xAxis: 1 }] },
+        markLine: { symbol: 'none', silent: true, lineStyle: { color: '#1d2330', type: 'dashed' }, label: { formatter: 'threshold', position: 'start' }, data: [{ xAxis: 1 }] },
       },
     ],
   };

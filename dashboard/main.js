@@ -9,7 +9,7 @@ import { Alerts, Budgets, Experiments } from './control-pages.js';
 import { Cache, HiddenCosts, Latency, Models, Overview, Requests, Spend, Waterfall } from './pages.js';
 import { html } from './ui.js';
 
-const PAGES = [
+const ALL_PAGES = [
   ['overview', 'Overview', Overview],
   ['spend', 'Spend', Spend],
   ['latency', 'Latency', Latency],
@@ -25,6 +25,14 @@ const PAGES = [
 
 /** pages of the state in force now: the range and the filters do not apply to them */
 const NOW_PAGES = new Set(['budgets', 'alerts', 'experiments']);
+
+/**
+ * Pages whose routes cover every tenant: a tenant admin (an admin key with a team) is refused them
+ * by the gateway, so they are not offered to one.
+ */
+const GLOBAL_PAGES = new Set(['alerts', 'experiments']);
+
+const PAGES = document.body.dataset.team === undefined ? ALL_PAGES : ALL_PAGES.filter(([id]) => !GLOBAL_PAGES.has(id));
 
 const RANGES = [
   ['1h', 'Last hour'],

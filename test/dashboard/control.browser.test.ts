@@ -20,6 +20,7 @@ import { CHROMIUM, NO_CHROMIUM, chartSeries, figureValue, launchBrowser, signIn,
 
 const ADMIN = 'tg_control_admin_key';
 const CLIENT = 'tg_control_client_key';
+const TENANT_ADMIN = 'tg_control_support_admin';
 const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots');
 
 if (!CHROMIUM) console.warn(`test/dashboard/control.browser.test.ts: ${NO_CHROMIUM}`);
@@ -75,6 +76,7 @@ describe.skipIf(!CHROMIUM)('the Budgets, Alerts and Experiments pages in Chromiu
           keys: [
             { id: 'ops', sha256: hashKey(ADMIN), role: 'admin' },
             { id: 'support-app', sha256: hashKey(CLIENT), team: 'support' },
+            { id: 'support-admin', sha256: hashKey(TENANT_ADMIN), team: 'support', role: 'admin' },
           ],
         },
         budgets: [
@@ -247,5 +249,27 @@ describe.skipIf(!CHROMIUM)('the Budgets, Alerts and Experiments pages in Chromiu
     expect(ramp.at(-1)!.after?.value).toBe(e.def.ramp[0]);
     expect(ramp[0]!.after?.value).toBe(e.sharePercent);
     await shot('experiments');
+  });
+
+  it("a tenant admin's session: its team's budgets only, and no Alerts or Experiments pages (their routes cover every tenant)", async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const tenant = await context.newPage();
+    try {
+      await signIn(tenant, gw.url, TENANT_ADMIN);
+      const offered = await tenant.$$eval('header nav a', (as) => as.map((a) => (a as HTMLElement).dataset.page));
+      expect(offered).toContain('budgets');
+      expect(offered).not.toContain('alerts');
+      expect(offered).not.toContain('experiments');
+      await tenant.goto(`${gw.url}/dashboard#/budgets`);
+      await tenant.waitForSelector('[data-table="budgets"] tbody tr');
+      const shown = await tenant.$$eval('[data-table="budgets"] tbody [data-col="budget"] [data-value]', (els) => els.map((e) => e.getAttribute('data-value')));
+      // its team's budget and its team's keys' budgets; not team growth's
+      expect(shown.sort()).toEqual(['key support-app · day', 'team support · month']);
+      // a tenant admin's session asking for the global routes gets the 403 its key gets
+      const status = await tenant.evaluate(async () => (await fetch('/admin/experiments')).status);
+      expect(status).toBe(403);
+    } finally {
+      await context.close();
+    }
   });
 });
