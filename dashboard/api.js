@@ -1,5 +1,7 @@
-// The admin query API (GET /admin/api/*), called with the session cookie the sign-in set (or the
-// Authorization header a reverse proxy adds). Answers are the shapes in src/insights/contract.ts.
+// The admin query API (GET /admin/api/*) and the few read-only admin routes the Budgets, Alerts and
+// Experiments pages read (src/dashboard/reach.ts), called with the session cookie the sign-in set
+// (or the Authorization header a reverse proxy adds). Query API answers are the shapes in
+// src/insights/contract.ts.
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -18,8 +20,13 @@ export function queryParams(state, extra = {}) {
   return p;
 }
 
-export async function getInsight(name, params, signal) {
-  const res = await fetch(`/admin/api/${name}?${params}`, { credentials: 'same-origin', headers: { accept: 'application/json' }, signal });
+export function getInsight(name, params, signal) {
+  return getAdmin(`/admin/api/${name}`, params, signal);
+}
+
+/** a GET of an admin path (one src/dashboard/reach.ts lets a session make) */
+export async function getAdmin(path, params, signal) {
+  const res = await fetch(`${path}?${params ?? ''}`, { credentials: 'same-origin', headers: { accept: 'application/json' }, signal });
   if (res.status === 401) {
     // the session expired (or the gateway restarted): back to the sign-in page
     location.assign('/dashboard');

@@ -5,10 +5,11 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getInsight, queryParams } from './api.js';
+import { Alerts, Budgets, Experiments } from './control-pages.js';
 import { Cache, HiddenCosts, Latency, Models, Overview, Requests, Spend, Waterfall } from './pages.js';
 import { html } from './ui.js';
 
-const PAGES = [
+const ALL_PAGES = [
   ['overview', 'Overview', Overview],
   ['spend', 'Spend', Spend],
   ['latency', 'Latency', Latency],
@@ -17,7 +18,21 @@ const PAGES = [
   ['hidden-costs', 'Hidden costs', HiddenCosts],
   ['waterfall', 'Savings waterfall', Waterfall],
   ['requests', 'Requests', Requests],
+  ['budgets', 'Budgets', Budgets],
+  ['alerts', 'Alerts', Alerts],
+  ['experiments', 'Experiments', Experiments],
 ];
+
+/** pages of the state in force now: the range and the filters do not apply to them */
+const NOW_PAGES = new Set(['budgets', 'alerts', 'experiments']);
+
+/**
+ * Pages whose routes cover every tenant: a tenant admin (an admin key with a team) is refused them
+ * by the gateway, so they are not offered to one.
+ */
+const GLOBAL_PAGES = new Set(['alerts', 'experiments']);
+
+const PAGES = document.body.dataset.team === undefined ? ALL_PAGES : ALL_PAGES.filter(([id]) => !GLOBAL_PAGES.has(id));
 
 const RANGES = [
   ['1h', 'Last hour'],
@@ -115,10 +130,13 @@ function App() {
     </header>
     <main>
       <h1>${title}</h1>
-      <${FilterBar} state=${state} setState=${(s) => go(page, s)} />
+      ${NOW_PAGES.has(page) ? null : html`<${FilterBar} state=${state} setState=${(s) => go(page, s)} />`}
       <div class="page" data-page-body=${page}><${Page} key=${page} state=${state} setState=${(s) => go(page, s)} /></div>
     </main>
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// the shell's "Loading…" is for the seconds before this module runs: Preact appends, so clear it first
+const root = document.getElementById('app');
+root.replaceChildren();
+render(html`<${App} />`, root);

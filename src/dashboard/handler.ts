@@ -1,7 +1,7 @@
 // /dashboard: the web app behind an admin key. `GET /dashboard` answers the app to a request with
 // `Authorization: Bearer <admin key>` (scripts, reverse proxies) or a valid session cookie, and a
 // 401 sign-in page otherwise. The sign-in form posts the key once; the answer sets the session
-// cookie (session.ts) and the app's API calls (`GET /admin/api/*`) carry it. Static files are open:
+// cookie (session.ts) and the app's API calls (the read-only GETs reach.ts lists) carry it. Static files are open:
 // they are the package's own code and hold no data.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,7 +29,7 @@ export interface Dashboard {
   handle(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void>;
   /**
    * The admin a request's session cookie stands for, when the request presents no key (a key, if
-   * present, decides alone). The gateway lets this caller read `GET /admin/api/*` and nothing else.
+   * present, decides alone). The gateway lets this caller make the read-only GETs reach.ts lists and nothing else.
    */
   sessionCaller(headers: IncomingMessage['headers']): (Caller & { role: 'admin' }) | undefined;
 }

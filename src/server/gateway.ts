@@ -17,6 +17,7 @@ import { Alerts } from '../alerts/alerts.js';
 import { Experiments } from '../experiments/experiments.js';
 import { SqliteExperimentStore } from '../stores/sqlite/experiment-store.js';
 import { createDashboard } from '../dashboard/handler.js';
+import { sessionMayCall } from '../dashboard/reach.js';
 import { insightRoutes } from '../insights/admin-api.js';
 import { WorkerInsightReader } from '../stores/sqlite/insight-reader.js';
 import type { OtelTelemetry } from '../telemetry/otel.js';
@@ -129,9 +130,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     keyIdsByTeam: keyIdsByTeam(config.auth),
   });
   const dashboard = createDashboard({ authenticate });
-  // a dashboard session (a cookie, no key) may read the query API and nothing else
+  // a dashboard session (a cookie, no key) may make the pages' read-only GETs and nothing else
   const sessionAdmin = createAdminRouter({
-    routes: adminRoutes.filter((r) => r.method === 'GET' && r.path.startsWith('/admin/api/')),
+    routes: adminRoutes.filter((r) => sessionMayCall(r.method, r.path)),
     authenticate: (headers) => dashboard.sessionCaller(headers),
     bodyLimitBytes: config.server.adminBodyLimitBytes,
     keyIdsByTeam: keyIdsByTeam(config.auth),
@@ -180,7 +181,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/metrics') return serveMetrics(req, res);
     if (isAdminPath(path)) {
-      const viaSession = method === 'GET' && path.startsWith('/admin/api/') && dashboard.sessionCaller(req.headers) !== undefined;
+      const viaSession = sessionMayCall(method, path) && dashboard.sessionCaller(req.headers) !== undefined;
       return (viaSession ? sessionAdmin : admin).handle(req, res, method, path);
     }
     if (dashboard.owns(path)) return dashboard.handle(req, res, method, path);

@@ -1,10 +1,12 @@
 // /dashboard over real HTTP: 401 and a sign-in page without credentials, the app with an admin
 // Bearer key, 403 with a client key; the sign-in form sets a signed HttpOnly, SameSite=Strict
-// session cookie (never the key) that reads GET /admin/api/* and nothing else; a forged or
-// edited cookie is refused; assets come with their content types, gzip and ETags.
+// session cookie (never the key) that reads GET /admin/api/* and the pages' five read-only admin
+// GETs and nothing else, with every rule a key has (a tenant admin's session is refused where its
+// key is); a forged or edited cookie is refused; assets come with their content types, gzip and ETags.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../src/server/auth.js';
+import { SESSION_READ_PATHS } from '../../src/dashboard/reach.js';
 import { createSessions } from '../../src/dashboard/session.js';
 import { startHarness, type Harness } from '../gateway/helpers.js';
 
@@ -23,6 +25,10 @@ beforeAll(async () => {
         { id: 'app', sha256: hashKey(CLIENT), team: 'support' },
       ],
     },
+    budgets: [
+      { scope: 'team', id: 'support', period: 'month', limitUsd: 50 },
+      { scope: 'team', id: 'growth', period: 'day', limitUsd: 5 },
+    ],
   });
 });
 afterAll(() => h?.close());
@@ -154,6 +160,54 @@ describe('what a session may do', () => {
     const res = await fetch(`${h.gw.url}/admin/api/waterfall?from=24h`, { headers: { cookie } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ counterfactualUsd: 0, actualUsd: 0, bars: [] });
+  });
+
+  it("an admin's session reads the Budgets, Alerts and Experiments pages' five GETs, and they answer what the key gets", async () => {
+    const cookie = cookieOf(await signIn(ADMIN));
+    for (const path of SESSION_READ_PATHS) {
+      const viaCookie = await fetch(`${h.gw.url}${path}`, { headers: { cookie } });
+      expect(viaCookie.status, path).toBe(200);
+      const viaKey = await fetch(`${h.gw.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(await viaCookie.json(), path).toEqual(await viaKey.json());
+    }
+  });
+
+  it('a session changes nothing through those routes: their PUTs, POSTs and DELETEs, and the GETs beside them, need a key', async () => {
+    const cookie = cookieOf(await signIn(ADMIN));
+    const json = { cookie, 'content-type': 'application/json' };
+    for (const [method, path, body] of [
+      ['PUT', '/admin/budgets', JSON.stringify({ scope: 'team', id: 'support', period: 'day', limitUsd: 1 })],
+      ['DELETE', '/admin/budgets?scope=team&id=support&period=month', undefined],
+      ['POST', '/admin/alerts/evaluate', '{}'],
+      ['PUT', '/admin/alerts/rules', JSON.stringify({ name: 'x', metric: 'spend_usd', window: '1h', threshold: 1 })],
+      ['POST', '/admin/experiments', '{}'],
+      ['POST', '/admin/experiments/stop?name=x&reason=y', '{}'],
+      ['PUT', '/admin/flags', JSON.stringify({ name: 'x', value: true, reason: 'y' })],
+      ['GET', '/admin/flags', undefined],
+      ['GET', '/admin/experiments/status?name=x', undefined],
+    ] as const) {
+      const res = await fetch(`${h.gw.url}${path}`, { method, headers: json, body });
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
+    const budgets = (await (await fetch(`${h.gw.url}/admin/budgets`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { budgets: { id: string; period: string; limitUsd: number }[] };
+    expect(budgets.budgets.find((b) => b.id === 'support')).toMatchObject({ period: 'month', limitUsd: 50 });
+  });
+
+  it("a tenant admin's session is refused (403) where its key is, and its budgets are its team's only", async () => {
+    const cookie = cookieOf(await signIn(TENANT_ADMIN));
+    for (const path of ['/admin/alerts', '/admin/alerts/history', '/admin/experiments', '/admin/flags/audit']) {
+      const viaKey = await fetch(`${h.gw.url}${path}`, { headers: { authorization: `Bearer ${TENANT_ADMIN}` } });
+      expect(viaKey.status, path).toBe(403);
+      const viaCookie = await fetch(`${h.gw.url}${path}`, { headers: { cookie } });
+      expect(viaCookie.status, path).toBe(403);
+      const error = ((await viaCookie.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe('forbidden');
+      expect(error.message).toContain('admin key with no team');
+    }
+    const budgets = await fetch(`${h.gw.url}/admin/budgets`, { headers: { cookie } });
+    expect(budgets.status).toBe(200);
+    const mine = ((await budgets.json()) as { budgets: { scope: string; id: string }[] }).budgets;
+    expect(mine.map((b) => `${b.scope}:${b.id}`)).toEqual(['team:support']);
   });
 
   it('behind an HTTPS proxy the cookie is Secure', async () => {
