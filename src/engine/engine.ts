@@ -95,6 +95,12 @@ export interface EngineDeps {
   otel?: Pick<OtelTelemetry, 'observe'>;
   /** where budgets keep spend and run-time budgets (the gateway: SQLite in the data dir; default memory) */
   spend?: SpendStores;
+  /**
+   * false: leave the records' prompt anatomy out (costByComponent and the rest). Replay does: its
+   * prompts are synthesised stand-ins whose split would mean nothing, and tokenizing them was most
+   * of its time per request.
+   */
+  promptAnatomy?: boolean;
   /** the opt-in payload store (config payloadStore): each request as the client sent it, redacted */
   payloads?: PayloadStore;
   /** how levers count input tokens (replay: the recorded counts of synthesised prompts) */
@@ -195,7 +201,7 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
         const run = applied ? applyOverlay(ctx, applied, stages, registry) : stages;
         return runPipeline(run, ctx, () => {
           const call = callUpstream(ctx, upstream);
-          if (!preparing) {
+          if (!preparing && deps.promptAnatomy !== false) {
             preparing = true;
             setImmediate(() => {
               if (!record) prepare();

@@ -7,13 +7,29 @@ import type { RequestRecord } from '../ledger/record.js';
 
 export class RecentRecords {
   private readonly byId = new Map<string, RequestRecord>();
-  constructor(readonly limit: number) {}
+  /**
+   * ids in arrival order, a ring: the oldest leaves by its slot, not by walking the Map's keys
+   * (deleting from a Map's front leaves holes that the next keys().next() walks: O(n) per insert)
+   */
+  private readonly order: (string | undefined)[];
+  private next = 0;
+
+  constructor(readonly limit: number) {
+    this.order = new Array(Math.max(0, limit));
+  }
 
   add(record: RequestRecord): void {
     if (this.limit <= 0) return;
-    this.byId.delete(record.requestId);
-    this.byId.set(record.requestId, record);
-    if (this.byId.size > this.limit) this.byId.delete(this.byId.keys().next().value!);
+    const id = record.requestId;
+    if (this.byId.has(id)) {
+      this.byId.set(id, record);
+      return;
+    }
+    const old = this.order[this.next];
+    if (old !== undefined) this.byId.delete(old);
+    this.order[this.next] = id;
+    this.next = (this.next + 1) % this.limit;
+    this.byId.set(id, record);
   }
 
   get(requestId: string): RequestRecord | undefined {

@@ -207,11 +207,14 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const engine = await createEngine(config, {
+  // no lookups of recent records by id in a replay: keeping 10,000 of them alive was GC work per request
+  const engine = await createEngine({ ...config, server: { ...config.server, recentRecords: 0 } }, {
     ledger,
     metrics: new NoMetrics(),
     stores: { cachePersistence: new MemoryCachePersistence() },
     estimateInputTokens: (req) => declaredInputTokens.get(req) ?? estimateInputTokens(req),
+    // the prompts are stand-ins at the recorded sizes: their anatomy would mean nothing
+    promptAnatomy: false,
   });
   // a synthesised prompt is too short for the prompt-cache lever to mark: stand in for its breakpoints
   session.session.promptCacheLever = config.pipeline.includes('prompt-cache') && config.cache.promptCache.enabled;
