@@ -82,11 +82,20 @@ export const checkAlerts: ConfigChecker = (c) => {
   return out;
 };
 
+/** the judge's model must be a served model (a route's answer could not be graded the same way twice) */
+export const checkJudge: ConfigChecker = (c) => {
+  const j = c.judge;
+  if (!j) return [];
+  const models = new Set(c.models.map((m) => m.name));
+  if (!models.has(j.model)) return [{ path: 'judge.model', message: `unknown model '${j.model}' (not in models:${Object.keys(c.routes ?? {}).includes(j.model) ? '; a route cannot judge' : ''})` }];
+  return [];
+};
+
 /** unknown, repeated or misordered levers (each lever's after/before/last in the registry) */
 export const checkPipeline: ConfigChecker = (c) => pipelineProblems(c.pipeline);
 
 /** Every checker, in the order their issues are reported. */
-export const configCheckers: readonly ConfigChecker[] = [checkProviders, checkModels, checkAuth, checkDataDir, checkBudgets, checkRateLimits, ...LEVERS.flatMap((l) => (l.check ? [l.check] : [])), checkPipeline, checkAlerts];
+export const configCheckers: readonly ConfigChecker[] = [checkProviders, checkModels, checkAuth, checkDataDir, checkBudgets, checkRateLimits, ...LEVERS.flatMap((l) => (l.check ? [l.check] : [])), checkPipeline, checkAlerts, checkJudge];
 
 export function checkReferences(config: TollgateConfig, checkers: readonly ConfigChecker[] = configCheckers): ConfigIssue[] {
   return checkers.flatMap((check) => check(config));

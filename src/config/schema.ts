@@ -8,6 +8,7 @@ import { cacheConfigSchema } from '../levers/cache/config.js';
 import { trimConfigSchema } from '../levers/trim/config.js';
 import { routesConfigSchema, retryConfigSchema } from '../levers/router/config.js';
 import { alertsConfigSchema } from '../alerts/config.js';
+import { judgeConfigSchema } from '../quality/config.js';
 import { telemetryConfigSchema } from '../telemetry/otel-config.js';
 import { budgetsConfigSchema, rateLimitsConfigSchema, spendSettingsSchema } from '../spend/config.js';
 
@@ -137,6 +138,8 @@ export const configSchema = z
     retry: retryConfigSchema,
     /** alert rules over the rollups, and where their notices go (src/alerts/) */
     alerts: alertsConfigSchema,
+    /** the judge: graded samples of live answers and shadow evaluation of routes (src/quality/) */
+    judge: judgeConfigSchema,
     /** OpenTelemetry export (OTLP/HTTP); OTEL_EXPORTER_OTLP_ENDPOINT turns it on too */
     telemetry: telemetryConfigSchema,
     /** dollar budgets per key, team, user and route, per calendar day or month */

@@ -42,6 +42,7 @@ import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
 import { RecentRecords } from './recent-records.js';
 import { createSpend, type SpendControl, type SpendStores } from '../spend/index.js';
+import { QUALITY_KEY_ID, QualityEvaluator, type RouteQualityControl } from '../quality/evaluator.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -56,6 +57,8 @@ export interface Engine {
   readonly shape: PolicyShape;
   /** budgets and rate limits */
   readonly spend: SpendControl;
+  /** the judge and shadow evaluation (config `judge:`), when configured */
+  readonly quality?: QualityEvaluator;
   start(meta: RequestMeta & { timeoutMs?: number }): RequestRun;
   /** a recent request's record, once it is durable (the newest config.server.recentRecords are kept) */
   recentRecord(requestId: string): RequestRecord | undefined;
@@ -116,9 +119,29 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
   const spend = spendParts.control;
   const own = createOwnCalls({ registry, providers, pricing, spend });
   const stages = await buildStages(config, { dataDir: config.dataDir, costOf: pricing.cost, registry, providers, metrics: deps.metrics, own, stores: deps.stores, estimateInputTokens: deps.estimateInputTokens });
+  // the judge's and shadow's calls: each its own record (keyId tollgate:judge, endpoint
+  // internal:<purpose>), written to the ledger only: no observer, stage or metric counts them as traffic
+  const ownRun = async (purpose: 'judge' | 'shadow', model: string, request: ChatRequest) => {
+    const ctx = createContext({ format: 'openai', endpoint: `internal:${purpose}`, headers: {} }, own);
+    admit(ctx, { keyId: QUALITY_KEY_ID }, EMPTY_BODY);
+    ctx.request = { ...request, model };
+    ctx.target = registry.resolve(model)?.target;
+    try {
+      const r = await ctx.callModel(model, request, { purpose });
+      deps.ledger.append(buildRecord(ctx, { httpStatus: 200, response: r, usage: r.usage, source: 'upstream' }, pricing));
+      return r;
+    } catch (err) {
+      deps.ledger.append(buildRecord(ctx, { httpStatus: 502, error: err }, pricing));
+      throw err;
+    }
+  };
+  const routerStage = stages.find((s) => s.name === 'router') as (Stage & Partial<RouteQualityControl>) | undefined;
+  const quality = config.judge
+    ? new QualityEvaluator(config.judge, { call: ownRun, routes: routerStage?.qualityRoute && routerStage.tighten ? (routerStage as unknown as RouteQualityControl) : undefined })
+    : undefined;
   const shape = policyShape(config, registry);
   const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape, pollMs: FLAG_POLL_MS });
-  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes, ...flags.adminRoutes()];
+  const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes, ...flags.adminRoutes(), ...(quality?.adminRoutes() ?? [])];
   const defaultTimeoutMs = config.server.requestTimeoutMs;
   const prefixes = new PrefixMemory();
   const otelProviderName = (name: string): string | undefined => providers.get(name)?.otelProviderName;
@@ -244,6 +267,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
           Object.assign(record, promptFields(prepare(), record.usage, price, { model: record.model, memory: prefixes, memoryKey }));
         }
         commit(record, ctx, operation, parsed, onDurable);
+        // sampled for the judge and shadow evaluation: queued here, run later, never on this path
+        if (quality && operation === 'chat') quality.observe(record, parsed, outcome.response);
         return record;
       },
     };
@@ -257,11 +282,13 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     own,
     adminRoutes,
     spend,
+    quality,
     start,
     flags,
     shape,
     recentRecord: (id) => recent.get(id),
     async close() {
+      quality?.close();
       await flags.close();
       for (const s of stages) await s.close?.();
       for (const p of providers.values()) await p.close?.();

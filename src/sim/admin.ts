@@ -4,7 +4,8 @@
 //   PUT  /_sim/models/:model     merge {ttftBaseMs, prefillMsPerToken, tokensPerSec, jitterSigma, queueMs,
 //                                outputMeanTokens, outputSigma, toolCallProbability, requestsPerMin,
 //                                tokensPerMin, faults} into the model's settings
-//   GET  /_sim/config, PUT /_sim/config   {latencyScale, enforceRateLimits}
+//                                strength (answer quality, see quality.ts)
+//   GET  /_sim/config, PUT /_sim/config   {latencyScale, enforceRateLimits, quality}
 //   GET  /_sim/stats             requests and injected faults per model / kind
 //   GET  /_sim/requests          the last 64 model requests received: path, protocol headers, body as sent
 //   POST /_sim/reset             back to start-up settings; caches, rate windows and counters emptied
@@ -32,13 +33,14 @@ export const settingsPatch = z.strictObject({
   outputMeanTokens: z.number().positive().optional(),
   outputSigma: z.number().min(0).max(3).optional(),
   toolCallProbability: z.number().min(0).max(1).optional(),
+  strength: z.number().min(0).max(1).optional(),
   requestsPerMin: z.number().int().positive().optional(),
   tokensPerMin: z.number().int().positive().optional(),
   /** the x-sim-fault grammar as a string, or a list of rules; [] or "" clears */
   faults: z.union([z.string(), z.array(faultRule)]).optional(),
 });
 
-const configPatch = z.strictObject({ latencyScale: z.number().min(0).max(1000).optional(), enforceRateLimits: z.boolean().optional() });
+const configPatch = z.strictObject({ latencyScale: z.number().min(0).max(1000).optional(), enforceRateLimits: z.boolean().optional(), quality: z.boolean().optional() });
 
 function view(m: SimModelInfo) {
   return {
@@ -75,13 +77,14 @@ export function handleAdmin(req: IncomingMessage, res: ServerResponse, raw: stri
   if (path === '/_sim/stats' && method === 'GET') return sendJson(res, 200, state.stats);
   if (path === '/_sim/requests' && method === 'GET') return sendJson(res, 200, { requests: state.received });
   if (path === '/_sim/config') {
-    if (method === 'GET') return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits });
+    if (method === 'GET') return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits, quality: state.quality });
     if (method === 'PUT') {
       const p = configPatch.safeParse(body ?? {});
       if (!p.success) return bad(400, issues(p.error));
       if (p.data.latencyScale !== undefined) state.latencyScale = p.data.latencyScale;
       if (p.data.enforceRateLimits !== undefined) state.enforceRateLimits = p.data.enforceRateLimits;
-      return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits });
+      if (p.data.quality !== undefined) state.quality = p.data.quality;
+      return sendJson(res, 200, { seed: state.seed, latencyScale: state.latencyScale, enforceRateLimits: state.enforceRateLimits, quality: state.quality });
     }
   }
   if (path === '/_sim/models' && method === 'GET') {

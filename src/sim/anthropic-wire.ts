@@ -3,6 +3,7 @@
 // api.anthropic.com sends them.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { qualityInput } from './quality.js';
 import { FaultSpecError, parseFaults, pickFault, type FaultRule } from './faults.js';
 import { generate, Pacer, planTiming, type Generation, type ToolChoiceMode, type ToolSpec } from './generate.js';
 import { header, sendJson, startSse } from './http-io.js';
@@ -322,6 +323,7 @@ export async function handleMessages(req: IncomingMessage, res: ServerResponse, 
     forcedOutputTokens: Number.isInteger(forced) && forced > 0 ? forced : undefined,
     prefaceToolCall: true,
     json: plan.json,
+    quality: qualityInput(state, body),
     reasoning: plan.thinkingBudget ? { budgetTokens: plan.thinkingBudget, meanTokens: THINKING_MEAN_TOKENS, visible: true } : undefined,
   });
   const signature = gen.thinking ? signThinking(gen.thinking.text, state.thinkingKey) : undefined;

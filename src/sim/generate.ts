@@ -4,6 +4,7 @@
 import { sampleFromSchema } from './json-schema-sample.js';
 import { Rng } from './random.js';
 import type { SimModelInfo, SimModelSettings } from './settings.js';
+import { finalAnswerLine, judgeReply } from './quality.js';
 import { generateText } from './text.js';
 import { countTokens, decodeTokens, encodeText } from './tokens.js';
 
@@ -34,6 +35,11 @@ export interface GenInput {
    * hidden (OpenAI's reasoning tokens, counted but not shown); counted in the output either way
    */
   reasoning?: { budgetTokens: number; meanTokens: number; visible: boolean };
+  /**
+   * answer quality on (the sim's `quality` config, see quality.ts): a text answer to `question`
+   * ends with its final answer, right or wrong by the model's strength; a judge prompt is scored
+   */
+  quality?: { seed: number; question: string };
 }
 
 export interface TextOut {
@@ -63,7 +69,10 @@ function textOf(rng: Rng, n: number): TextOut {
 
 /** text made of the tokens of a JSON document, one piece per token as the APIs stream it */
 function jsonText(value: unknown): TextOut {
-  const text = JSON.stringify(value);
+  return tokenText(JSON.stringify(value));
+}
+
+function tokenText(text: string): TextOut {
   return { text, pieces: encodeText(text).map((id) => decodeTokens([id])) };
 }
 
@@ -129,6 +138,21 @@ function generateAnswer(input: GenInput, rng: Rng, maxTokens: number | undefined
   if (maxTokens !== undefined && n > maxTokens) {
     n = Math.max(0, maxTokens);
     truncated = true;
+  }
+  if (input.quality) {
+    const q = input.quality;
+    const verdict = judgeReply(q.seed, q.question);
+    if (verdict !== undefined) {
+      const text = tokenText(verdict);
+      return { text, outputTokens: text.pieces.length, truncated: false };
+    }
+    // an answer cut by max_tokens never reaches its final line: it is judged wrong, as it would be
+    if (!truncated) {
+      const tail = tokenText(finalAnswerLine(q.seed, input.model.id, s.strength, q.question));
+      const body = textOf(rng, Math.max(1, n - tail.pieces.length));
+      const pieces = [...body.pieces, ...tail.pieces];
+      return { text: { pieces, text: body.text + tail.text }, outputTokens: pieces.length, truncated: false };
+    }
   }
   const text = textOf(rng, n);
   return { text, outputTokens: text.pieces.length, truncated };

@@ -1,6 +1,7 @@
 // The OpenAI wire: POST /v1/chat/completions (also Gemini's /v1beta/openai/chat/completions),
 // POST /v1/embeddings, GET /v1/models. Shapes, headers and errors as api.openai.com sends them.
 
+import { qualityInput } from './quality.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generate, Pacer, planTiming, type Generation, type ToolChoiceMode, type ToolSpec } from './generate.js';
@@ -385,6 +386,7 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
       forcedOutputTokens: Number.isInteger(forced) && forced > 0 ? forced : undefined,
       prefaceToolCall: false,
       json: plan.json,
+      quality: qualityInput(state, body),
       reasoning: model.reasoning === 'hidden' ? { budgetTokens: Number.MAX_SAFE_INTEGER, meanTokens: REASONING_TOKENS[plan.reasoningEffort ?? 'medium']!, visible: false } : undefined,
     }),
   );

@@ -31,6 +31,8 @@ export interface SimulatorOptions {
    * two providers whose signatures the other refuses (Anthropic's API and Bedrock)
    */
   thinkingKey?: string;
+  /** answer quality by model and question (quality.ts; default false: answers are plain prose) */
+  quality?: boolean;
 }
 
 export interface SimulatorHandle {
@@ -75,7 +77,7 @@ async function route(req: IncomingMessage, res: ServerResponse, state: SimState)
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const latencyScale = opts.latencyScale ?? 1;
   if (!Number.isFinite(latencyScale) || latencyScale < 0) throw new Error(`simulator: latencyScale must be a number >= 0 (got ${String(opts.latencyScale)})`);
-  const state = new SimState(opts.seed ?? 42, latencyScale, opts.models, opts.enforceRateLimits ?? false);
+  const state = new SimState(opts.seed ?? 42, latencyScale, opts.models, opts.enforceRateLimits ?? false, opts.quality ?? false);
   if (opts.thinkingKey) state.thinkingKey = opts.thinkingKey;
   const server = createServer((req, res) => {
     route(req, res, state).catch((e: unknown) => {

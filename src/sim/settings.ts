@@ -26,6 +26,11 @@ export interface SimModelSettings {
   /** requests and tokens per minute (x-ratelimit-* / anthropic-ratelimit-* headers; enforced with a 429) */
   requestsPerMin: number;
   tokensPerMin: number;
+  /**
+   * answer quality in [0, 1] when the sim's `quality` is on (quality.ts: P(correct) =
+   * strength ^ (0.5 + 3 * difficulty)); degrade a model at run time with PUT /_sim/models/:model
+   */
+  strength: number;
   /** faults injected on every request of this model (the x-sim-fault header adds per-request ones) */
   faults: FaultRule[];
 }
@@ -64,6 +69,11 @@ export interface SimModelInfo {
 // best public per-model figures at hand.
 const OUTPUT_SIGMA = 0.62;
 
+// Strength (answer quality, only when the sim's `quality` is on): an ordering, not a measurement.
+// The large models (gpt-4o, claude-sonnet-4, o4-mini) high, the small ones (gpt-4o-mini,
+// gemini-2.0-flash, claude-3-5-haiku) lower, in the order public leaderboards (LMSYS arena,
+// MMLU) put them; the judge loop needs a gap to find, not exact figures.
+//
 // Latency. Medians of the public figures Artificial Analysis (artificialanalysis.ai, model pages,
 // "time to first token" and "output speed", first-party APIs, 2025) reports, rounded:
 //   gpt-4o            TTFT ~0.45 s, ~110 tokens/s     gpt-4o-mini   TTFT ~0.40 s, ~75 tokens/s
@@ -103,40 +113,40 @@ export function defaultModels(): SimModelInfo[] {
       'openai',
       // OpenAI prompt caching: automatic for prompts >= 1024 tokens (platform.openai.com/docs/guides/prompt-caching)
       { aliases: ['gpt-4o-2024-08-06', 'gpt-4o-2024-11-20'], promptCache: 'auto', minCacheTokens: 1024, ownedBy: 'system', displayName: 'GPT-4o', createdAt: 1715367049 },
-      { queueMs: 20, ttftBaseMs: 450, prefillMsPerToken: 0.05, tokensPerSec: 110, outputMeanTokens: 696, requestsPerMin: 10_000, tokensPerMin: 30_000_000 },
+      { queueMs: 20, ttftBaseMs: 450, prefillMsPerToken: 0.05, tokensPerSec: 110, outputMeanTokens: 696, strength: 0.95, requestsPerMin: 10_000, tokensPerMin: 30_000_000 },
     ),
     chat(
       'gpt-4o-mini',
       'openai',
       { aliases: ['gpt-4o-mini-2024-07-18'], promptCache: 'auto', minCacheTokens: 1024, ownedBy: 'system', displayName: 'GPT-4o mini', createdAt: 1721172741 },
-      { queueMs: 20, ttftBaseMs: 400, prefillMsPerToken: 0.03, tokensPerSec: 75, outputMeanTokens: 668, requestsPerMin: 30_000, tokensPerMin: 150_000_000 },
+      { queueMs: 20, ttftBaseMs: 400, prefillMsPerToken: 0.03, tokensPerSec: 75, outputMeanTokens: 668, strength: 0.85, requestsPerMin: 30_000, tokensPerMin: 150_000_000 },
     ),
     chat(
       'o4-mini',
       'openai',
       // a reasoning model: reasoning_effort, reasoning tokens billed as output, max_completion_tokens only
       { aliases: ['o4-mini-2025-04-16'], promptCache: 'auto', minCacheTokens: 1024, ownedBy: 'system', displayName: 'o4-mini', createdAt: 1744761600, reasoning: 'hidden' },
-      { queueMs: 20, ttftBaseMs: 2000, prefillMsPerToken: 0.03, tokensPerSec: 150, outputMeanTokens: 500, requestsPerMin: 30_000, tokensPerMin: 150_000_000 },
+      { queueMs: 20, ttftBaseMs: 2000, prefillMsPerToken: 0.03, tokensPerSec: 150, outputMeanTokens: 500, strength: 0.93, requestsPerMin: 30_000, tokensPerMin: 150_000_000 },
     ),
     chat(
       'gemini-2.0-flash',
       'openai',
       // Implicit caching is a Gemini 2.5+ feature (ai.google.dev/gemini-api/docs/caching): none for 2.0 Flash.
       { aliases: ['gemini-2.0-flash-001'], promptCache: 'none', minCacheTokens: 0, ownedBy: 'google', displayName: 'Gemini 2.0 Flash', createdAt: 1738713600 },
-      { queueMs: 20, ttftBaseMs: 350, prefillMsPerToken: 0.02, tokensPerSec: 200, outputMeanTokens: 642, requestsPerMin: 30_000, tokensPerMin: 30_000_000 },
+      { queueMs: 20, ttftBaseMs: 350, prefillMsPerToken: 0.02, tokensPerSec: 200, outputMeanTokens: 642, strength: 0.84, requestsPerMin: 30_000, tokensPerMin: 30_000_000 },
     ),
     chat(
       'claude-sonnet-4',
       'anthropic',
       // minimum cacheable prompt: 1024 for Sonnet 4, 2048 for Haiku 3.5 (Anthropic prompt-caching docs)
       { aliases: ['claude-sonnet-4-20250514', 'claude-sonnet-4-0'], promptCache: 'explicit', minCacheTokens: 1024, ownedBy: 'anthropic', displayName: 'Claude Sonnet 4', createdAt: 1747267200, reasoning: 'thinking' },
-      { queueMs: 30, ttftBaseMs: 1200, prefillMsPerToken: 0.08, tokensPerSec: 60, outputMeanTokens: 567, requestsPerMin: 4_000, tokensPerMin: 2_400_000 },
+      { queueMs: 30, ttftBaseMs: 1200, prefillMsPerToken: 0.08, tokensPerSec: 60, outputMeanTokens: 567, strength: 0.96, requestsPerMin: 4_000, tokensPerMin: 2_400_000 },
     ),
     chat(
       'claude-3-5-haiku',
       'anthropic',
       { aliases: ['claude-3-5-haiku-20241022', 'claude-3-5-haiku-latest'], promptCache: 'explicit', minCacheTokens: 2048, ownedBy: 'anthropic', displayName: 'Claude Haiku 3.5', createdAt: 1729555200 },
-      { queueMs: 30, ttftBaseMs: 700, prefillMsPerToken: 0.04, tokensPerSec: 60, outputMeanTokens: 505, requestsPerMin: 4_000, tokensPerMin: 4_400_000 },
+      { queueMs: 30, ttftBaseMs: 700, prefillMsPerToken: 0.04, tokensPerSec: 60, outputMeanTokens: 505, strength: 0.82, requestsPerMin: 4_000, tokensPerMin: 4_400_000 },
     ),
     {
       id: 'text-embedding-3-small',
@@ -152,7 +162,7 @@ export function defaultModels(): SimModelInfo[] {
       // embeddings: no decode phase; ~50-100 ms per call is typical of the public API
       settings: {
         queueMs: 10, ttftBaseMs: 60, prefillMsPerToken: 0.005, tokensPerSec: 1, jitterSigma: 0.25,
-        outputMeanTokens: 0, outputSigma: 0, toolCallProbability: 0, requestsPerMin: 10_000, tokensPerMin: 10_000_000, faults: [],
+        outputMeanTokens: 0, outputSigma: 0, toolCallProbability: 0, strength: 0, requestsPerMin: 10_000, tokensPerMin: 10_000_000, faults: [],
       },
     },
   ];

@@ -36,6 +36,8 @@ export class SimState {
   thinkingKey = DEFAULT_THINKING_KEY;
   latencyScale: number;
   enforceRateLimits: boolean;
+  /** answer quality on (quality.ts): answers end with a right or wrong final answer; judge prompts are scored */
+  quality: boolean;
   stats: SimStats = { requests: {}, faults: {} };
 
   constructor(
@@ -43,9 +45,11 @@ export class SimState {
     private readonly initialLatencyScale: number,
     private readonly overrides: Record<string, Partial<SimModelSettings>> = {},
     private readonly initialEnforce = false,
+    private readonly initialQuality = false,
   ) {
     this.latencyScale = initialLatencyScale;
     this.enforceRateLimits = initialEnforce;
+    this.quality = initialQuality;
     this.rng = new Rng(seed ^ 0x5eed);
     this.load();
   }
@@ -94,6 +98,7 @@ export class SimState {
     this.rng = new Rng(this.seed ^ 0x5eed);
     this.latencyScale = this.initialLatencyScale;
     this.enforceRateLimits = this.initialEnforce;
+    this.quality = this.initialQuality;
     this.stats = { requests: {}, faults: {} };
     this.received = [];
   }

@@ -12,6 +12,7 @@ import type { RequestRecord } from '../../ledger/record.js';
 import type { ChatResult, GatewayContext, Next, PolicyOverlay, Stage, Target } from '../../pipeline/stage.js';
 import { answerText, runCheck, type CheckName } from './cascade.js';
 import { RouterClassifier } from './classifier/model.js';
+import type { RouteQualityInfo } from '../../quality/evaluator.js';
 import { compileCondition, compileRegex, lastUserTextOf, makeFacts, type Predicate, type RuleFacts } from './conditions.js';
 import type { CascadeConfig, RouteConfig, RoutesConfig, SloConfig } from './config.js';
 import { LatencyTracker, type LatencySnapshot } from './latency.js';
@@ -58,6 +59,12 @@ interface CompiledClassifier {
   taskHeader: string;
   /** the weight file's out-of-distribution guard: above this, the request goes to strong unscored */
   oodThreshold?: number;
+  /** the config's target.quality_ge: the judge's shadow estimate is held to it (src/quality/) */
+  qualityGe?: number;
+  /** how many times live quality estimates moved the threshold toward the strong tier */
+  tightened: number;
+  /** the last tightening, said once in the next routed request's trail */
+  pendingTightening?: { from: number; to: number; why: string };
 }
 
 interface CompiledRoute {
@@ -153,6 +160,11 @@ export class RouterStage implements Stage {
     const decision = ctx.overlay ? this.withOverlay(route, decided, ctx.overlay, ctx.flags ?? []) : decided;
     const asked = this.deps.resolveModel(ctx.request.model);
 
+    const tightening = route.classifier?.pendingTightening;
+    if (tightening) {
+      route.classifier!.pendingTightening = undefined;
+      ctx.trail.push({ stage: 'router', decision: 'tightened', reason: `classifier threshold ${round4(tightening.from)} -> ${round4(tightening.to)}: ${tightening.why}`, data: { from: round4(tightening.from), to: round4(tightening.to), tightened: route.classifier!.tightened } });
+    }
     ctx.route = route.name;
     ctx.baselineModel = route.baseline;
     ctx.fallbackOn = route.fallbackOn;
@@ -182,6 +194,37 @@ export class RouterStage implements Stage {
     // a `ttft_p95_ms` SLO also holds non-streaming traffic to account
     const ttftMs = record.ttftMs ?? (record.stream ? undefined : record.latencyMs);
     this.latency.add(record.provider, record.model, { at: record.completedAt, ttftMs, e2eMs: record.latencyMs });
+  }
+
+  /** What the judge's shadow evaluation needs of a route (src/quality/): its strongest model and its classifier's target. */
+  qualityRoute(name: string): RouteQualityInfo | undefined {
+    const route = this.routes.get(name);
+    if (!route) return undefined;
+    const c = route.classifier;
+    const strong = route.tiers[c ? c.strong : route.tiers.length - 1]!.candidates[0]!;
+    return { strong: { name: strong.name, provider: strong.target.provider, model: strong.target.model }, target: c?.qualityGe, threshold: c?.threshold, tightened: c?.tightened ?? 0 };
+  }
+
+  /**
+   * Tightens a route's classifier: its threshold moves down to the next operating point of the
+   * weight file with at least `step` more strong share (or the last one there is), so more requests
+   * go to the strong tier. Undefined when the route has no classifier or no lower point is left.
+   */
+  tighten(name: string, why: string, step: number): { from: number; to: number } | undefined {
+    const c = this.routes.get(name)?.classifier;
+    if (!c) return undefined;
+    const points = c.model.operatingPoints;
+    const below = points.filter((p) => p.threshold < c.threshold).sort((a, b) => b.threshold - a.threshold);
+    if (below.length === 0) return undefined;
+    const here = points.filter((p) => p.threshold >= c.threshold).sort((a, b) => a.threshold - b.threshold)[0];
+    const share = here?.strongShare ?? 0;
+    const next = below.find((p) => p.strongShare >= share + step) ?? below[below.length - 1]!;
+    const from = c.threshold;
+    c.threshold = next.threshold;
+    c.tightened++;
+    c.basis = `tightened ${c.tightened}x by live quality (validation: ${(next.strongShare * 100).toFixed(1)}% strong)`;
+    c.pendingTightening = { from, to: next.threshold, why };
+    return { from, to: next.threshold };
   }
 
   /** Live latency figures the router sees for a model (for /metrics and debugging). */
@@ -255,6 +298,8 @@ export class RouterStage implements Stage {
         strong: c.strong_tier ? tierIndex(c.strong_tier, `${where}.classifier.strong_tier`) : tiers.length - 1,
         taskHeader: c.task_header.toLowerCase(),
         oodThreshold: model.ood?.threshold,
+        qualityGe: c.target && 'quality_ge' in c.target ? c.target.quality_ge : undefined,
+        tightened: 0,
       };
     }
     const cascade = r.cascade && r.cascade.enabled ? this.compileCascade(r.cascade, `${where}.cascade`, cand) : undefined;

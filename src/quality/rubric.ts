@@ -1,0 +1,33 @@
+// The judge's prompt and how its verdict is read. Pure: no I/O.
+//
+// The prompt puts the question and the answer between tags (and a reference answer when one
+// exists), so any judge model can read it and the simulator's judge can parse it; the verdict is
+// "Score: N" with N from 0 to 10, read back as N / 10.
+
+export const DEFAULT_RUBRIC =
+  'You are grading an assistant\'s answer to a user\'s question. Judge correctness first, then completeness and clarity. ' +
+  'A wrong final answer scores at most 2.';
+
+/** questions and answers longer than this are cut before judging, so a judge call's cost stays bounded */
+export const JUDGE_TEXT_CHARS = 16_000;
+
+export function judgePrompt(rubric: string | undefined, question: string, answer: string, reference?: string): string {
+  const cut = (s: string) => (s.length > JUDGE_TEXT_CHARS ? s.slice(0, JUDGE_TEXT_CHARS) : s);
+  return [
+    rubric ?? DEFAULT_RUBRIC,
+    '',
+    `<question>\n${cut(question)}\n</question>`,
+    `<answer>\n${cut(answer)}\n</answer>`,
+    ...(reference !== undefined ? [`<reference>\n${cut(reference)}\n</reference>`, 'Compare the answer with the reference answer.'] : []),
+    '',
+    'Reply with one line: "Score: N", where N is an integer from 0 (wrong or useless) to 10 (correct and complete).',
+  ].join('\n');
+}
+
+/** the verdict's score in [0, 1], or undefined when the judge did not answer in the format */
+export function parseScore(text: string): number | undefined {
+  const m = /score\s*[:=]\s*(\d{1,2}(?:\.\d+)?)/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n >= 0 && n <= 10 ? n / 10 : undefined;
+}
