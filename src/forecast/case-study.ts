@@ -21,6 +21,7 @@ import type { ChatRequest, Message } from '../core/canonical.js';
 import { countTextTokens, estimateInputTokens } from '../core/tokens.js';
 import { parseCsv } from '../lab/router/datasets.js';
 import type { PrefixBlock, ReplayItem } from './replay/item.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface WorkloadOptions {
   sharedDataDir: string;
@@ -34,16 +35,6 @@ export interface WorkloadOptions {
   start?: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOPICS = ['billing', 'refunds', 'shipping', 'returns', 'passwords', 'two-factor login', 'account deletion', 'invoices', 'subscriptions', 'gift cards', 'warranty', 'damaged items', 'order tracking', 'address changes', 'data export', 'privacy requests', 'accessibility', 'business accounts', 'promotions', 'loyalty points'];
 const ACTIONS = [
@@ -119,7 +110,7 @@ function hashOf(s: string): number {
 /** The workload, in arrival order: sessions arriving over an hour, turns a minute apart. */
 export function buildSupportWorkload(o: WorkloadOptions): ReplayItem[] {
   const src = loadSources(o.sharedDataDir);
-  const rand = rng(o.seed ?? 7);
+  const rand = seededRandom(o.seed ?? 7);
   const system = systemPrompt(o.trimmed ?? false);
   const systemTokens = countTextTokens(system);
   const nChunks = o.trimmed ? 3 : 10;

@@ -18,6 +18,7 @@ import { parseCsv } from '../lab/router/datasets.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import { createProvider } from '../providers/registry.js';
 import '../providers/index.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface GridItem {
   id: string;
@@ -108,16 +109,6 @@ export function judgeScore(answer: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface CallResult {
   text: string;
@@ -166,7 +157,7 @@ export async function runGrid(o: GridOptions): Promise<GridRun> {
   const catalog = PriceCatalog.load(o.prices);
   const priceOf = (model: string) => catalog.lookupModel(model);
   const spacer = new Spacer(o.requestsPerMinute);
-  const rand = mulberry32(o.seed ?? 1);
+  const rand = seededRandom(o.seed ?? 1);
   const cellsSpec = o.models.flatMap((model) => o.temperatures.flatMap((temperature) => o.maxTokens.map((maxTokens) => ({ model, temperature, maxTokens }))));
   const jobs = cellsSpec.flatMap((c, ci) => o.items.map((item) => ({ ci, item, judge: !item.reference && o.judge !== undefined && rand() < o.judge.sample })));
   const acc = cellsSpec.map(() => ({ lat: [] as number[], ttft: [] as number[], tokens: { input: 0, cacheRead: 0, output: 0 }, cost: 0, errors: 0, q: 0, qn: 0, unpriced: false, source: 'none' as GridCell['qualitySource'] }));

@@ -10,6 +10,7 @@
 import type { AttemptRecord, RequestRecord } from '../ledger/record.js';
 import type { Usage } from '../core/canonical.js';
 import { DAY_MS, HOUR_MS } from './rollup-model.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface SyntheticLedgerOptions {
   /** epoch ms, first record at or after */
@@ -75,17 +76,6 @@ export const SYNTHETIC_TEAMS = ['search', 'support', 'platform', 'growth', 'rese
 const KEYS_PER_TEAM = 4;
 const USERS_PER_TEAM = 40;
 
-/** a small fast PRNG (mulberry32) */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** relative traffic at time t: busy working hours (UTC 8-18), quieter weekends */
 function rhythm(t: number): number {
@@ -101,7 +91,7 @@ const plainCost = (m: ModelSpec, input: number, output: number): number => (inpu
 
 /** The records, oldest first. */
 export function* syntheticRecords(opts: SyntheticLedgerOptions): Generator<RequestRecord> {
-  const rand = prng(opts.seed ?? 1);
+  const rand = seededRandom(opts.seed ?? 1);
   const prefix = opts.idPrefix ?? 'syn';
   const span = opts.to - opts.from;
   if (!(span > 0) || !(opts.count > 0)) return;

@@ -25,17 +25,8 @@ export interface TrainOptions {
 // rates; the choice itself was made on validation, where the same trend showed.)
 export const DEFAULT_TRAIN: TrainOptions = { epochs: 20, learningRate: 0.01, l2: 1e-6, seed: 7 };
 
-/** mulberry32: a tiny seeded PRNG so splits and shuffles are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../core/seeded-random.js';
+export { seededRandom };
 
 export function shuffleInPlace<T>(xs: T[], rand: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {

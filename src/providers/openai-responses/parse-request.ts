@@ -3,39 +3,16 @@
 // reasoning); a turn that continues a stored response gets that response's items first.
 
 import type { ChatRequest, ContentPart, Message, ResponseFormat, TextPart, ToolChoice, ToolDef } from '../../core/canonical.js';
-import { GatewayError } from '../../core/errors.js';
 import { isObject, type Json } from '../shared/json.js';
+import { bad, expectString, optNumber, typeName } from '../openai/request-fields.js';
+
+export { bad, typeName };
 
 /** Fields the canonical model names; everything else goes to `extra` (instructions too: the answer echoes them). */
 const KNOWN = new Set(['model', 'input', 'tools', 'tool_choice', 'max_output_tokens', 'temperature', 'top_p', 'text', 'stream', 'user', 'metadata']);
 
 /** Parameters this gateway cannot honour on any upstream: a 400 beats an answer that ignored them. */
 const UNSUPPORTED = ['background', 'conversation', 'prompt'];
-
-export function bad(message: string, param: string, code: 'invalid_request' | 'unsupported' = 'invalid_request'): GatewayError {
-  return new GatewayError(code, message, { param });
-}
-
-export function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-function expectString(v: unknown, param: string): string {
-  if (typeof v !== 'string') throw bad(`Invalid type for '${param}': expected a string, but got ${typeName(v)} instead.`, param);
-  return v;
-}
-
-function optNumber(v: unknown, param: string, min: number, max: number, integer = false): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number') throw bad(`Invalid type for '${param}': expected a number, but got ${typeName(v)} instead.`, param);
-  if (!Number.isFinite(v)) throw bad(`Invalid '${param}': the number is too large to represent; expected a finite number.`, param);
-  if (integer && !Number.isInteger(v)) throw bad(`Invalid '${param}': expected an integer, but got ${v} instead.`, param);
-  if (v < min) throw bad(`Invalid '${param}': ${v} is less than the minimum of ${min}.`, param);
-  if (v > max) throw bad(`Invalid '${param}': ${v} is greater than the maximum of ${max}.`, param);
-  return v;
-}
 
 /** What a create request says about state, read before the conversation can be built. */
 export interface TurnState {

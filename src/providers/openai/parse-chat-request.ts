@@ -4,6 +4,7 @@
 import type { CacheControl, ChatRequest, ContentPart, ImagePart, Message, ResponseFormat, TextPart, ToolChoice, ToolDef } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { isObject, type Json } from '../shared/json.js';
+import { bad, expectString, optNumber, typeName } from './request-fields.js';
 
 /** Fields the canonical model names; everything else goes to `extra`. */
 const KNOWN = new Set([
@@ -24,32 +25,6 @@ const KNOWN = new Set([
   'user',
   'metadata',
 ]);
-
-function bad(message: string, param: string): GatewayError {
-  return new GatewayError('invalid_request', message, { param });
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-function expectString(v: unknown, param: string): string {
-  if (typeof v !== 'string') throw bad(`Invalid type for '${param}': expected a string, but got ${typeName(v)} instead.`, param);
-  return v;
-}
-
-function optNumber(v: unknown, param: string, min: number, max: number, integer = false): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number') throw bad(`Invalid type for '${param}': expected a number, but got ${typeName(v)} instead.`, param);
-  // JSON.parse turns a literal beyond ±1.8e308 (e.g. 1e400) into ±Infinity
-  if (!Number.isFinite(v)) throw bad(`Invalid '${param}': the number is too large to represent; expected a finite number.`, param);
-  if (integer && !Number.isInteger(v)) throw bad(`Invalid '${param}': expected an integer, but got ${v} instead.`, param);
-  if (v < min) throw bad(`Invalid '${param}': ${v} is less than the minimum of ${min}.`, param);
-  if (v > max) throw bad(`Invalid '${param}': ${v} is greater than the maximum of ${max}.`, param);
-  return v;
-}
 
 /**
  * `cache_control` on a content part or a tool, as LiteLLM and OpenRouter let OpenAI-format clients
