@@ -3,7 +3,7 @@
 // output_tokens_details.reasoning_tokens; only the field names differ.
 
 import type { Usage } from '../../core/canonical.js';
-import { tokenCount as n } from '../../core/usage.js';
+import { openAIUsage } from '../openai/usage.js';
 
 export interface ResponsesUsageWire {
   input_tokens?: number;
@@ -14,18 +14,7 @@ export interface ResponsesUsageWire {
 }
 
 export function usageFromResponses(u: ResponsesUsageWire | null | undefined): Usage {
-  const input = n(u?.input_tokens);
-  const cached = Math.min(n(u?.input_tokens_details?.cached_tokens), input);
-  const written = Math.min(n(u?.input_tokens_details?.cache_write_tokens), input - cached);
-  const output = n(u?.output_tokens);
-  return {
-    input: input - cached - written,
-    cacheRead: cached,
-    cacheWrite5m: written,
-    cacheWrite1h: 0,
-    output,
-    reasoning: Math.min(n(u?.output_tokens_details?.reasoning_tokens), output),
-  };
+  return openAIUsage(u?.input_tokens, u?.input_tokens_details?.cached_tokens, u?.input_tokens_details?.cache_write_tokens, u?.output_tokens, u?.output_tokens_details?.reasoning_tokens);
 }
 
 export function usageToResponses(u: Usage): Required<Pick<ResponsesUsageWire, 'input_tokens' | 'output_tokens' | 'total_tokens'>> & {

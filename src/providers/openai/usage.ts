@@ -14,10 +14,18 @@ export interface OpenAIUsageWire {
 }
 
 export function usageFromOpenAI(u: OpenAIUsageWire | null | undefined): Usage {
-  const prompt = n(u?.prompt_tokens);
-  const cached = Math.min(n(u?.prompt_tokens_details?.cached_tokens), prompt);
-  const written = Math.min(n(u?.prompt_tokens_details?.cache_write_tokens), prompt - cached);
-  const output = n(u?.completion_tokens);
+  return openAIUsage(u?.prompt_tokens, u?.prompt_tokens_details?.cached_tokens, u?.prompt_tokens_details?.cache_write_tokens, u?.completion_tokens, u?.completion_tokens_details?.reasoning_tokens);
+}
+
+/**
+ * OpenAI's counts (either API's names) into disjoint buckets: its prompt total includes cached and
+ * written tokens, its output total includes reasoning.
+ */
+export function openAIUsage(promptTokens: unknown, cachedTokens: unknown, writtenTokens: unknown, outputTokens: unknown, reasoningTokens: unknown): Usage {
+  const prompt = n(promptTokens);
+  const cached = Math.min(n(cachedTokens), prompt);
+  const written = Math.min(n(writtenTokens), prompt - cached);
+  const output = n(outputTokens);
   return {
     input: prompt - cached - written,
     cacheRead: cached,
@@ -25,7 +33,7 @@ export function usageFromOpenAI(u: OpenAIUsageWire | null | undefined): Usage {
     cacheWrite5m: written,
     cacheWrite1h: 0,
     output,
-    reasoning: Math.min(n(u?.completion_tokens_details?.reasoning_tokens), output),
+    reasoning: Math.min(n(reasoningTokens), output),
   };
 }
 
