@@ -29,6 +29,16 @@ export function zFor(confidence: number): number {
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
+/** PairedRatio's running sums, as kept in the quality store */
+export interface PairedSums {
+  n: number;
+  sw: number;
+  ss: number;
+  sww: number;
+  sss: number;
+  sws: number;
+}
+
 export class PairedRatio {
   private n = 0;
   private sw = 0;
@@ -36,6 +46,14 @@ export class PairedRatio {
   private sww = 0;
   private sss = 0;
   private sws = 0;
+
+  toJSON(): PairedSums {
+    return { n: this.n, sw: this.sw, ss: this.ss, sww: this.sww, sss: this.sss, sws: this.sws };
+  }
+
+  static from(s: PairedSums): PairedRatio {
+    return Object.assign(new PairedRatio(), s);
+  }
 
   add(served: number, strong: number): void {
     this.n++;
@@ -63,5 +81,50 @@ export class PairedRatio {
     const se = Math.sqrt(varD / n) / strongMean;
     const z = zFor(confidence);
     return { n, servedMean, strongMean, estimate: r, interval: [r - z * se, r + z * se] };
+  }
+}
+
+export interface RateEstimate {
+  n: number;
+  /** how many of the n were the event (a false hit) */
+  k: number;
+  estimate: number | null;
+  /** Wilson score interval: stays inside [0, 1] and is not degenerate at k = 0 (where the normal one is) */
+  interval: [number, number] | null;
+}
+
+/** A rate from a count of events in n trials (the semantic cache's false hits among judged hits). */
+export class Proportion {
+  constructor(
+    private n = 0,
+    private k = 0,
+  ) {}
+
+  add(event: boolean): void {
+    this.n++;
+    if (event) this.k++;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  estimate(confidence: number): RateEstimate {
+    const { n, k } = this;
+    if (n === 0) return { n, k, estimate: null, interval: null };
+    const p = k / n;
+    const z = zFor(confidence);
+    const z2 = z * z;
+    const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+    const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+    return { n, k, estimate: p, interval: [Math.max(0, centre - half), Math.min(1, centre + half)] };
+  }
+
+  toJSON(): { n: number; k: number } {
+    return { n: this.n, k: this.k };
+  }
+
+  static from(s: { n: number; k: number }): Proportion {
+    return new Proportion(s.n, s.k);
   }
 }

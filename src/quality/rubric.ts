@@ -31,3 +31,19 @@ export function parseScore(text: string): number | undefined {
   const n = Number(m[1]);
   return n >= 0 && n <= 10 ? n / 10 : undefined;
 }
+
+/**
+ * The semantic cache's shadow check: the answer the cache served (stored for an earlier, similar
+ * question) against a fresh upstream answer to this question as the reference. A score under
+ * PASS_SCORE says the cached answer does not answer this question: a false hit.
+ */
+export const CACHE_HIT_RUBRIC =
+  'You are checking a cached answer. The answer below was stored for an earlier question that looked similar to this one; ' +
+  'the reference is a fresh answer to this question. Score 10 when the answer answers this question as the reference does ' +
+  '(the same final answer), 0 when it answers a different question or disagrees with the reference.';
+
+export const PASS_SCORE = 0.5;
+
+export function cacheHitPrompt(question: string, cachedAnswer: string, freshAnswer: string): string {
+  return judgePrompt(CACHE_HIT_RUBRIC, question, cachedAnswer, freshAnswer);
+}

@@ -35,6 +35,14 @@ export const semanticSchema = z
     /** cosine similarity at or above which a candidate may hit (per route overridable); 0.95 keeps the built-in
      * embedder under 1% false hits on unseen QQP pairs (chosen on the val components, checked on the test ones) */
     threshold: z.number().min(-1).max(1).default(0.95),
+    /**
+     * the live false-hit rate the semantic cache may have (per route overridable): when the judge's
+     * shadow checks of sampled hits (judge.cacheShadowRate) put the rate's interval above it, the
+     * threshold rises by tightenStep and the trail says `tightened`
+     */
+    maxFalseHitRate: z.number().min(0).max(1).default(0.01),
+    /** how far one tightening raises the threshold (never past 1) */
+    tightenStep: z.number().gt(0).max(1).default(0.01),
     guards: guardsSchema,
     /**
      * Similarities in [verifyFrom, threshold) are sent to the optional verifier dep (a cheap
@@ -94,7 +102,7 @@ export const routeCacheSchema = z
     freshnessSeconds: z.number().int().positive().optional(),
     /** bump when the route's prompt or model changes: entries of other versions stop hitting */
     policyVersion: z.string().optional(),
-    semantic: z.object({ enabled: z.boolean().optional(), threshold: z.number().min(-1).max(1).optional() }).strict().optional(),
+    semantic: z.object({ enabled: z.boolean().optional(), threshold: z.number().min(-1).max(1).optional(), maxFalseHitRate: z.number().min(0).max(1).optional() }).strict().optional(),
     promptCache: z.object({ enabled: z.boolean().optional(), ttl: ttl.optional(), staticTtl: ttl.optional() }).strict().optional(),
   })
   .strict();

@@ -69,10 +69,26 @@ export interface RouteStats {
   savedCostUsd: number;
 }
 
+/** a cache policy's semantic threshold, as live quality evaluation sees it (src/quality/) */
+export interface SemanticPolicyInfo {
+  threshold: number;
+  /** the threshold the config gives */
+  baseThreshold: number;
+  maxFalseHitRate: number;
+  tightenStep: number;
+  tightened: number;
+}
+
 export interface CacheStage extends Stage {
   readonly store: CacheStore;
   readonly embedder?: Embedder;
   stats(): Record<string, RouteStats & { staleRatio: number; hitRate: number }>;
+  /** the semantic threshold of a policy (a route or model name); undefined when it has no semantic cache */
+  semanticPolicy(name: string): SemanticPolicyInfo | undefined;
+  /** raise a policy's threshold one step (said once in its next semantic lookup's trail); undefined at 1 */
+  tightenSemantic(name: string, why: string): { from: number; to: number } | undefined;
+  /** put back a threshold tightening had raised before a restart (silently: it was said then) */
+  restoreSemantic(name: string, threshold: number, tightened: number): boolean;
 }
 
 interface Policy {
@@ -116,6 +132,11 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     return s;
   };
 
+  // thresholds raised by live quality evaluation (src/quality/), per policy name; `pending` is said
+  // once, in the next semantic lookup's trail
+  const tightenedBy = new Map<string, { threshold: number; tightened: number; pending?: { from: number; to: number; why: string } }>();
+  const baseThresholdOf = (name: string): number => cfg.routes[name]?.semantic?.threshold ?? cfg.semantic.threshold;
+
   const policyOf = (ctx: GatewayContext): Policy => {
     const name = ctx.route ?? ctx.request.model;
     const r = cfg.routes[name] ?? {};
@@ -127,8 +148,32 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       freshMs: (r.freshnessSeconds ?? ttlS) * 1000,
       version: r.policyVersion ?? '',
       semantic: r.semantic?.enabled ?? cfg.semantic.enabled,
-      threshold: r.semantic?.threshold ?? cfg.semantic.threshold,
+      threshold: tightenedBy.get(name)?.threshold ?? r.semantic?.threshold ?? cfg.semantic.threshold,
     };
+  };
+
+  const semanticPolicy = (name: string): SemanticPolicyInfo | undefined => {
+    const r = cfg.routes[name];
+    if (!embedder || !(r?.semantic?.enabled ?? cfg.semantic.enabled)) return undefined;
+    const base = baseThresholdOf(name);
+    const t = tightenedBy.get(name);
+    return { threshold: t?.threshold ?? base, baseThreshold: base, maxFalseHitRate: r?.semantic?.maxFalseHitRate ?? cfg.semantic.maxFalseHitRate, tightenStep: cfg.semantic.tightenStep, tightened: t?.tightened ?? 0 };
+  };
+
+  const tightenSemantic = (name: string, why: string): { from: number; to: number } | undefined => {
+    const info = semanticPolicy(name);
+    if (!info || info.threshold >= 1) return undefined;
+    const from = info.threshold;
+    // rounded: thresholds are read by people in the trail and the config
+    const to = Math.min(1, Math.round((from + info.tightenStep) * 1e6) / 1e6);
+    tightenedBy.set(name, { threshold: to, tightened: info.tightened + 1, pending: { from, to, why } });
+    return { from, to };
+  };
+
+  const restoreSemantic = (name: string, threshold: number, tightened: number): boolean => {
+    if (!semanticPolicy(name) || !(threshold >= -1 && threshold <= 1)) return false;
+    tightenedBy.set(name, { threshold, tightened });
+    return true;
   };
 
   const scopeOf = (ctx: GatewayContext): string =>
@@ -198,7 +243,8 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       stage: 'cache',
       decision: semantic ? 'semantic_hit' : 'hit',
       reason: semantic ? 'a stored answer to a near-identical question in the same context' : 'identical request seen before',
-      data: { key: e.key.slice(0, 12), entryId: e.id, ageMs: Math.round(age), stale: age > p.freshMs, ...(semantic ?? {}) },
+      // a semantic hit names its policy and the entry's model: what live quality evaluation shadows it with
+      data: { key: e.key.slice(0, 12), entryId: e.id, ageMs: Math.round(age), stale: age > p.freshMs, ...(semantic ? { ...semantic, policy: p.name, ...(e.target ? { target: e.target } : {}) } : {}) },
     });
     const response: ChatResponse = { ...e.response, content: e.response.content.map((c) => ({ ...c })), usage: { ...e.response.usage } };
     if (!ctx.request.stream) {
@@ -240,6 +286,11 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
 
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
     if (!embedder) return undefined;
+    const pending = tightenedBy.get(p.name)?.pending;
+    if (pending) {
+      tightenedBy.get(p.name)!.pending = undefined;
+      ctx.trail.push({ stage: 'cache', decision: 'tightened', reason: `semantic threshold ${pending.from} -> ${pending.to}: ${pending.why}`, data: { policy: p.name, from: pending.from, to: pending.to, tightened: tightenedBy.get(p.name)!.tightened } });
+    }
     const t0 = performance.now();
     const [v] = await embedder.embed([query], (a) => ctx.attempts.push(a));
     const embedMs = performance.now() - t0;
@@ -459,6 +510,9 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     handle,
     adminRoutes,
     stats: statsSnapshot,
+    semanticPolicy,
+    tightenSemantic,
+    restoreSemantic,
     close: async () => store.close(),
   };
 }

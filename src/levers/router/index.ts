@@ -227,6 +227,16 @@ export class RouterStage implements Stage {
     return { from, to: next.threshold };
   }
 
+  /** Puts back a threshold live quality had tightened before a restart (src/quality/ checks the config's is unchanged). */
+  restoreTightening(name: string, threshold: number, tightened: number): boolean {
+    const c = this.routes.get(name)?.classifier;
+    if (!c || !Number.isFinite(threshold)) return false;
+    c.threshold = threshold;
+    c.tightened = tightened;
+    c.basis = `tightened ${tightened}x by live quality (kept across a restart)`;
+    return true;
+  }
+
   /** Live latency figures the router sees for a model (for /metrics and debugging). */
   latencyOf(target: Target): LatencySnapshot | undefined {
     return this.latency.snapshot(target.provider, target.model, this.now());
