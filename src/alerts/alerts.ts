@@ -14,6 +14,10 @@ import { ruleSchema, type AlertRule, type AlertsConfig } from './config.js';
 import { readMetric, type Reading } from './evaluate.js';
 import { deliver, type Notice } from './notify.js';
 import { SpendTally } from './tally.js';
+import type { TighteningEvent } from '../quality/evaluator.js';
+
+/** the history's rule name of a lever's tightening notices */
+export const tighteningRule = (e: Pick<TighteningEvent, 'lever' | 'name'>): string => `tightened:${e.lever}:${e.name}`;
 
 export interface AlertsOptions {
   config: AlertsConfig;
@@ -146,6 +150,33 @@ export class Alerts {
       delivered,
       ...(failed.length ? { failed } : {}),
     });
+  }
+
+  /**
+   * A lever tightened itself (src/quality/): one `firing` notice per tightening, to the channels of
+   * `alerts.tightening`, in the history under `tightened:<lever>:<name>`. An event, not a state:
+   * there is no `resolved` (the next tightening, if the evidence asks for one, is its own notice).
+   */
+  async leverTightened(e: TighteningEvent): Promise<AlertEvent | undefined> {
+    const t = this.opts.config.tightening;
+    if (!t.enabled) return undefined;
+    const channels = this.opts.config.channels.filter((c) => !t.channels || t.channels.includes(c.name));
+    const detail = { lever: e.lever, name: e.name, from: e.from, to: e.to, tightened: e.tightened, interval: e.interval, n: e.n, confidence: e.confidence };
+    const notice: Notice = {
+      rule: tighteningRule(e),
+      state: 'firing',
+      value: e.estimate,
+      threshold: e.bound,
+      metric: e.metric,
+      window: 'since the last tightening',
+      direction: e.metric === 'false_hit_rate' ? 'above' : 'below',
+      ...(e.lever === 'router' ? { scope: { route: e.name } } : {}),
+      detail,
+      at: new Date(e.at).toISOString(),
+      link: `${(this.opts.config.dashboardUrl ?? this.opts.dashboardUrl()).replace(/\/+$/, '')}/dashboard#/${e.lever === 'cache' ? 'cache' : 'models'}`,
+    };
+    const { delivered, failed } = await deliver(channels, notice);
+    return this.opts.store.append({ at: e.at, rule: notice.rule, state: 'firing', value: e.estimate, threshold: e.bound, detail, delivered, ...(failed.length ? { failed } : {}) });
   }
 
   private async act(rule: AlertRule, state: 'firing' | 'resolved', reading: Reading): Promise<string | undefined> {

@@ -116,11 +116,17 @@ export const alertsConfigSchema = z
     dashboardUrl: z.string().url().optional(),
     channels: z.array(channelSchema).default([]),
     rules: z.array(ruleSchema).default([]),
+    /**
+     * a notice when a lever tightens itself on live quality evidence (the router's classifier, the
+     * semantic cache's threshold; see judge:), to these channels (default every channel)
+     */
+    tightening: z.object({ enabled: z.boolean().default(true), channels: z.array(z.string().min(1)).optional() }).strict().prefault({}),
   })
   .strict()
   .superRefine((a, ctx) => {
     const names = new Set(a.channels.map((c) => c.name));
     if (names.size !== a.channels.length) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'channel names must be unique' });
+    for (const c of a.tightening.channels ?? []) if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['tightening', 'channels'], message: `unknown channel "${c}" (channels: ${[...names].join(', ') || 'none'})` });
     const rules = new Set<string>();
     a.rules.forEach((r, i) => {
       if (rules.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${r.name}"` });

@@ -29,6 +29,10 @@ export function sign(body: string, secret: string): string {
 const fmt = (v: number | null): string => (v === null ? 'n/a' : Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(4)).toString());
 
 export function slackText(n: Notice): string {
+  if (n.detail?.lever !== undefined && n.detail.from !== undefined) {
+    const d = n.detail as { lever: string; name: string; from: number; to: number; n: number };
+    return `:arrow_up: TIGHTENED ${d.lever} ${d.name}: ${n.metric} ${fmt(n.value)} ${n.direction === 'above' ? '>' : '<'} ${fmt(n.threshold)} on ${d.n} judged samples; threshold ${fmt(d.from)} -> ${fmt(d.to)} <${n.link}|dashboard>`;
+  }
   const head = n.state === 'firing' ? `:rotating_light: FIRING ${n.rule}` : `:white_check_mark: RESOLVED ${n.rule}`;
   const cmp = n.direction === 'above' ? '>' : '<';
   const when = typeof n.detail?.budgetRunsOutOn === 'string' ? `; at this pace the budget runs out on ${n.detail.budgetRunsOutOn}` : '';

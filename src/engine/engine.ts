@@ -42,7 +42,8 @@ import { buildRecord, costOfAttempts } from './record.js';
 import { settleStream } from './stream-end.js';
 import { RecentRecords } from './recent-records.js';
 import { createSpend, type SpendControl, type SpendStores } from '../spend/index.js';
-import { QUALITY_KEY_ID, QualityEvaluator, type RouteQualityControl } from '../quality/evaluator.js';
+import { QUALITY_KEY_ID, QualityEvaluator, type CacheQualityControl, type RouteQualityControl, type TighteningEvent } from '../quality/evaluator.js';
+import type { QualityStore } from '../stores/quality.js';
 
 export interface Engine {
   readonly registry: ModelRegistry;
@@ -108,6 +109,12 @@ export interface EngineDeps {
   payloads?: PayloadStore;
   /** how levers count input tokens (replay: the recorded counts of synthesised prompts) */
   estimateInputTokens?: (req: ChatRequest) => number;
+  /** where the judge keeps estimates and tightened thresholds across restarts (the gateway: quality.db) */
+  qualityStore?: QualityStore;
+  /** a lever tightened itself on live quality evidence (the gateway alerts); must not throw */
+  onTighten?: (e: TighteningEvent) => void;
+  /** a user request's answer was judged (the experiments' quality guardrail); must not throw */
+  onJudged?: (record: RequestRecord, score: number) => void;
 }
 
 export async function createEngine(config: LoadedConfig, deps: EngineDeps): Promise<Engine> {
@@ -136,9 +143,24 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     }
   };
   const routerStage = stages.find((s) => s.name === 'router') as (Stage & Partial<RouteQualityControl>) | undefined;
+  const cacheStage = stages.find((s) => s.name === 'cache') as (Stage & Partial<CacheQualityControl>) | undefined;
+  // a semantic hit is shadowed by the model its entry came from (a route's hit has no target of its own)
+  const modelFor = (target: { provider: string; model: string } | undefined, requested: string): string | undefined => {
+    if (target) for (const n of registry.modelNames()) if (registry.resolve(n)!.target.provider === target.provider && registry.resolve(n)!.target.model === target.model) return n;
+    return registry.resolve(requested) ? requested : undefined;
+  };
   const quality = config.judge
-    ? new QualityEvaluator(config.judge, { call: ownRun, routes: routerStage?.qualityRoute && routerStage.tighten ? (routerStage as unknown as RouteQualityControl) : undefined })
+    ? new QualityEvaluator(config.judge, {
+        call: ownRun,
+        routes: routerStage?.qualityRoute && routerStage.tighten ? (routerStage as unknown as RouteQualityControl) : undefined,
+        cache: cacheStage?.tightenSemantic && cacheStage.semanticPolicy ? (cacheStage as unknown as CacheQualityControl) : undefined,
+        modelFor,
+        store: deps.qualityStore,
+        onTighten: deps.onTighten,
+        onJudged: deps.onJudged,
+      })
     : undefined;
+  await quality?.restore();
   const shape = policyShape(config, registry);
   const flags = await Flags.open({ store: deps.flagStore ?? new MemoryFlagStore(), shape, pollMs: FLAG_POLL_MS });
   const adminRoutes = [...stages.flatMap((s) => s.adminRoutes ?? []), ...spendParts.adminRoutes, ...flags.adminRoutes(), ...(quality?.adminRoutes() ?? [])];

@@ -3,6 +3,10 @@
 // running experiment: roll back (a guardrail breached with confidence: the share flag goes to 0,
 // with the breach as its reason), promote to the next step (every guardrail holds with confidence,
 // the step has lasted long enough and has enough requests), or keep running.
+//
+// Quality is a guardrail where the gateway has a judge: the judge's sampled scores of each arm's
+// answers (observeQuality), compared like the others, lower being worse. A variant whose answers
+// are judged worse with confidence is rolled back with `guardrail quality` as the reason.
 
 import { GatewayError } from '../core/errors.js';
 import type { Flags } from '../flags/flags.js';
@@ -19,13 +23,15 @@ interface Arm {
   errors: ArmMoments;
   latencyMs: ArmMoments;
   costUsd: ArmMoments;
+  /** the judge's scores of the arm's answers (0..1) */
+  quality: ArmMoments;
   /** requests in the current step */
   stepN: number;
 }
-const emptyArm = (): Arm => ({ errors: emptyMoments(), latencyMs: emptyMoments(), costUsd: emptyMoments(), stepN: 0 });
+const emptyArm = (): Arm => ({ errors: emptyMoments(), latencyMs: emptyMoments(), costUsd: emptyMoments(), quality: emptyMoments(), stepN: 0 });
 
 export interface Guardrail {
-  metric: 'error_rate' | 'latency_ms' | 'cost_per_request_usd';
+  metric: 'error_rate' | 'latency_ms' | 'cost_per_request_usd' | 'quality';
   control: number | null;
   variant: number | null;
   /** how much worse the variant may be */
@@ -45,6 +51,8 @@ export interface ExperimentsOptions {
   shape: PolicyShape;
   now?: () => number;
   intervalSeconds?: number;
+  /** the gateway has a judge: quality is a guardrail (scores arrive through observeQuality) */
+  judged?: boolean;
 }
 
 export class Experiments {
@@ -86,17 +94,28 @@ export class Experiments {
     return undefined;
   }
 
-  /** a finished request: its arm's figures */
-  observe(r: RequestRecord): void {
+  private armOf(r: Pick<RequestRecord, 'variant'>): Arm | undefined {
     const v = r.variant;
-    if (!v) return;
+    if (!v) return undefined;
     const i = v.lastIndexOf(':');
     const name = v.slice(0, i);
     const arm = v.slice(i + 1);
-    if ((arm !== 'control' && arm !== 'variant') || !this.experiments.has(name)) return;
+    if ((arm !== 'control' && arm !== 'variant') || !this.experiments.has(name)) return undefined;
     let a = this.arms.get(name);
     if (!a) this.arms.set(name, (a = { control: emptyArm(), variant: emptyArm() }));
-    const s = a[arm];
+    return a[arm];
+  }
+
+  /** the judge scored a request's answer (0..1): its arm's quality figures */
+  observeQuality(r: Pick<RequestRecord, 'variant'>, score: number): void {
+    const s = this.armOf(r);
+    if (s && Number.isFinite(score)) addTo(s.quality, score);
+  }
+
+  /** a finished request: its arm's figures */
+  observe(r: RequestRecord): void {
+    const s = this.armOf(r);
+    if (!s) return;
     addTo(s.errors, r.status === 'ok' ? 0 : 1);
     addTo(s.latencyMs, Math.max(0, r.latencyMs));
     addTo(s.costUsd, Math.max(0, r.costUsd));
@@ -106,14 +125,15 @@ export class Experiments {
   guardrails(e: Experiment): Guardrail[] {
     const a = this.arms.get(e.def.name) ?? { control: emptyArm(), variant: emptyArm() };
     const g = e.def.guardrails;
-    const one = (metric: Guardrail['metric'], pick: (x: Arm) => ArmMoments, margin: (controlMean: number) => number): Guardrail => {
+    const one = (metric: Guardrail['metric'], pick: (x: Arm) => ArmMoments, margin: (controlMean: number) => number, lowerIsWorse = false): Guardrail => {
       const c = mean(pick(a.control));
       const v = mean(pick(a.variant));
       if (c === null || v === null) return { metric, control: c, variant: v, margin: null, verdict: 'undecided' };
       const m = margin(c);
       // tuned to find a difference the size of the margin (a floor keeps it positive at a zero mean)
       const tau = Math.max(m, 1e-9);
-      const comparison = compare(pick(a.control), pick(a.variant), e.def.alpha, tau);
+      // the comparison's difference is always "how much worse the variant is": for quality, the drop
+      const comparison = lowerIsWorse ? compare(pick(a.variant), pick(a.control), e.def.alpha, tau) : compare(pick(a.control), pick(a.variant), e.def.alpha, tau);
       if (!comparison) return { metric, control: c, variant: v, margin: m, verdict: 'undecided' };
       // breached: worse with confidence and by more than the margin; holds: worse by less than the margin, with confidence
       const verdict = comparison.ci[0] > 0 && comparison.diff > m ? 'breached' : comparison.ci[1] < m ? 'holds' : 'undecided';
@@ -123,6 +143,7 @@ export class Experiments {
       one('error_rate', (x) => x.errors, () => g.errorRateIncrease),
       one('latency_ms', (x) => x.latencyMs, (c) => g.latencyIncrease * c),
       one('cost_per_request_usd', (x) => x.costUsd, (c) => g.costIncrease * c),
+      ...(this.opts.judged ? [one('quality', (x) => x.quality, () => g.qualityDecrease, true)] : []),
     ];
   }
 
@@ -197,7 +218,7 @@ export class Experiments {
 
   status(e: Experiment): Record<string, unknown> {
     const a = this.arms.get(e.def.name);
-    const count = (x?: Arm) => (x ? { requests: x.errors.n, errors: x.errors.sum, meanLatencyMs: mean(x.latencyMs), costPerRequestUsd: mean(x.costUsd), requestsThisStep: x.stepN } : { requests: 0 });
+    const count = (x?: Arm) => (x ? { requests: x.errors.n, errors: x.errors.sum, meanLatencyMs: mean(x.latencyMs), costPerRequestUsd: mean(x.costUsd), judged: x.quality.n, meanQuality: mean(x.quality), requestsThisStep: x.stepN } : { requests: 0 });
     return { ...e, sharePercent: this.shareOf(e.def.name), arms: { control: count(a?.control), variant: count(a?.variant) }, guardrails: this.guardrails(e) };
   }
 

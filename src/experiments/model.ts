@@ -15,6 +15,11 @@ export const guardrailsSchema = z
     latencyIncrease: z.number().min(0).default(0.2),
     /** its cost per request may exceed the control's by at most this share */
     costIncrease: z.number().min(0).default(0.1),
+    /**
+     * its mean judged answer score (0..1, the judge's sampled scores of each arm's answers) may be
+     * below the control's by at most this much; a guardrail only where a judge is configured
+     */
+    qualityDecrease: z.number().min(0).max(1).default(0.05),
   })
   .strict()
   .prefault({});

@@ -16,6 +16,7 @@ import { SqliteAlertStore } from '../stores/sqlite/alert-store.js';
 import { Alerts } from '../alerts/alerts.js';
 import { Experiments } from '../experiments/experiments.js';
 import { SqliteExperimentStore } from '../stores/sqlite/experiment-store.js';
+import { SqliteQualityStore } from '../stores/sqlite/quality-store.js';
 import { createDashboard } from '../dashboard/handler.js';
 import { sessionMayCall } from '../dashboard/reach.js';
 import { insightRoutes } from '../insights/admin-api.js';
@@ -67,6 +68,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // flags persist in the data dir (flags.db) with their audit log; a change applies to the next request
   let alerts: Alerts | undefined;
   let experiments: Experiments | undefined;
+  const qualityStore = config.judge ? SqliteQualityStore.open(config.dataDir) : undefined;
   const engine = await createEngine(config, {
     ledger,
     metrics,
@@ -79,9 +81,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       alerts?.observe(r);
       experiments?.observe(r);
     },
+    // the judge's estimates and the thresholds it tightened survive a restart (quality.db)
+    qualityStore,
+    onTighten: (e) => void alerts?.leverTightened(e).catch(() => undefined),
+    onJudged: (r, score) => experiments?.observeQuality(r, score),
   });
   // experiments split a route's traffic; their share in force is a flag, so every ramp and rollback is audited
-  experiments = await Experiments.open({ store: SqliteExperimentStore.open(config.dataDir), flags: engine.flags, shape: engine.shape });
+  experiments = await Experiments.open({ store: SqliteExperimentStore.open(config.dataDir), flags: engine.flags, shape: engine.shape, judged: !!config.judge && (config.judge.sampleRate > 0 || config.judge.shadowRate > 0) });
   const registry = engine.registry;
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
@@ -250,6 +256,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await alerts?.close();
       await experiments?.close();
       await engine.close();
+      await qualityStore?.close();
       await responseStore?.close();
       await insights.close();
       await otel?.shutdown();
