@@ -1,0 +1,37 @@
+// The false-hit rate's interval (Wilson score) covers the true rate about as often as it says, and
+// is not degenerate with no false hits at all (where a normal interval would be [0, 0]).
+import { expect, it } from 'vitest';
+import { Proportion } from '../../src/quality/estimator.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+it('covers the true rate in about 95% of samples, for small and moderate rates', () => {
+  const r = rng(3);
+  for (const p of [0.02, 0.1, 0.4]) {
+    let covered = 0;
+    const runs = 2000;
+    for (let k = 0; k < runs; k++) {
+      const x = new Proportion();
+      for (let i = 0; i < 100; i++) x.add(r() < p);
+      const [lo, hi] = x.estimate(0.95).interval!;
+      if (lo <= p && p <= hi) covered++;
+    }
+    expect(covered / runs).toBeGreaterThan(0.92);
+    expect(covered / runs).toBeLessThan(0.99);
+  }
+});
+
+it('says something with no events: an upper bound above zero, a lower bound of zero', () => {
+  const x = new Proportion();
+  for (let i = 0; i < 50; i++) x.add(false);
+  const e = x.estimate(0.95);
+  expect(e).toMatchObject({ n: 50, k: 0, estimate: 0 });
+  expect(e.interval![0]).toBe(0);
+  expect(e.interval![1]).toBeGreaterThan(0.03);
+  expect(e.interval![1]).toBeLessThan(0.1);
+  expect(new Proportion().estimate(0.95).interval).toBeNull();
+  expect(Proportion.from(x.toJSON()).estimate(0.95)).toEqual(e);
+});
