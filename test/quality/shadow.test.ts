@@ -73,6 +73,7 @@ describe('shadow evaluation', () => {
     const r = (await quality()).routes['gap-chat']!;
     // what the simulator's judge scores on average, from its own probabilities (strengths 0.85 / 0.95)
     const truth = questions.reduce((s, q) => s + expectedJudgedScore(0.85, q), 0) / questions.reduce((s, q) => s + expectedJudgedScore(0.95, q), 0);
+    console.log(`[shadow] true ratio ${truth.toFixed(3)}; estimate ${r.estimate.toFixed(3)} [${r.interval.map((x) => x.toFixed(3)).join(', ')}] (weak ${r.weakMean.toFixed(3)}, strong ${r.strongMean.toFixed(3)})`);
     expect(r.n).toBe(200);
     expect(r.interval[0]).toBeLessThanOrEqual(truth);
     expect(r.interval[1]).toBeGreaterThanOrEqual(truth);
