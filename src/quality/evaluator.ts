@@ -130,7 +130,7 @@ export class QualityEvaluator {
   private readonly random: () => number;
   private readonly now: () => number;
   private idleWaiters: (() => void)[] = [];
-  readonly counts = { judged: 0, shadowed: 0, cacheShadowed: 0, dropped: 0, failed: 0, unparsed: 0, restored: 0, staleDiscarded: 0, storeErrors: 0 };
+  readonly counts = { judged: 0, shadowed: 0, cacheShadowed: 0, cacheNoReference: 0, dropped: 0, failed: 0, unparsed: 0, restored: 0, staleDiscarded: 0, storeErrors: 0 };
   private judgeSum = 0;
 
   constructor(
@@ -228,6 +228,11 @@ export class QualityEvaluator {
   private async shadowCacheHit(policy: string, model: string, request: ChatRequest, question: string, cached: string, similarity: number | undefined): Promise<void> {
     const fresh = await this.deps.call('shadow', model, { ...request, model, stream: false });
     this.counts.cacheShadowed++;
+    // a fresh answer cut short (max_tokens) is no reference: the check says nothing, and is counted
+    if (fresh.finishReason !== 'stop' || textOf(fresh) === '') {
+      this.counts.cacheNoReference++;
+      return;
+    }
     const score = await this.judgeText(cacheHitPrompt(question, cached, textOf(fresh)));
     if (score === undefined) return;
     const st = this.cacheStats(policy);

@@ -120,7 +120,9 @@ describe("the semantic cache's live false-hit estimate", () => {
 
     const { view, body } = await cacheView(h);
     expect(view).toBeDefined();
-    expect(view!.n).toBe(hits.length);
+    // a check whose fresh answer was cut by max_tokens has no reference: skipped, and counted
+    expect(view!.n + body.cacheNoReference).toBe(hits.length);
+    expect(view!.n).toBeGreaterThan(hits.length * 0.9);
     expect(view!.interval![0]).toBeLessThanOrEqual(judgedRate);
     expect(view!.interval![1]).toBeGreaterThanOrEqual(judgedRate);
     expect(view!.interval![0]).toBeLessThanOrEqual(trueRate);
