@@ -8,11 +8,17 @@ export const DEFAULT_RUBRIC =
   'You are grading an assistant\'s answer to a user\'s question. Judge correctness first, then completeness and clarity. ' +
   'A wrong final answer scores at most 2.';
 
-/** questions and answers longer than this are cut before judging, so a judge call's cost stays bounded */
+/** questions and answers longer than this are cut (head and tail kept) before judging, so a judge call's cost stays bounded */
 export const JUDGE_TEXT_CHARS = 16_000;
 
+/** a long text keeps its head and its tail: an answer's conclusion (its final answer) is at the end */
+function cut(s: string): string {
+  if (s.length <= JUDGE_TEXT_CHARS) return s;
+  const half = Math.floor(JUDGE_TEXT_CHARS / 2);
+  return `${s.slice(0, half)}\n[... ${s.length - 2 * half} characters left out ...]\n${s.slice(-half)}`;
+}
+
 export function judgePrompt(rubric: string | undefined, question: string, answer: string, reference?: string): string {
-  const cut = (s: string) => (s.length > JUDGE_TEXT_CHARS ? s.slice(0, JUDGE_TEXT_CHARS) : s);
   return [
     rubric ?? DEFAULT_RUBRIC,
     '',
