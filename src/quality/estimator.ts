@@ -128,3 +128,15 @@ export class Proportion {
     return new Proportion(s.n, s.k);
   }
 }
+
+/**
+ * The confidence a self-tightening decision is taken at, on the k-th look since the last tightening
+ * (a look per new sample from `minSamples` on): 1 − α / (k (k + 1)), α = 1 − confidence. The α
+ * spent over all looks sums to at most α, so checking after every sample does not make a lever
+ * whose true figure sits at its bound tighten by chance more than α of the time (a fixed level
+ * looked at that often eventually would). Shown intervals stay at `confidence`.
+ */
+export function lookConfidence(confidence: number, minSamples: number, count: number): number {
+  const k = Math.max(1, count - minSamples + 1);
+  return 1 - (1 - confidence) / (k * (k + 1));
+}

@@ -19,7 +19,7 @@ import type { RequestRecord } from '../ledger/record.js';
 import type { AdminRoute } from '../pipeline/stage.js';
 import type { LeverQualityState, QualityStore } from '../stores/quality.js';
 import type { JudgeConfig } from './config.js';
-import { PairedRatio, Proportion, type PairedSums, type RatioEstimate } from './estimator.js';
+import { PairedRatio, Proportion, lookConfidence, type PairedSums, type RatioEstimate } from './estimator.js';
 import { PASS_SCORE, cacheHitPrompt, judgePrompt, parseScore } from './rubric.js';
 
 /** the caller id of the gateway's own quality calls, and what marks their records */
@@ -106,6 +106,12 @@ interface CacheStats {
 }
 
 type Job = () => Promise<void>;
+
+/** a decision's confidence level for the trail: as many digits as it takes to differ from 1 */
+const fmtLevel = (level: number): string => {
+  const digits = Math.max(2, Math.ceil(-Math.log10(1 - level)) + 1);
+  return level.toFixed(Math.min(12, digits));
+};
 
 const textOf = (r: ChatResponse): string => r.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 
@@ -253,17 +259,22 @@ export class QualityEvaluator {
     if (!this.cfg.tighten || !this.deps.cache) return;
     const info = this.deps.cache.semanticPolicy(policy);
     if (!info || st.rate.count < this.cfg.minSamples) return;
-    const est = st.rate.estimate(this.cfg.confidence);
+    const level = this.lookLevel(st.rate.count);
+    const est = st.rate.estimate(level);
     if (!est.interval || est.interval[0] <= info.maxFalseHitRate) return;
     const lower = est.interval[0];
-    const moved = this.deps.cache.tightenSemantic(policy, `false-hit rate ${est.estimate!.toFixed(3)} (lower bound ${lower.toFixed(3)} at ${this.cfg.confidence}, ${est.k} of ${est.n} judged hits) > maxFalseHitRate ${info.maxFalseHitRate}`);
+    const moved = this.deps.cache.tightenSemantic(policy, `false-hit rate ${est.estimate!.toFixed(3)} (lower bound ${lower.toFixed(3)} at ${fmtLevel(level)}, ${est.k} of ${est.n} judged hits) > maxFalseHitRate ${info.maxFalseHitRate}`);
     if (!moved) return;
     // the evidence was gathered at the old threshold: start again at the new one
     const at = this.now();
     st.rate = new Proportion();
     st.maxFalseSimilarity = null;
     st.lastTightening = { at, ...moved, bound: info.maxFalseHitRate, estimate: est.estimate! };
-    this.tightened({ lever: 'cache', name: policy, metric: 'false_hit_rate', estimate: est.estimate!, interval: est.interval, n: est.n, confidence: this.cfg.confidence, bound: info.maxFalseHitRate, ...moved, tightened: info.tightened + 1, at });
+    this.tightened({ lever: 'cache', name: policy, metric: 'false_hit_rate', estimate: est.estimate!, interval: est.interval, n: est.n, confidence: level, bound: info.maxFalseHitRate, ...moved, tightened: info.tightened + 1, at });
+  }
+
+  private lookLevel(count: number): number {
+    return lookConfidence(this.cfg.confidence, this.cfg.minSamples, count);
   }
 
   private tightened(e: TighteningEvent): void {
@@ -387,10 +398,11 @@ export class QualityEvaluator {
     if (!this.cfg.tighten || !this.deps.routes) return;
     const info = this.deps.routes.qualityRoute(routeName);
     if (info?.target === undefined || st.ratio.count < this.cfg.minSamples) return;
-    const est = st.ratio.estimate(this.cfg.confidence);
+    const level = this.lookLevel(st.ratio.count);
+    const est = st.ratio.estimate(level);
     if (!est.interval || est.interval[1] >= info.target) return;
     const upper = est.interval[1];
-    const moved = this.deps.routes.tighten(routeName, `quality ratio ${est.estimate!.toFixed(3)} (upper bound ${upper.toFixed(3)} at ${this.cfg.confidence}) < target ${info.target}`, this.cfg.tightenStep);
+    const moved = this.deps.routes.tighten(routeName, `quality ratio ${est.estimate!.toFixed(3)} (upper bound ${upper.toFixed(3)} at ${fmtLevel(level)}, look ${st.ratio.count - this.cfg.minSamples + 1}) < target ${info.target}`, this.cfg.tightenStep);
     if (!moved) return;
     // the evidence was gathered at the old threshold: start again at the new one
     const at = this.now();
@@ -400,7 +412,7 @@ export class QualityEvaluator {
     fresh.weakSum = 0;
     fresh.strongSumOnShadowed = 0;
     fresh.lastTightening = { at, ...moved, bound: info.target, estimate: est.estimate! };
-    this.tightened({ lever: 'router', name: routeName, metric: 'quality_ratio', estimate: est.estimate!, interval: est.interval, n: est.n, confidence: this.cfg.confidence, bound: info.target, ...moved, tightened: info.tightened + 1, at });
+    this.tightened({ lever: 'router', name: routeName, metric: 'quality_ratio', estimate: est.estimate!, interval: est.interval, n: est.n, confidence: level, bound: info.target, ...moved, tightened: info.tightened + 1, at });
   }
 
   /** GET /admin/quality's body */

@@ -179,7 +179,7 @@ describe('the semantic cache tightens itself', () => {
     expect(tightened.length).toBe(1);
     expect(tightened[0]!.cacheStatus).toBe('semantic_hit');
     const step = tightened[0]!.trail.find((t) => t.decision === 'tightened')!;
-    expect(step.reason).toMatch(/^semantic threshold 0\.6 -> 0\.7: false-hit rate 1\.000 \(lower bound 0\.\d+ at 0\.95, 20 of 20 judged hits\) > maxFalseHitRate 0\.01$/);
+    expect(step.reason).toMatch(/^semantic threshold 0\.6 -> 0\.7: false-hit rate 1\.000 \(lower bound 0\.\d+ at 0\.975, 20 of 20 judged hits\) > maxFalseHitRate 0\.01$/);
     expect(step.data).toMatchObject({ policy: MODEL, from: 0.6, to: 0.7 });
 
     // an alert: a signed notice on the local webhook, and the alert history
