@@ -7,6 +7,9 @@
 // Quality is a guardrail where the gateway has a judge: the judge's sampled scores of each arm's
 // answers (observeQuality), compared like the others, lower being worse. A variant whose answers
 // are judged worse with confidence is rolled back with `guardrail quality` as the reason.
+//
+// The arms' figures are saved with the experiment at every evaluation pass (and at close), so a
+// restart resumes them: at most one pass's worth of requests is lost on a crash.
 
 import { GatewayError } from '../core/errors.js';
 import type { Flags } from '../flags/flags.js';
@@ -68,7 +71,10 @@ export class Experiments {
 
   static async open(opts: ExperimentsOptions): Promise<Experiments> {
     const x = new Experiments(opts);
-    for (const e of await opts.store.list()) x.experiments.set(e.def.name, e);
+    for (const e of await opts.store.list()) {
+      x.experiments.set(e.def.name, e);
+      if (e.figures) x.arms.set(e.def.name, { control: { ...emptyArm(), ...e.figures.control }, variant: { ...emptyArm(), ...e.figures.variant } });
+    }
     const every = (opts.intervalSeconds ?? 60) * 1000;
     x.timer = setInterval(() => void x.evaluate().catch(() => undefined), every);
     x.timer.unref();
@@ -154,10 +160,18 @@ export class Experiments {
     return this.running;
   }
 
+  /** the arms' figures into the experiment, for the store */
+  private snapshot(e: Experiment): void {
+    const a = this.arms.get(e.def.name);
+    if (a) e.figures = { at: this.now(), control: structuredClone(a.control), variant: structuredClone(a.variant) };
+  }
+
   private async pass(): Promise<void> {
     const now = this.now();
     for (const e of this.experiments.values()) {
       if (e.state !== 'running') continue;
+      // saved whatever the verdict, so a restart resumes from this pass's figures
+      this.snapshot(e);
       const rails = this.guardrails(e);
       const breach = rails.find((r) => r.verdict === 'breached');
       if (breach) {
@@ -168,7 +182,10 @@ export class Experiments {
       const a = this.arms.get(e.def.name);
       const longEnough = now - e.stepStartedAt >= e.def.minStepMinutes * 60_000;
       const enough = !!a && a.control.stepN >= e.def.minSamples && a.variant.stepN >= e.def.minSamples;
-      if (!longEnough || !enough || !rails.every((r) => r.verdict === 'holds')) continue;
+      if (!longEnough || !enough || !rails.every((r) => r.verdict === 'holds')) {
+        await this.opts.store.put(e);
+        continue;
+      }
       const next = e.step + 1;
       const share = e.def.ramp[next]!;
       e.step = next;
@@ -181,6 +198,7 @@ export class Experiments {
       await this.opts.flags.set({ name: SHARE_FLAG_PREFIX + e.def.name, value: share, reason: `experiment ${e.def.name}: guardrails hold (${rails.map((r) => `${r.metric} ${fmt(r.comparison!.diff)} < ${fmt(r.margin)}`).join(', ')}); step ${next + 1} of ${e.def.ramp.length}` }, 'experiment:auto');
       a!.control.stepN = 0;
       a!.variant.stepN = 0;
+      this.snapshot(e);
       await this.opts.store.put(e);
     }
   }
@@ -189,6 +207,7 @@ export class Experiments {
     e.state = state;
     e.endedAt = this.now();
     e.reason = reason;
+    this.snapshot(e);
     await this.opts.flags.set({ name: SHARE_FLAG_PREFIX + e.def.name, value: 0, reason: `experiment ${e.def.name} ${state === 'rolled_back' ? 'rolled back' : 'stopped'}: ${reason}` }, by);
     await this.opts.store.put(e);
   }
@@ -209,6 +228,7 @@ export class Experiments {
     parseFlagInput({ name: 'x', value: true, target: def.target, overlay: def.variant, reason: 'check' }, this.opts.shape);
     const now = this.now();
     const e: Experiment = { def, state: 'running', startedAt: now, step: 0, stepStartedAt: now, startedBy: by };
+    // a restarted experiment of the same name starts from zero
     this.arms.delete(def.name);
     this.experiments.set(def.name, e);
     await this.opts.store.put(e);
@@ -219,7 +239,8 @@ export class Experiments {
   status(e: Experiment): Record<string, unknown> {
     const a = this.arms.get(e.def.name);
     const count = (x?: Arm) => (x ? { requests: x.errors.n, errors: x.errors.sum, meanLatencyMs: mean(x.latencyMs), costPerRequestUsd: mean(x.costUsd), judged: x.quality.n, meanQuality: mean(x.quality), requestsThisStep: x.stepN } : { requests: 0 });
-    return { ...e, sharePercent: this.shareOf(e.def.name), arms: { control: count(a?.control), variant: count(a?.variant) }, guardrails: this.guardrails(e) };
+    const { figures: _saved, ...shown } = e;
+    return { ...shown, sharePercent: this.shareOf(e.def.name), arms: { control: count(a?.control), variant: count(a?.variant) }, guardrails: this.guardrails(e) };
   }
 
   adminRoutes(): AdminRoute[] {
@@ -260,6 +281,11 @@ export class Experiments {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
+    for (const e of this.experiments.values()) {
+      if (e.state !== 'running' || !this.arms.has(e.def.name)) continue;
+      this.snapshot(e);
+      await this.opts.store.put(e);
+    }
     await this.opts.store.close();
   }
 }

@@ -71,6 +71,23 @@ export interface Experiment {
   /** why it ended (the breached guardrail and its interval, or the operator's reason) */
   reason?: string;
   startedBy: string;
+  /** the arms' guardrail figures as of the last evaluation pass (`at`): a restart resumes from them */
+  figures?: { at: number; control: ArmFigures; variant: ArmFigures };
+}
+
+/** one arm's running sums (n, sum, sum of squares) per guardrail metric, and its requests in the current step */
+export interface ArmFigures {
+  errors: Moments;
+  latencyMs: Moments;
+  costUsd: Moments;
+  quality: Moments;
+  stepN: number;
+}
+
+export interface Moments {
+  n: number;
+  sum: number;
+  sumSq: number;
 }
 
 /** the arm a request is in, as the record's `variant` says it */

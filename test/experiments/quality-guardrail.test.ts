@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HARNESS_ADMIN_KEY, startHarness, type Harness } from '../gateway/helpers.js';
 import { simModel } from '../router/e2e-helpers.js';
+import { startRestartable } from '../quality/restartable.js';
 
 let h: Harness;
 const admin = async (method: string, path: string, body?: unknown) => {
@@ -79,4 +80,33 @@ it('rolls back a variant whose answers the judge finds worse, with guardrail qua
   expect(last).toMatchObject({ name: 'experiment:mini-for-hard', by: 'experiment:auto', after: { value: 0 } });
   expect(last.reason).toMatch(/rolled back: guardrail quality/);
   expect(new Set(await traffic('gpt-4o', 12))).toEqual(new Set(['gpt-4o']));
+});
+
+it("keeps the arms' figures, judged quality included, across a restart on the same data dir", { timeout: 300_000 }, async () => {
+  const r = await startRestartable(() => ({ judge: { model: 'gpt-4o', sampleRate: 1, queueSize: 2000 } }), { quality: true });
+  try {
+    const start = await r.admin('POST', '/admin/experiments', { name: 'kept', target: 'gpt-4o', variant: { model: 'gpt-4o-mini' }, ramp: [50, 100], minStepMinutes: 0, minSamples: 100000, guardrails: { latencyIncrease: 20, qualityDecrease: 1 } });
+    expect(start.status).toBe(200);
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${r.gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer demo-client', 'x-tollgate-session': `k-${i}` },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `Name a colour, case ${i}.` }], max_tokens: 4096 }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await r.gw.engine.quality!.idle();
+    const before = (await r.admin('POST', '/admin/experiments/evaluate')).body.experiments[0];
+    expect(before.state).toBe('running');
+    expect(before.arms.control.requests + before.arms.variant.requests).toBe(30);
+    expect(before.arms.control.judged + before.arms.variant.judged).toBe(30);
+    expect(before.figures).toBeUndefined(); // the saved copy is the store's, not the API's
+    await r.restart();
+    const after = (await r.admin('GET', '/admin/experiments/status?name=kept')).body;
+    expect(after.state).toBe('running');
+    expect(after.arms).toEqual(before.arms);
+    expect(after.guardrails.map((g: { metric: string; control: number | null }) => [g.metric, g.control])).toEqual(before.guardrails.map((g: { metric: string; control: number | null }) => [g.metric, g.control]));
+  } finally {
+    await r.close();
+  }
 });
