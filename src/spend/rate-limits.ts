@@ -84,7 +84,8 @@ interface Limit {
 /** what one admitted request took, settled at its end (kept on the request's spend state) */
 export interface RateTicket {
   readonly limits: readonly Limit[];
-  readonly tokensTaken: number;
+  /** input tokens taken at admission, and by the gateway's own calls since */
+  tokensTaken: number;
   settled: boolean;
 }
 

@@ -12,7 +12,7 @@
 import type { ChatRequest } from '../core/canonical.js';
 import { ratesFor } from '../core/cost.js';
 import { GatewayError } from '../core/errors.js';
-import { estimateInputTokens } from '../core/tokens.js';
+import { countTextTokens, estimateInputTokens, TokenBudget } from '../core/tokens.js';
 import type { Pricing } from '../engine/pricing.js';
 import type { AttemptRecord } from '../ledger/record.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
@@ -133,7 +133,17 @@ export class SpendControl {
 
   // ---------------------------------------------------------------------------------- rate limits
 
+  /** a chat request, before the pipeline: one request and its input tokens from every rate limit of the caller */
   admit(ctx: GatewayContext): void {
+    this.admitTokens(ctx, undefined);
+  }
+
+  /** an embeddings request (POST /v1/embeddings), before the call: one request and its input's tokens */
+  admitEmbeddings(ctx: GatewayContext, input: readonly string[]): void {
+    this.admitTokens(ctx, input);
+  }
+
+  private admitTokens(ctx: GatewayContext, embeddings: readonly string[] | undefined): void {
     const rates = this.deps.rates;
     if (rates.empty) return;
     const limits = rates.limitsOf(ctx.caller.keyId, ctx.caller.team);
@@ -142,11 +152,11 @@ export class SpendControl {
     let hasTpm = false;
     for (let i = 0; i < limits.length; i++) if (limits[i]!.tpm) hasTpm = true;
     // the byte bound first; the tokenizer only when that does not fit (the real tokens settle it after)
-    let tokens = hasTpm ? this.inputBound(st, ctx.request) : 0;
+    let tokens = !hasTpm ? 0 : embeddings ? embeddingsTokensUpperBound(embeddings) : this.inputBound(st, ctx.request);
     const now = this.now();
     let r = rates.admit(limits, tokens, now);
     if ('retryAfterMs' in r && r.kind === 'tokens') {
-      const exact = this.inputTokens(st, ctx.request);
+      const exact = embeddings ? embeddingsTokens(embeddings, tokens, 1) : this.inputTokens(st, ctx.request);
       if (exact < tokens) r = rates.admit(limits, (tokens = exact), now);
     }
     const codec = codecFor(ctx.format);
@@ -163,6 +173,21 @@ export class SpendControl {
     }
     st.ticket = r;
     Object.assign(ctx.responseHeaders, codec.rateLimitHeaders(rates.info(limits, now), now));
+  }
+
+  /**
+   * The gateway's own call for an admitted request (an embedding of the semantic cache): its input
+   * tokens are taken from the request's token buckets before the call, never refused (the request
+   * itself passed its rate limits; refusing the call would only turn a lever off). The real tokens
+   * settle with the request's attempts at its end.
+   */
+  takeOwnEmbeddingTokens(ctx: GatewayContext, input: readonly string[]): void {
+    const ticket = (ctx as WithSpend)[SPEND_STATE]?.ticket;
+    if (!ticket) return;
+    const tokens = embeddingsTokensUpperBound(input);
+    const now = this.now();
+    for (const l of ticket.limits) l.tpm?.adjust(tokens, now);
+    if (!ticket.settled) ticket.tokensTaken += tokens;
   }
 
   // -------------------------------------------------------------------------------------- budgets
@@ -206,11 +231,52 @@ export class SpendControl {
     if (refused >= 0) {
       const exact = this.worstCaseNano(st, target, request, true, now);
       if (exact < worst) refused = this.tryReserve(budgets, cells, (worst = exact));
-      if (refused >= 0) this.refuse(ctx, budgets[refused]!, cells[refused]!, worst, now);
+      if (refused >= 0) this.refuse(ctx, budgets[refused]!, cells[refused]!, worst, now, opts.own === true);
     }
     const hold: Hold = { budgets, cells, reservedNano: worst, settled: false };
     st.holds.push(hold);
     return hold;
+  }
+
+  /**
+   * Before an embeddings call (POST /v1/embeddings, or the gateway's own embedding for the semantic
+   * cache): its worst case, the input's tokens at the model's input price (embeddings have no
+   * output), against every budget of the request; or throw budget_exceeded and reserve nothing.
+   * Settled like any attempt (attach), released on failure.
+   */
+  reserveEmbeddings(ctx: GatewayContext, target: Target, input: readonly string[], opts: { own?: boolean } = {}): Hold | undefined {
+    if (this.book.empty) return undefined;
+    const st = this.state(ctx);
+    const budgets = (st.budgets ??= this.book.applicable(ctx.caller, ctx.route));
+    if (budgets.length === 0) return undefined;
+    const now = this.now();
+    const cells: SpendCell[] = new Array(budgets.length);
+    for (let i = 0; i < budgets.length; i++) cells[i] = this.cellOf(budgets[i]!, now);
+    const bound = embeddingsTokensUpperBound(input);
+    let worst = this.embeddingsWorstNano(target, bound, now);
+    let refused = this.tryReserve(budgets, cells, worst);
+    if (refused >= 0) {
+      const price = this.costsOf(target, now).price;
+      const margin = price && O200K_EXACT_PRICE_PROVIDERS.has(price.provider) ? 1 : this.deps.settings.otherTokenizerMargin;
+      const exact = this.embeddingsWorstNano(target, embeddingsTokens(input, bound, margin), now);
+      if (exact < worst) refused = this.tryReserve(budgets, cells, (worst = exact));
+      if (refused >= 0) this.refuse(ctx, budgets[refused]!, cells[refused]!, worst, now, opts.own === true);
+    }
+    const hold: Hold = { budgets, cells, reservedNano: worst, settled: false };
+    st.holds.push(hold);
+    return hold;
+  }
+
+  /** nothing was spent on the hold (the call never went out): all of it goes back */
+  release(hold: Hold | undefined): void {
+    if (hold) this.settle(hold, 0);
+  }
+
+  private embeddingsWorstNano(target: Target, tokens: number, now: number): number {
+    const price = this.costsOf(target, now).price;
+    if (!price) return 0;
+    const r = ratesFor(price, tokens);
+    return Math.ceil(tokens * r.input * 1e3) + 1;
   }
 
   /** `amount` on every budget's cell (-1), or on none of them and the index of the budget that refused */
@@ -275,15 +341,19 @@ export class SpendControl {
     }
   }
 
-  private refuse(ctx: GatewayContext, b: LiveBudget, cell: SpendCell, worstNano: number, now: number): never {
+  private refuse(ctx: GatewayContext, b: LiveBudget, cell: SpendCell, worstNano: number, now: number, own: boolean): never {
     this.refusals.budget++;
     const spent = cell.value;
     if (this.deps.counters.incrementBy(`notified|${b.key}|exceeded`, 1) === 1) this.deps.notifier.send(this.event(b, 'budget.exceeded', 1, spent, now));
     const resetsAt = new Date(b.window.endMs).toISOString();
-    ctx.responseHeaders['x-tollgate-reason'] = 'budget_exceeded';
-    // the SDKs retry a 429 unless told not to; waiting for a budget's reset is not a retry
-    ctx.responseHeaders['x-should-retry'] = 'false';
-    ctx.responseHeaders['retry-after'] = String(Math.max(1, Math.ceil((b.window.endMs - now) / 1000)));
+    // an own call's refusal leaves the answer's headers alone: every lever goes on without its call
+    // (the request's own reservation refuses it, with these headers, if it cannot pay either)
+    if (!own) {
+      ctx.responseHeaders['x-tollgate-reason'] = 'budget_exceeded';
+      // the SDKs retry a 429 unless told not to; waiting for a budget's reset is not a retry
+      ctx.responseHeaders['x-should-retry'] = 'false';
+      ctx.responseHeaders['retry-after'] = String(Math.max(1, Math.ceil((b.window.endMs - now) / 1000)));
+    }
     const s = b.spec;
     throw new GatewayError(
       'budget_exceeded',
@@ -358,6 +428,21 @@ export class SpendControl {
     }
     return c;
   }
+}
+
+/** every token of a byte-level BPE covers at least one byte: an embeddings input has at most its UTF-8 bytes in tokens */
+function embeddingsTokensUpperBound(input: readonly string[]): number {
+  let n = 0;
+  for (const t of input) n += Buffer.byteLength(t, 'utf8');
+  return n;
+}
+
+/** o200k's count of an embeddings input (times `margin` for models it only estimates), never above the byte bound */
+function embeddingsTokens(input: readonly string[], bound: number, margin: number): number {
+  const b = new TokenBudget();
+  let n = 0;
+  for (const t of input) n += countTextTokens(t, b);
+  return Math.min(bound, Math.ceil(n * margin));
 }
 
 function tokensOf(attempts: readonly AttemptRecord[]): number {

@@ -241,7 +241,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
     if (!embedder) return undefined;
     const t0 = performance.now();
-    const [v] = await embedder.embed([query], (a) => ctx.attempts.push(a));
+    const [v] = await embedder.embed([query], (a) => ctx.attempts.push(a), ctx);
     const embedMs = performance.now() - t0;
     if (!v) return undefined;
     vecOut.v = v;
@@ -294,7 +294,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     };
     if (p.semantic && embedder && query !== undefined) {
       if (vec.v) put(vec.v);
-      else void embedder.embed([query]).then(([v]) => put(v), () => put());
+      else void embedder.embed([query], undefined, ctx).then(([v]) => put(v), () => put());
     } else put();
   };
 
