@@ -178,7 +178,7 @@ describe("the semantic cache's own embeddings", () => {
     expect(stats.requests['text-embedding-3-small'] ?? 0).toBe(0);
     const recs = (await records(h)).filter((x) => x.keyId === 'alpha');
     expect(recs[0]!.attempts?.map((a) => a.purpose ?? 'answer')).toEqual(['answer']);
-    expect(recs[0]!.trail.some((t) => t.stage === 'cache' && t.decision === 'semantic_error' && /budget/.test(t.reason))).toBe(true);
+    expect(recs[0]!.trail.some((t) => t.stage === 'cache' && t.decision === 'semantic_error' && /budget/.test(t.reason ?? ''))).toBe(true);
     const view = await viewOf(h, 'alpha');
     expect(view.spentUsd).toBeLessThanOrEqual(0.0002);
     expect(view.spentUsd).toBeGreaterThanOrEqual(spentIn(recs) - 1e-12);
