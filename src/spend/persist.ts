@@ -18,6 +18,8 @@ const TOTAL: CounterWindow = Object.freeze({ kind: 'total' });
 export interface DurableCounters {
   get(key: string, window: CounterWindow): number;
   incrementBy(key: string, amount: number, window: CounterWindow): number;
+  /** runs `fn`'s writes as one transaction, when the store can (SQLite: one commit per flush, not one per counter) */
+  batch?<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -124,6 +126,25 @@ export class SpendCounters {
   /** writes each changed counter's difference since the last flush */
   flush(): void {
     if (!this.durable || this.dirtyCells.length === 0) return;
+    const durable = this.durable as DurableCounters;
+    if (!durable.batch) return this.flushCells();
+    const before = this.dirtyCells.map((c) => [c, c.flushed] as const);
+    try {
+      durable.batch(() => this.flushCells());
+    } catch {
+      // the transaction failed as a whole (e.g. at its commit): nothing of it is on disk, all stays dirty
+      this.flushErrors++;
+      for (const [c, flushed] of before) {
+        c.flushed = flushed;
+        if (!c.dirty && !c.retired) {
+          c.dirty = true;
+          this.dirtyCells.push(c);
+        }
+      }
+    }
+  }
+
+  private flushCells(): void {
     const list = this.dirtyCells;
     this.dirtyCells = [];
     for (let i = 0; i < list.length; i++) {
