@@ -149,9 +149,13 @@ function floorSystem(mock) {
   };
 }
 
+// The same work per request as bench:budgets (4 budgets, 2 rate limits with rpm and tpm), on the
+// demo caller, which has a key and a team (no user, and the bench request names a model, not a
+// route): a day and a month budget on each, one month in another time zone. Limits far above what a
+// run spends: nothing is refused, every request pays the checks.
 const BUDGETS_CONFIG = [
-  'budgets: [ { scope: key, id: demo, period: day, limitUsd: 1000000 }, { scope: team, id: demo, period: month, limitUsd: 1000000 } ]',
-  'rateLimits: [ { scope: key, id: demo, rpm: 100000000, tpm: 1000000000 }, { scope: team, id: demo, rpm: 100000000 } ]',
+  'budgets: [ { scope: key, id: demo, period: day, limitUsd: 1000000 }, { scope: key, id: demo, period: month, limitUsd: 1000000 }, { scope: team, id: demo, period: day, limitUsd: 1000000 }, { scope: team, id: demo, period: month, limitUsd: 1000000, timeZone: Europe/Paris } ]',
+  'rateLimits: [ { scope: key, id: demo, rpm: 100000000, tpm: 1000000000000 }, { scope: team, id: demo, rpm: 100000000, tpm: 1000000000000 } ]',
 ];
 
 // `cache-hit` is the same gateway (same command, ledger on) with the exact cache on at any
@@ -529,6 +533,9 @@ async function main() {
     budgets_vs_gateway: ratio(systems.budgets?.rps, g?.rps),
     budgets_added_p50_ms: systems.budgets?.added?.p50_ms ?? null,
     budgets_added_p99_ms: systems.budgets?.added?.p99_ms ?? null,
+    // what the budget and rate-limit checks add over the same gateway without them, in this run
+    budgets_over_gateway_p50_ms: systems.budgets?.added && g?.added ? Math.round((systems.budgets.added.p50_ms - g.added.p50_ms) * 1000) / 1000 : null,
+    budgets_over_gateway_p99_ms: systems.budgets?.added && g?.added ? Math.round((systems.budgets.added.p99_ms - g.added.p99_ms) * 1000) / 1000 : null,
     routed_decision: routedDecision,
     otel_rps: rps('otel'),
     otel_vs_gateway: ratio(systems.otel?.rps, g?.rps),
@@ -567,6 +574,13 @@ async function main() {
       : []),
     ...(systems.otel
       ? [{ name: 'OpenTelemetry export on: throughput ≥ 0.9× the gateway without it (same run)', value: result.otel_vs_gateway, want: '≥ 0.9', pass: result.otel_vs_gateway != null && result.otel_vs_gateway >= 0.9 }]
+      : []),
+    ...(systems.budgets && g
+      ? [
+          { name: 'budgets on (4 budgets, 2 rate limits): throughput vs the gateway without them (same run; informational)', value: result.budgets_vs_gateway, want: 'report', pass: true },
+          { name: 'budgets on: added latency p99 over the gateway without them ≤ 0.02 ms (issue 10: 20 µs)', value: result.budgets_over_gateway_p99_ms, want: '≤ 0.02 ms', pass: result.budgets_over_gateway_p99_ms != null && result.budgets_over_gateway_p99_ms <= 0.02 },
+          { name: 'budgets on: answered only 2xx (nothing refused)', value: systems.budgets.clean, want: 'true', pass: !!systems.budgets.clean },
+        ]
       : []),
     { name: 'gateway answered only 2xx, complete bodies', value: g ? g.clean : null, want: 'true', pass: !!g?.clean },
     { name: 'gateway ledger recorded the requests', value: result.gateway_ledger?.recorded ?? null, want: 'true', pass: !!result.gateway_ledger?.recorded },

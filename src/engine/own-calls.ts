@@ -20,8 +20,12 @@ const DEFAULT_EMBED_TIMEOUT_MS = 30_000;
 
 export interface OwnCalls {
   chat(ctx: GatewayContext, model: string, request: ChatRequest, opts: OwnCallOptions): Promise<ChatResponse>;
-  /** embeddings for a lever (the semantic cache); each call is reported through `onAttempt` */
-  embed(model: string, texts: string[], opts: { purpose: string; onAttempt?: (a: AttemptRecord) => void }): Promise<number[][]>;
+  /**
+   * embeddings for a lever (the semantic cache); each call is reported through `onAttempt`. With
+   * the request it serves (`ctx`), it is reserved against the request's budgets and taken from its
+   * token buckets before the call, and settled at its real cost (released on failure).
+   */
+  embed(model: string, texts: string[], opts: { purpose: string; onAttempt?: (a: AttemptRecord) => void; ctx?: GatewayContext }): Promise<number[][]>;
 }
 
 export function createOwnCalls(deps: { registry: ModelRegistry; providers: ReadonlyMap<string, ProviderAdapter>; pricing: Pricing; spend?: SpendControl }): OwnCalls {
@@ -67,13 +71,21 @@ export function createOwnCalls(deps: { registry: ModelRegistry; providers: Reado
       const adapter = resolved && deps.providers.get(resolved.target.provider);
       if (!resolved || !adapter?.embeddings) throw new GatewayError('model_not_found', `embeddings model '${model}' is not served by this gateway`);
       const target = resolved.target;
+      // the gateway's own calls count against the budgets of the request they serve
+      const ctx = opts.ctx;
+      const hold = ctx && deps.spend?.reserveEmbeddings(ctx, target, texts, { own: true });
+      if (ctx) deps.spend?.takeOwnEmbeddingTokens(ctx, texts);
       const startedAt = now();
       try {
         const r = await adapter.embeddings({ model, input: texts, single: false }, { model: target.model, signal: AbortSignal.timeout(resolved.timeoutMs ?? DEFAULT_EMBED_TIMEOUT_MS), timings: {} });
-        opts.onAttempt?.(attemptRecord(target, startedAt, { purpose: opts.purpose, status: 200, usage: r.usage, costUsd: deps.pricing.costOf(target, r.usage) }));
+        const attempt = attemptRecord(target, startedAt, { purpose: opts.purpose, status: 200, usage: r.usage, costUsd: deps.pricing.costOf(target, r.usage) });
+        deps.spend?.attach(hold, attempt);
+        opts.onAttempt?.(attempt);
         return r.data;
       } catch (err) {
-        opts.onAttempt?.(attemptRecord(target, startedAt, { purpose: opts.purpose, status: failureStatus(err), errorClass: failureClass(err, false) }));
+        const attempt = attemptRecord(target, startedAt, { purpose: opts.purpose, status: failureStatus(err), errorClass: failureClass(err, false) });
+        deps.spend?.attach(hold, attempt);
+        opts.onAttempt?.(attempt);
         throw err;
       }
     },

@@ -7,8 +7,9 @@ import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { Caller, Target } from '../pipeline/stage.js';
 import type { StoredBudget } from '../stores/budgets.js';
 import type { RoutesConfig } from '../levers/router/config.js';
-import { DEFAULT_THRESHOLDS, type BudgetConfig } from './config.js';
+import { DEFAULT_THRESHOLDS, type BudgetConfig, type BudgetScope } from './config.js';
 import { PeriodClock, type PeriodWindow } from './periods.js';
+import type { SpendCell } from './persist.js';
 
 /** dollars are counted in whole nano-dollars, rounded up: sums are exact, and never under the ledger's */
 export const NANO = 1e9;
@@ -31,6 +32,8 @@ export interface LiveBudget {
   key: string;
   /** index of the next threshold to announce in this period */
   nextThreshold: number;
+  /** the counter of `key`, once SpendControl has looked it up (a budget of the CLI's view has none) */
+  cell?: SpendCell;
 }
 
 /** the stored form, with its time zone resolved (so the store alone says which calendar it counts in) */
@@ -42,10 +45,22 @@ export function storedFromConfig(b: BudgetConfig, source: StoredBudget['source']
   return s;
 }
 
-const scopeKey = (scope: string, id: string): string => `${scope}\u0000${id}`;
+/** what applicable() found for one key id last (a key's team and user rarely change between its requests) */
+interface Applicable {
+  team: string | undefined;
+  user: string | undefined;
+  route: string | undefined;
+  list: readonly LiveBudget[];
+}
+
+/** key ids whose applicable budgets are remembered; past this the memory starts again */
+const MAX_REMEMBERED_KEYS = 10_000;
+const NONE: readonly LiveBudget[] = Object.freeze([]);
 
 export class BudgetBook {
-  private readonly byScope = new Map<string, LiveBudget[]>();
+  /** by scope, then id: no key string is built per request */
+  private readonly byScope: Record<BudgetScope, Map<string, LiveBudget[]>> = { key: new Map(), team: new Map(), user: new Map(), route: new Map() };
+  private readonly remembered = new Map<string, Applicable>();
   readonly all: readonly LiveBudget[];
   private readonly clock = new PeriodClock();
   /** told when a budget moves to a new period, with the counter key it leaves */
@@ -72,10 +87,10 @@ export class BudgetBook {
       };
       this.refresh(b, opts.now);
       all.push(b);
-      const k = scopeKey(spec.scope, spec.id);
-      const list = this.byScope.get(k);
+      const byId = this.byScope[spec.scope];
+      const list = byId.get(spec.id);
       if (list) list.push(b);
-      else this.byScope.set(k, [b]);
+      else byId.set(spec.id, [b]);
     }
     this.all = all;
   }
@@ -84,19 +99,21 @@ export class BudgetBook {
     return this.all.length === 0;
   }
 
-  /** the budgets a request belongs to: its key's, team's, user's and route's */
-  applicable(caller: Caller, route: string | undefined): LiveBudget[] {
-    const out: LiveBudget[] = [];
-    const add = (scope: string, id: string | undefined): void => {
-      if (id === undefined) return;
-      const l = this.byScope.get(scopeKey(scope, id));
-      if (l) for (const b of l) out.push(b);
-    };
-    add('key', caller.keyId);
-    add('team', caller.team);
-    add('user', caller.user);
-    add('route', route);
-    return out;
+  /**
+   * The budgets a request belongs to: its key's, team's, user's and route's. The list is shared
+   * (remembered per key id while its team, user and route stay the same): read it, never change it.
+   */
+  applicable(caller: Caller, route: string | undefined): readonly LiveBudget[] {
+    const keyId = caller.keyId;
+    const last = this.remembered.get(keyId);
+    if (last && last.team === caller.team && last.user === caller.user && last.route === route) return last.list;
+    const by = this.byScope;
+    const parts = [by.key.get(keyId), caller.team === undefined ? undefined : by.team.get(caller.team), caller.user === undefined ? undefined : by.user.get(caller.user), route === undefined ? undefined : by.route.get(route)];
+    let list: readonly LiveBudget[] = NONE;
+    for (const p of parts) if (p) list = list.length === 0 ? p : [...list, ...p];
+    if (this.remembered.size >= MAX_REMEMBERED_KEYS) this.remembered.clear();
+    this.remembered.set(keyId, { team: caller.team, user: caller.user, route, list });
+    return list;
   }
 
   /** moves a budget to the period `now` is in (a new counter key, thresholds announced afresh) */

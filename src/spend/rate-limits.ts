@@ -27,14 +27,17 @@ export class TokenBucket {
     }
   }
 
+  /** 0 if the bucket holds `n` now, else the ms until it will (nothing taken) */
+  wait(n: number, now: number): number {
+    this.refill(now);
+    return n <= this.level ? 0 : Math.ceil((n - this.level) / this.perMs);
+  }
+
   /** take `n` if the bucket holds it: 0; else the ms until it will (nothing taken) */
   take(n: number, now: number): number {
-    this.refill(now);
-    if (n <= this.level) {
-      this.level -= n;
-      return 0;
-    }
-    return Math.ceil((n - this.level) / this.perMs);
+    const w = this.wait(n, now);
+    if (w === 0) this.level -= n;
+    return w;
   }
 
   /** the real amount differs from what was taken: settle the difference (negative gives back) */
@@ -78,12 +81,22 @@ interface Limit {
   tpm?: TokenBucket;
 }
 
-/** what one admitted request took, settled at its end */
+/** what one admitted request took, settled at its end (kept on the request's spend state) */
 export interface RateTicket {
   readonly limits: readonly Limit[];
-  readonly tokensTaken: number;
+  /** input tokens taken at admission, and by the gateway's own calls since */
+  tokensTaken: number;
   settled: boolean;
 }
+
+/** a key's limits, with the team they were looked up for */
+interface KeyLimits {
+  team: string | undefined;
+  limits: readonly Limit[];
+}
+
+/** key ids whose limits are remembered; past this the memory starts again */
+const MAX_REMEMBERED_KEYS = 10_000;
 
 export interface RateRefusal {
   scope: 'key' | 'team';
@@ -96,11 +109,15 @@ export interface RateRefusal {
 }
 
 export class RateLimiter {
-  private readonly byScope = new Map<string, Limit>();
+  private readonly byKey = new Map<string, Limit>();
+  private readonly byTeam = new Map<string, Limit>();
+  private readonly remembered = new Map<string, KeyLimits>();
+  /** the headers' figures, reused: every caller reads them at once (codec.rateLimitHeaders) and keeps nothing */
+  private readonly scratch = { requests: { limit: 0, remaining: 0, resetMs: 0 }, tokens: { limit: 0, remaining: 0, resetMs: 0 } };
 
   constructor(limits: readonly RateLimitConfig[], now: number = Date.now()) {
     for (const l of limits) {
-      this.byScope.set(`${l.scope}\u0000${l.id}`, {
+      (l.scope === 'key' ? this.byKey : this.byTeam).set(l.id, {
         scope: l.scope,
         id: l.id,
         rpm: l.rpm === undefined ? undefined : new TokenBucket(l.rpm, now),
@@ -110,35 +127,34 @@ export class RateLimiter {
   }
 
   get empty(): boolean {
-    return this.byScope.size === 0;
+    return this.byKey.size === 0 && this.byTeam.size === 0;
   }
 
-  /** the limits a caller falls under (key, then team) */
-  limitsOf(keyId: string, team: string | undefined): Limit[] {
-    const out: Limit[] = [];
-    const k = this.byScope.get(`key\u0000${keyId}`);
-    if (k) out.push(k);
-    if (team !== undefined) {
-      const t = this.byScope.get(`team\u0000${team}`);
-      if (t) out.push(t);
-    }
-    return out;
+  /** the limits a caller falls under (key, then team); a shared list (remembered per key id): read it, never change it */
+  limitsOf(keyId: string, team: string | undefined): readonly Limit[] {
+    const last = this.remembered.get(keyId);
+    if (last && last.team === team) return last.limits;
+    const k = this.byKey.get(keyId);
+    const t = team === undefined ? undefined : this.byTeam.get(team);
+    const limits: Limit[] = k && t ? [k, t] : k ? [k] : t ? [t] : [];
+    if (this.remembered.size >= MAX_REMEMBERED_KEYS) this.remembered.clear();
+    this.remembered.set(keyId, { team, limits });
+    return limits;
   }
 
   /** takes one request and `tokens` input tokens from every limit, or nothing and the refusal */
   admit(limits: readonly Limit[], tokens: number, now: number): RateTicket | RateRefusal {
     let worst: RateRefusal | undefined;
+    // check every limit first, then take from all: a refusal takes nothing from any of them
     for (const l of limits) {
       if (l.rpm) {
-        const wait = l.rpm.take(1, now);
+        const wait = l.rpm.wait(1, now);
         if (wait > 0) worst = pickWorse(worst, { scope: l.scope, id: l.id, kind: 'requests', limit: l.rpm.capacity, retryAfterMs: wait, tooLarge: false });
-        else l.rpm.adjust(-1, now); // only a trial: taken for real below, once every limit passes
       }
       if (l.tpm && tokens > 0) {
         const tooLarge = tokens > l.tpm.capacity;
-        const wait = tooLarge ? 60_000 : l.tpm.take(tokens, now);
+        const wait = tooLarge ? 60_000 : l.tpm.wait(tokens, now);
         if (wait > 0) worst = pickWorse(worst, { scope: l.scope, id: l.id, kind: 'tokens', limit: l.tpm.capacity, retryAfterMs: wait, tooLarge });
-        else l.tpm.adjust(-tokens, now);
       }
     }
     if (worst) return worst;
@@ -156,17 +172,31 @@ export class RateLimiter {
     for (const l of ticket.limits) l.tpm?.adjust(tokens - ticket.tokensTaken, now);
   }
 
-  /** the tightest limits of a caller, for the headers */
+  /** the tightest limits of a caller, for the headers; a refusal's answer is its own, an admitted one's is reused (`scratch`) */
   info(limits: readonly Limit[], now: number, retryAfterMs?: number): RateLimitInfo {
-    let requests: LimitState | undefined;
-    let tokens: LimitState | undefined;
+    const out: RateLimitInfo = { requests: undefined, tokens: undefined, retryAfterMs };
+    const scratch = retryAfterMs === undefined ? this.scratch : { requests: { limit: 0, remaining: 0, resetMs: 0 }, tokens: { limit: 0, remaining: 0, resetMs: 0 } };
+    let rq = -1;
+    let tk = -1;
     for (const l of limits) {
-      if (l.rpm) requests = tighter(requests, { limit: l.rpm.capacity, remaining: l.rpm.remaining(now), resetMs: l.rpm.resetMs(now) });
-      if (l.tpm) tokens = tighter(tokens, { limit: l.tpm.capacity, remaining: l.tpm.remaining(now), resetMs: l.tpm.resetMs(now) });
+      if (l.rpm) rq = tighter(scratch.requests, rq, l.rpm, now);
+      if (l.tpm) tk = tighter(scratch.tokens, tk, l.tpm, now);
     }
-    return { requests, tokens, retryAfterMs };
+    if (rq >= 0) out.requests = scratch.requests;
+    if (tk >= 0) out.tokens = scratch.tokens;
+    return out;
   }
 }
 
 const pickWorse = (a: RateRefusal | undefined, b: RateRefusal): RateRefusal => (!a || b.retryAfterMs > a.retryAfterMs ? b : a);
-const tighter = (a: LimitState | undefined, b: LimitState): LimitState => (!a || b.remaining / b.limit < a.remaining / a.limit ? b : a);
+
+/** puts `b`'s state in `into` when its share left is below `share` (the tightest so far; -1: none yet); returns the tightest share */
+function tighter(into: LimitState, share: number, b: TokenBucket, now: number): number {
+  const remaining = b.remaining(now);
+  const s = remaining / b.capacity;
+  if (share >= 0 && s >= share) return share;
+  into.limit = b.capacity;
+  into.remaining = remaining;
+  into.resetMs = b.resetMs(now);
+  return s;
+}

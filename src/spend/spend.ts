@@ -12,32 +12,44 @@
 import type { ChatRequest } from '../core/canonical.js';
 import { ratesFor } from '../core/cost.js';
 import { GatewayError } from '../core/errors.js';
-import { estimateInputTokens } from '../core/tokens.js';
+import { countTextTokens, estimateInputTokens, TokenBudget } from '../core/tokens.js';
 import type { Pricing } from '../engine/pricing.js';
 import type { AttemptRecord } from '../ledger/record.js';
 import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { GatewayContext, Target } from '../pipeline/stage.js';
 import { codecFor } from '../providers/registry.js';
-import type { Reservation } from '../stores/counters.js';
+import type { ModelPrice } from '../core/prices/catalog.js';
 import { BudgetBook, fromNano, toNano, type LiveBudget } from './budget-book.js';
 import type { SpendSettings } from './config.js';
 import type { BudgetEvent, Notifier } from './notify.js';
-import type { SpendCounters } from './persist.js';
+import type { SpendCell, SpendCounters } from './persist.js';
 import { RateLimiter, type RateTicket } from './rate-limits.js';
 import { inputTokensUpperBound } from './token-bound.js';
 
 /** catalog providers whose models o200k counts exactly (every other count is an estimate, given a margin) */
 const O200K_EXACT_PRICE_PROVIDERS: ReadonlySet<string> = new Set(['openai']);
 
+/** one attempt's reservation: `reservedNano` on the cell of each budget (the cell it was taken on: a period may end before it settles) */
 export interface Hold {
-  readonly reservations: readonly { budget: LiveBudget; r: Reservation }[];
+  readonly budgets: readonly LiveBudget[];
+  readonly cells: readonly SpendCell[];
   readonly reservedNano: number;
   attempt?: AttemptRecord;
   settled: boolean;
 }
 
+/** a target's price and maximum output, looked up once a minute (prices have effective dates) */
+interface TargetCosts {
+  price: ModelPrice | undefined;
+  maxOutput: number | undefined;
+  until: number;
+}
+
+/** how long a target's price is used before it is looked up again (the Pricing memo's own span) */
+const PRICE_REREAD_MS = 60_000;
+
 interface RequestSpend {
-  budgets?: LiveBudget[];
+  budgets?: readonly LiveBudget[];
   holds: Hold[];
   ticket?: RateTicket;
   /** input tokens of the last request object counted (stages may replace the request) */
@@ -72,6 +84,8 @@ export class SpendControl {
   book: BudgetBook;
   readonly now: () => number;
   refusals = { budget: 0, rate: 0 };
+  /** by provider, then model: no key string is built per attempt */
+  private readonly targetCosts = new Map<string, Map<string, TargetCosts>>();
 
   constructor(
     book: BudgetBook,
@@ -85,8 +99,15 @@ export class SpendControl {
   /** puts a (re)built set of budgets in force; their current periods' spend is read in now, off the request path */
   use(book: BudgetBook): void {
     book.onPeriodEnd = (b, oldKey) => this.deps.counters.retire([oldKey, ...b.thresholds.map((t) => `notified|${oldKey}|${t}`), `notified|${oldKey}|exceeded`]);
-    for (const b of book.all) this.deps.counters.get(b.key);
+    for (const b of book.all) b.cell = this.deps.counters.cell(b.key);
     this.book = book;
+  }
+
+  /** the budget's counter in the period `now` is in */
+  private cellOf(b: LiveBudget, now: number): SpendCell {
+    this.book.refresh(b, now);
+    const c = b.cell;
+    return c !== undefined && c.key === b.key ? c : (b.cell = this.deps.counters.cell(b.key));
   }
 
   private state(ctx: GatewayContext): RequestSpend {
@@ -112,19 +133,30 @@ export class SpendControl {
 
   // ---------------------------------------------------------------------------------- rate limits
 
+  /** a chat request, before the pipeline: one request and its input tokens from every rate limit of the caller */
   admit(ctx: GatewayContext): void {
+    this.admitTokens(ctx, undefined);
+  }
+
+  /** an embeddings request (POST /v1/embeddings), before the call: one request and its input's tokens */
+  admitEmbeddings(ctx: GatewayContext, input: readonly string[]): void {
+    this.admitTokens(ctx, input);
+  }
+
+  private admitTokens(ctx: GatewayContext, embeddings: readonly string[] | undefined): void {
     const rates = this.deps.rates;
     if (rates.empty) return;
     const limits = rates.limitsOf(ctx.caller.keyId, ctx.caller.team);
     if (limits.length === 0) return;
     const st = this.state(ctx);
-    const hasTpm = limits.some((l) => l.tpm);
+    let hasTpm = false;
+    for (let i = 0; i < limits.length; i++) if (limits[i]!.tpm) hasTpm = true;
     // the byte bound first; the tokenizer only when that does not fit (the real tokens settle it after)
-    let tokens = hasTpm ? this.inputBound(st, ctx.request) : 0;
+    let tokens = !hasTpm ? 0 : embeddings ? embeddingsTokensUpperBound(embeddings) : this.inputBound(st, ctx.request);
     const now = this.now();
     let r = rates.admit(limits, tokens, now);
     if ('retryAfterMs' in r && r.kind === 'tokens') {
-      const exact = this.inputTokens(st, ctx.request);
+      const exact = embeddings ? embeddingsTokens(embeddings, tokens, 1) : this.inputTokens(st, ctx.request);
       if (exact < tokens) r = rates.admit(limits, (tokens = exact), now);
     }
     const codec = codecFor(ctx.format);
@@ -143,6 +175,21 @@ export class SpendControl {
     Object.assign(ctx.responseHeaders, codec.rateLimitHeaders(rates.info(limits, now), now));
   }
 
+  /**
+   * The gateway's own call for an admitted request (an embedding of the semantic cache): its input
+   * tokens are taken from the request's token buckets before the call, never refused (the request
+   * itself passed its rate limits; refusing the call would only turn a lever off). The real tokens
+   * settle with the request's attempts at its end.
+   */
+  takeOwnEmbeddingTokens(ctx: GatewayContext, input: readonly string[]): void {
+    const ticket = (ctx as WithSpend)[SPEND_STATE]?.ticket;
+    if (!ticket) return;
+    const tokens = embeddingsTokensUpperBound(input);
+    const now = this.now();
+    for (const l of ticket.limits) l.tpm?.adjust(tokens, now);
+    if (!ticket.settled) ticket.tokensTaken += tokens;
+  }
+
   // -------------------------------------------------------------------------------------- budgets
 
   /**
@@ -156,17 +203,18 @@ export class SpendControl {
     const budgets = (st.budgets ??= this.book.applicable(ctx.caller, ctx.route));
     if (budgets.length === 0) return undefined;
     const now = this.now();
-    const counters = this.deps.counters;
-    for (const b of budgets) this.book.refresh(b, now);
+    const cells: SpendCell[] = new Array(budgets.length);
+    for (let i = 0; i < budgets.length; i++) cells[i] = this.cellOf(budgets[i]!, now);
     // worst cases on the byte bound of the input (no tokenizer); the exact count only near a limit
-    let worst = this.worstCaseNano(st, target, request, false);
+    let worst = this.worstCaseNano(st, target, request, false, now);
     if (!opts.own) {
-      for (const b of budgets) {
+      for (let i = 0; i < budgets.length; i++) {
+        const b = budgets[i]!;
         const to = b.downgradeTarget;
         if (!to || (to.provider === target.provider && to.model === target.model)) continue;
-        const spent = counters.get(b.key);
+        const spent = cells[i]!.value;
         if (spent < b.limitNano * b.downgradeAt) continue;
-        const cheaper = this.worstCaseNano(st, to, request, false);
+        const cheaper = this.worstCaseNano(st, to, request, false, now);
         if (cheaper >= worst) continue;
         ctx.trail.push({
           stage: 'budget',
@@ -179,30 +227,69 @@ export class SpendControl {
         worst = cheaper;
       }
     }
-    let taken = this.tryReserve(budgets, worst);
-    if (!Array.isArray(taken)) {
-      const exact = this.worstCaseNano(st, target, request, true);
-      if (exact < worst) taken = this.tryReserve(budgets, (worst = exact));
-      if (!Array.isArray(taken)) this.refuse(ctx, taken, worst, now);
+    let refused = this.tryReserve(budgets, cells, worst);
+    if (refused >= 0) {
+      const exact = this.worstCaseNano(st, target, request, true, now);
+      if (exact < worst) refused = this.tryReserve(budgets, cells, (worst = exact));
+      if (refused >= 0) this.refuse(ctx, budgets[refused]!, cells[refused]!, worst, now, opts.own === true);
     }
-    const hold: Hold = { reservations: taken, reservedNano: worst, settled: false };
+    const hold: Hold = { budgets, cells, reservedNano: worst, settled: false };
     st.holds.push(hold);
     return hold;
   }
 
-  /** `amount` on every budget, or none of them and the budget that refused */
-  private tryReserve(budgets: readonly LiveBudget[], amount: number): { budget: LiveBudget; r: Reservation }[] | LiveBudget {
-    const counters = this.deps.counters;
-    const taken: { budget: LiveBudget; r: Reservation }[] = [];
-    for (const b of budgets) {
-      const r = counters.reserve(b.key, amount, b.hard ? b.limitNano : Number.MAX_SAFE_INTEGER);
-      if (!r) {
-        for (const t of taken) counters.release(t.r);
-        return b;
-      }
-      taken.push({ budget: b, r });
+  /**
+   * Before an embeddings call (POST /v1/embeddings, or the gateway's own embedding for the semantic
+   * cache): its worst case, the input's tokens at the model's input price (embeddings have no
+   * output), against every budget of the request; or throw budget_exceeded and reserve nothing.
+   * Settled like any attempt (attach), released on failure.
+   */
+  reserveEmbeddings(ctx: GatewayContext, target: Target, input: readonly string[], opts: { own?: boolean } = {}): Hold | undefined {
+    if (this.book.empty) return undefined;
+    const st = this.state(ctx);
+    const budgets = (st.budgets ??= this.book.applicable(ctx.caller, ctx.route));
+    if (budgets.length === 0) return undefined;
+    const now = this.now();
+    const cells: SpendCell[] = new Array(budgets.length);
+    for (let i = 0; i < budgets.length; i++) cells[i] = this.cellOf(budgets[i]!, now);
+    const bound = embeddingsTokensUpperBound(input);
+    let worst = this.embeddingsWorstNano(target, bound, now);
+    let refused = this.tryReserve(budgets, cells, worst);
+    if (refused >= 0) {
+      const price = this.costsOf(target, now).price;
+      const margin = price && O200K_EXACT_PRICE_PROVIDERS.has(price.provider) ? 1 : this.deps.settings.otherTokenizerMargin;
+      const exact = this.embeddingsWorstNano(target, embeddingsTokens(input, bound, margin), now);
+      if (exact < worst) refused = this.tryReserve(budgets, cells, (worst = exact));
+      if (refused >= 0) this.refuse(ctx, budgets[refused]!, cells[refused]!, worst, now, opts.own === true);
     }
-    return taken;
+    const hold: Hold = { budgets, cells, reservedNano: worst, settled: false };
+    st.holds.push(hold);
+    return hold;
+  }
+
+  /** nothing was spent on the hold (the call never went out): all of it goes back */
+  release(hold: Hold | undefined): void {
+    if (hold) this.settle(hold, 0);
+  }
+
+  private embeddingsWorstNano(target: Target, tokens: number, now: number): number {
+    const price = this.costsOf(target, now).price;
+    if (!price) return 0;
+    const r = ratesFor(price, tokens);
+    return Math.ceil(tokens * r.input * 1e3) + 1;
+  }
+
+  /** `amount` on every budget's cell (-1), or on none of them and the index of the budget that refused */
+  private tryReserve(budgets: readonly LiveBudget[], cells: readonly SpendCell[], amount: number): number {
+    const counters = this.deps.counters;
+    for (let i = 0; i < budgets.length; i++) {
+      const b = budgets[i]!;
+      if (!counters.take(cells[i]!, amount, b.hard ? b.limitNano : Number.MAX_SAFE_INTEGER)) {
+        for (let j = 0; j < i; j++) counters.add(cells[j]!, -amount);
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** after an attempt: settle it when it has finished (a stream settles at its end) */
@@ -234,10 +321,15 @@ export class SpendControl {
   private settle(hold: Hold, actualNano: number): void {
     if (hold.settled) return;
     hold.settled = true;
-    const now = this.now();
-    for (const { budget, r } of hold.reservations) {
-      const value = this.deps.counters.commit(r, actualNano);
-      if (budget.nextThreshold < budget.thresholds.length && value >= budget.thresholds[budget.nextThreshold]! * budget.limitNano) this.announce(budget, value, now);
+    const counters = this.deps.counters;
+    const delta = actualNano - hold.reservedNano;
+    const { budgets, cells } = hold;
+    for (let i = 0; i < budgets.length; i++) {
+      const budget = budgets[i]!;
+      const cell = cells[i]!;
+      const value = counters.add(cell, delta);
+      // a settlement on a period that has ended announces nothing for it
+      if (budget.nextThreshold < budget.thresholds.length && cell === budget.cell && value >= budget.thresholds[budget.nextThreshold]! * budget.limitNano) this.announce(budget, value, this.now());
     }
   }
 
@@ -249,15 +341,19 @@ export class SpendControl {
     }
   }
 
-  private refuse(ctx: GatewayContext, b: LiveBudget, worstNano: number, now: number): never {
+  private refuse(ctx: GatewayContext, b: LiveBudget, cell: SpendCell, worstNano: number, now: number, own: boolean): never {
     this.refusals.budget++;
-    const spent = this.deps.counters.get(b.key);
+    const spent = cell.value;
     if (this.deps.counters.incrementBy(`notified|${b.key}|exceeded`, 1) === 1) this.deps.notifier.send(this.event(b, 'budget.exceeded', 1, spent, now));
     const resetsAt = new Date(b.window.endMs).toISOString();
-    ctx.responseHeaders['x-tollgate-reason'] = 'budget_exceeded';
-    // the SDKs retry a 429 unless told not to; waiting for a budget's reset is not a retry
-    ctx.responseHeaders['x-should-retry'] = 'false';
-    ctx.responseHeaders['retry-after'] = String(Math.max(1, Math.ceil((b.window.endMs - now) / 1000)));
+    // an own call's refusal leaves the answer's headers alone: every lever goes on without its call
+    // (the request's own reservation refuses it, with these headers, if it cannot pay either)
+    if (!own) {
+      ctx.responseHeaders['x-tollgate-reason'] = 'budget_exceeded';
+      // the SDKs retry a 429 unless told not to; waiting for a budget's reset is not a retry
+      ctx.responseHeaders['x-should-retry'] = 'false';
+      ctx.responseHeaders['retry-after'] = String(Math.max(1, Math.ceil((b.window.endMs - now) / 1000)));
+    }
     const s = b.spec;
     throw new GatewayError(
       'budget_exceeded',
@@ -302,8 +398,9 @@ export class SpendControl {
    * maximum output) at the dearest output rate. Input tokens: the byte bound, or with `exact` the
    * o200k count (times the margin for models o200k only estimates), never above the bound.
    */
-  worstCaseNano(st: RequestSpend, target: Target, request: ChatRequest, exact: boolean): number {
-    const price = this.deps.pricing.priceOf(target);
+  worstCaseNano(st: RequestSpend, target: Target, request: ChatRequest, exact: boolean, now: number): number {
+    const costs = this.costsOf(target, now);
+    const price = costs.price;
     if (!price) return 0;
     const bound = this.inputBound(st, request);
     const input = !exact
@@ -311,7 +408,7 @@ export class SpendControl {
       : O200K_EXACT_PRICE_PROVIDERS.has(price.provider)
         ? this.inputTokens(st, request)
         : Math.min(bound, Math.ceil(this.inputTokens(st, request) * this.deps.settings.otherTokenizerMargin));
-    const output = request.maxTokens ?? this.deps.maxOutput.get(`${target.provider}\u0000${target.model}`) ?? this.deps.settings.defaultMaxOutputTokens;
+    const output = request.maxTokens ?? costs.maxOutput ?? this.deps.settings.defaultMaxOutputTokens;
     const r = ratesFor(price, input);
     const inRate = Math.max(r.input, r.cacheWrite5m, r.cacheWrite1h);
     const outRate = r.reasoning !== undefined && r.reasoning > r.output ? r.reasoning : r.output;
@@ -319,6 +416,33 @@ export class SpendControl {
     // rounded up and one nano-dollar added against float error: never under the exact cost
     return Math.ceil((input * inRate + output * outRate) * 1e3) + 1;
   }
+
+  private costsOf(target: Target, now: number): TargetCosts {
+    let byModel = this.targetCosts.get(target.provider);
+    if (!byModel) this.targetCosts.set(target.provider, (byModel = new Map()));
+    let c = byModel.get(target.model);
+    if (!c) byModel.set(target.model, (c = { price: undefined, maxOutput: this.deps.maxOutput.get(`${target.provider}\u0000${target.model}`), until: -Infinity }));
+    if (now >= c.until) {
+      c.price = this.deps.pricing.priceOf(target);
+      c.until = now + PRICE_REREAD_MS;
+    }
+    return c;
+  }
+}
+
+/** every token of a byte-level BPE covers at least one byte: an embeddings input has at most its UTF-8 bytes in tokens */
+function embeddingsTokensUpperBound(input: readonly string[]): number {
+  let n = 0;
+  for (const t of input) n += Buffer.byteLength(t, 'utf8');
+  return n;
+}
+
+/** o200k's count of an embeddings input (times `margin` for models it only estimates), never above the byte bound */
+function embeddingsTokens(input: readonly string[], bound: number, margin: number): number {
+  const b = new TokenBudget();
+  let n = 0;
+  for (const t of input) n += countTextTokens(t, b);
+  return Math.min(bound, Math.ceil(n * margin));
 }
 
 function tokensOf(attempts: readonly AttemptRecord[]): number {

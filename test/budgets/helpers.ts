@@ -46,11 +46,12 @@ export const AUTH = {
  * The simulator and a gateway with the test auth; `extra` replaces top-level keys of the demo's
  * config (budgets, rateLimits, routes...), `models` adds to its models.
  */
-export async function startBudgetHarness(extra: Record<string, unknown> = {}, opts: { models?: unknown[] } = {}): Promise<Harness> {
+export async function startBudgetHarness(extra: Record<string, unknown> = {}, opts: { models?: unknown[]; providers?: (simUrl: string) => unknown[] } = {}): Promise<Harness> {
   const sim = await startSimulator({ port: 0, latencyScale: 0, seed: 11 });
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-budgets-'));
-  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false }) as { models: unknown[] };
-  const config = resolveConfig({ ...base, auth: AUTH, retry: { maxRetries: 0 }, ...extra, models: [...base.models, ...(opts.models ?? [])] }, '(test)', {});
+  const base = demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false }) as { models: unknown[]; providers: unknown[] };
+  const providers = [...base.providers, ...(opts.providers?.(sim.url) ?? [])];
+  const config = resolveConfig({ ...base, auth: AUTH, retry: { maxRetries: 0 }, ...extra, providers, models: [...base.models, ...(opts.models ?? [])] }, '(test)', {});
   const h: Harness = {
     sim,
     gw: await startGateway({ config, port: 0 }),

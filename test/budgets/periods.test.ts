@@ -80,14 +80,14 @@ describe('a period ends', () => {
     call(0.0006);
     expect(events.map((e) => `${e.type}@${e.threshold}:${e.periodLabel}`)).toEqual(['budget.threshold@0.5:2026-12-03']);
     expect(() => call(0.0001)).not.toThrow();
-    const live = c.deps.counters.live as unknown as { counters: Map<string, unknown> };
-    const keysBefore = [...live.counters.keys()];
+    const counters = c.deps.counters;
+    const keysBefore = [...counters.keys()];
     expect(keysBefore.some((k) => k.endsWith('|2026-12-03'))).toBe(true);
 
     clock = Date.UTC(2026, 11, 4, 0, 0, 1); // a new day (UTC)
     call(0.0006);
     expect(events.map((e) => `${e.type}@${e.threshold}:${e.periodLabel}`)).toEqual(['budget.threshold@0.5:2026-12-03', 'budget.threshold@0.5:2026-12-04']);
-    const keysAfter = [...live.counters.keys()];
+    const keysAfter = [...counters.keys()];
     expect(keysAfter.some((k) => k.includes('2026-12-03'))).toBe(false);
     expect(keysAfter.some((k) => k.endsWith('|2026-12-04'))).toBe(true);
     await spend.close();

@@ -20,7 +20,7 @@ export const cacheLever: Lever = {
     const cache = await createCacheStage(withRoutePolicyVersions(config), {
       dataDir: deps.dataDir,
       costOf: deps.costOf,
-      embed: (model, texts, onAttempt) => deps.own.embed(model, texts, { purpose: 'cache-embedding', onAttempt }),
+      embed: (model, texts, onAttempt, ctx) => deps.own.embed(model, texts, { purpose: 'cache-embedding', onAttempt, ctx }),
       verify: verifierModel ? verifyWith(verifierModel) : undefined,
       persistence: deps.stores?.cachePersistence,
     });

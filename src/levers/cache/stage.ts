@@ -292,7 +292,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
       ctx.trail.push({ stage: 'cache', decision: 'tightened', reason: `semantic threshold ${pending.from} -> ${pending.to}: ${pending.why}`, data: { policy: p.name, from: pending.from, to: pending.to, tightened: tightenedBy.get(p.name)!.tightened } });
     }
     const t0 = performance.now();
-    const [v] = await embedder.embed([query], (a) => ctx.attempts.push(a));
+    const [v] = await embedder.embed([query], (a) => ctx.attempts.push(a), ctx);
     const embedMs = performance.now() - t0;
     if (!v) return undefined;
     vecOut.v = v;
@@ -345,7 +345,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     };
     if (p.semantic && embedder && query !== undefined) {
       if (vec.v) put(vec.v);
-      else void embedder.embed([query]).then(([v]) => put(v), () => put());
+      else void embedder.embed([query], undefined, ctx).then(([v]) => put(v), () => put());
     } else put();
   };
 

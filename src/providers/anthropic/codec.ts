@@ -26,16 +26,26 @@ function createdAt(epochSeconds: number | undefined): string {
 }
 
 /** Anthropic's rate-limit headers: limit, remaining, and the RFC 3339 instant the allowance is full again */
+// spelled out, not built from `${kind}`: these headers go on every answer under a rate limit
 export function anthropicRateLimitHeaders(info: RateLimitHeaderInfo, now: number): Record<string, string> {
   const h: Record<string, string> = retryAfterHeaders(info.retryAfterMs);
-  for (const [kind, st] of [['requests', info.requests], ['tokens', info.tokens]] as const) {
-    if (!st) continue;
-    h[`anthropic-ratelimit-${kind}-limit`] = String(st.limit);
-    h[`anthropic-ratelimit-${kind}-remaining`] = String(st.remaining);
-    h[`anthropic-ratelimit-${kind}-reset`] = new Date(now + Math.max(0, Math.ceil(st.resetMs / 1000) * 1000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const rq = info.requests;
+  if (rq) {
+    h['anthropic-ratelimit-requests-limit'] = String(rq.limit);
+    h['anthropic-ratelimit-requests-remaining'] = String(rq.remaining);
+    h['anthropic-ratelimit-requests-reset'] = resetAt(now, rq.resetMs);
+  }
+  const tk = info.tokens;
+  if (tk) {
+    h['anthropic-ratelimit-tokens-limit'] = String(tk.limit);
+    h['anthropic-ratelimit-tokens-remaining'] = String(tk.remaining);
+    h['anthropic-ratelimit-tokens-reset'] = resetAt(now, tk.resetMs);
   }
   return h;
 }
+
+/** RFC 3339 to the second, rounded up: when the limit is full again */
+const resetAt = (now: number, resetMs: number): string => new Date(now + Math.max(0, Math.ceil(resetMs / 1000) * 1000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export const anthropicCodec: WireCodec = {
   format: 'anthropic',

@@ -141,6 +141,11 @@ export class SqliteCounterStore implements CounterStore {
     this.db.close();
   }
 
+  /** several writes as one transaction (each one's own becomes a savepoint): the budgets' write-behind flush */
+  batch<T>(fn: () => T): T {
+    return this.write(fn);
+  }
+
   /** IMMEDIATE: take the write lock before reading, so the check and the write are one step for every connection */
   private write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();

@@ -7,18 +7,22 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AttemptRecord } from '../../../ledger/record.js';
+import type { GatewayContext } from '../../../pipeline/stage.js';
 import type { EmbedderConfig } from '../config.js';
 import { BuiltinModel, normalize } from './builtin-model.js';
 
 export interface Embedder {
   /** stable id: vectors of different embedders never meet in one partition */
   readonly id: string;
-  /** `onAttempt` hears of every paid upstream call the embedding made (for the request's ledger record) */
-  embed(texts: string[], onAttempt?: (attempt: AttemptRecord) => void): Promise<Float32Array[]>;
+  /**
+   * `onAttempt` hears of every paid upstream call the embedding made (for the request's ledger
+   * record); `ctx`, the request it is for, whose budgets a paid call is charged to
+   */
+  embed(texts: string[], onAttempt?: (attempt: AttemptRecord) => void, ctx?: GatewayContext): Promise<Float32Array[]>;
 }
 
 /** embeds through the gateway's providers; reports each upstream call, with its cost, to `onAttempt` */
-export type EmbedFn = (model: string, texts: string[], onAttempt?: (attempt: AttemptRecord) => void) => Promise<number[][]>;
+export type EmbedFn = (model: string, texts: string[], onAttempt?: (attempt: AttemptRecord) => void, ctx?: GatewayContext) => Promise<number[][]>;
 
 /** data/cache/builtin-embedder.bin, found from src/ or dist/ alike */
 export function defaultBuiltinPath(): string {
@@ -61,7 +65,7 @@ export function openAICompatibleEmbedder(model: string, embed: EmbedFn | undefin
   if (!embed) throw new Error(`cache.semantic.embedder openai-compatible (${model}) needs the gateway's embed function`);
   return {
     id: `openai-compatible:${model}`,
-    embed: async (texts, onAttempt) => (await embed(model, texts, onAttempt)).map((v) => normalize(Float32Array.from(v))),
+    embed: async (texts, onAttempt, ctx) => (await embed(model, texts, onAttempt, ctx)).map((v) => normalize(Float32Array.from(v))),
   };
 }
 
