@@ -16,6 +16,7 @@ import { parseControls, type CacheControls } from './controls.js';
 import { contextHash, exactKey, lastUserText } from './key.js';
 import { CacheStore, type CacheEntry } from './store.js';
 import { BUILTIN_MAX_CHARS, createEmbedder, type EmbedFn, type Embedder } from './embedders/index.js';
+import type { PairText } from './embedders/pair-scorer.js';
 import { signature, veto, type Signature } from './guards.js';
 
 export interface VerifyResult {
@@ -238,6 +239,23 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     return Buffer.from(body);
   };
 
+  // the built-in embedder's pair scorer re-scores the index's candidates (best first again); its
+  // score is then the similarity every threshold below is compared with
+  const texts = new WeakMap<CacheEntry, PairText>();
+  const rescore = <C extends { entry: CacheEntry; similarity: number }>(query: string, cands: C[]): (C & { cosine?: number })[] => {
+    const r = embedder?.rescorer;
+    if (!r || !cands.length) return cands;
+    const q = r.prepare(query);
+    return cands
+      .map((c) => {
+        if (c.entry.query === undefined) return c;
+        let t = texts.get(c.entry);
+        if (!t) texts.set(c.entry, (t = r.prepare(c.entry.query)));
+        return { ...c, similarity: r.score(q, t, c.similarity), cosine: c.similarity };
+      })
+      .sort((a, b) => b.similarity - a.similarity);
+  };
+
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
     if (!embedder) return undefined;
     const t0 = performance.now();
@@ -246,10 +264,10 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     if (!v) return undefined;
     vecOut.v = v;
     const ch = contextHash(ctx.request, p.name, scope);
-    const cands = store.nearest(embedder.id, ch, v, 4);
+    const cands = rescore(query, store.nearest(embedder.id, ch, v, 4));
     const qsig = signature(query);
     const verifyFrom = cfg.semantic.verifyFrom;
-    for (const { entry, similarity } of cands) {
+    for (const { entry, similarity, cosine } of cands) {
       const floor = deps.verify && verifyFrom !== undefined ? Math.min(verifyFrom, p.threshold) : p.threshold;
       if (similarity < floor) break;
       const t = now();
@@ -267,7 +285,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
         ctx.trail.push({ stage: 'cache', decision: r.same ? 'verified' : 'verify_rejected', reason: 'borderline similarity sent to the verifier', data: { entryId: entry.id, similarity, threshold: p.threshold, verifierCostUsd: r.costUsd ?? 0 } });
         if (!r.same) continue;
       }
-      return serve(ctx, entry, p, s, t, { similarity, threshold: p.threshold, embedMs: Math.round(embedMs * 1000) / 1000 } as { similarity: number; threshold: number });
+      return serve(ctx, entry, p, s, t, { similarity, threshold: p.threshold, embedMs: Math.round(embedMs * 1000) / 1000, ...(cosine !== undefined ? { cosine } : {}) } as { similarity: number; threshold: number });
     }
     return undefined;
   };
