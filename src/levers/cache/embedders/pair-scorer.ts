@@ -54,7 +54,8 @@ export interface PairFeatures {
 }
 
 export type IdfOf = (lemma: string) => number;
-export type WordVec = (word: string) => Float32Array;
+/** cosine of two lemmas' own embeddings */
+export type WordSim = (a: string, b: string) => number;
 
 function jaccard(a: Set<string>, b: Set<string>): number {
   let i = 0;
@@ -64,7 +65,7 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 }
 
 /** Features of a pair, symmetric in a and b. `cos` is the two embeddings' cosine. */
-export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, vec: WordVec, buckets: number): PairFeatures {
+export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, wordSim: WordSim, buckets: number): PairFeatures {
   const ua = [...a.set].filter((w) => !b.set.has(w));
   const ub = [...b.set].filter((w) => !a.set.has(w));
   let sa = 0, sb = 0, na = 0, nb = 0, both = 0, unmatched = 0, maxUnmatched = 0;
@@ -88,9 +89,9 @@ export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, 
   let sub: number;
   if (ua.length && ub.length) {
     sub = 0;
-    const va = ua.map(vec), vb = ub.map(vec);
-    for (const x of va) sub += Math.max(...vb.map((y) => dot(x, y)));
-    for (const y of vb) sub += Math.max(...va.map((x) => dot(x, y)));
+    const m = ua.map((x) => ub.map((y) => wordSim(x, y)));
+    for (let i = 0; i < ua.length; i++) sub += Math.max(...m[i]!);
+    for (let j = 0; j < ub.length; j++) sub += Math.max(...m.map((r) => r[j]!));
     sub /= ua.length + ub.length;
   } else sub = ua.length || ub.length ? -0.5 : 1;
   const idfCos = both / Math.sqrt(na * nb || 1);
@@ -128,7 +129,8 @@ export class PairScorer {
   /** idf per hashed lemma bucket, quantised to 1/16 */
   readonly idfQ: Uint8Array;
   private readonly model: BuiltinModel;
-  private readonly words = new Map<string, Float32Array>();
+  /** each row's norm: a lemma's own embedding is its row, normalised (lemma-only models) */
+  private rowNorms?: Float32Array;
 
   constructor(header: PairScorerHeader, sparse: Float32Array, idfQ: Uint8Array, model: BuiltinModel) {
     if (sparse.length !== header.buckets || idfQ.length !== header.buckets || header.dense.length !== DENSE_FEATURES) {
@@ -142,19 +144,31 @@ export class PairScorer {
 
   idf = (w: string): number => this.idfQ[fnv1a('idf:' + w) % this.header.buckets]! / 16;
 
-  /** a word's own embedding (its lemma row), memoised: the vocabulary of questions is small */
-  vec = (w: string): Float32Array => {
-    let v = this.words.get(w);
-    if (!v) {
-      v = this.model.embed(w);
-      if (this.words.size > 50_000) this.words.clear();
-      this.words.set(w, v);
+  /**
+   * The cosine of two lemmas' own embeddings. For a lemma-only model (the shipped one) a lemma's
+   * embedding is its row, so this reads two rows, allocating nothing; otherwise it embeds both.
+   */
+  wordSim = (x: string, y: string): number => {
+    const h = this.model.header;
+    if (h.bigrams || h.trigrams || !h.lemmas) return dot(this.model.embed(x), this.model.embed(y));
+    const d = h.dim, w = this.model.weights;
+    if (!this.rowNorms) {
+      const n = new Float32Array(h.buckets);
+      for (let r = 0; r < h.buckets; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += w[r * d + j]! * w[r * d + j]!;
+        n[r] = Math.sqrt(s) || 1;
+      }
+      this.rowNorms = n;
     }
-    return v;
+    const rx = fnv1a('l:' + x) % h.buckets, ry = fnv1a('l:' + y) % h.buckets;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += w[rx * d + j]! * w[ry * d + j]!;
+    return s / (this.rowNorms[rx]! * this.rowNorms[ry]!);
   };
 
   features(a: PairText, b: PairText, cos: number): PairFeatures {
-    return pairFeatures(a, b, cos, this.idf, this.vec, this.header.buckets);
+    return pairFeatures(a, b, cos, this.idf, this.wordSim, this.header.buckets);
   }
 
   /** probability (0..1) that the two texts ask the same thing */
