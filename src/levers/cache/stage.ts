@@ -16,7 +16,6 @@ import { parseControls, type CacheControls } from './controls.js';
 import { contextHash, exactKey, lastUserText } from './key.js';
 import { CacheStore, type CacheEntry } from './store.js';
 import { BUILTIN_MAX_CHARS, createEmbedder, type EmbedFn, type Embedder } from './embedders/index.js';
-import type { PairText } from './embedders/pair-scorer.js';
 import { signature, veto, type Signature } from './guards.js';
 
 export interface VerifyResult {
@@ -240,19 +239,15 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
   };
 
   // the built-in embedder's pair scorer re-scores the index's candidates (best first again); its
-  // score is then the similarity every threshold below is compared with
-  const texts = new WeakMap<CacheEntry, PairText>();
+  // score is then the similarity every threshold below is compared with. A candidate's text is
+  // prepared per lookup (~15 µs) rather than kept per entry: its word and n-gram sets would cost
+  // kilobytes per entry outside the cache's byte bound.
   const rescore = <C extends { entry: CacheEntry; similarity: number }>(query: string, cands: C[]): (C & { cosine?: number })[] => {
     const r = embedder?.rescorer;
     if (!r || !cands.length) return cands;
     const q = r.prepare(query);
     return cands
-      .map((c) => {
-        if (c.entry.query === undefined) return c;
-        let t = texts.get(c.entry);
-        if (!t) texts.set(c.entry, (t = r.prepare(c.entry.query)));
-        return { ...c, similarity: r.score(q, t, c.similarity), cosine: c.similarity };
-      })
+      .map((c) => (c.entry.query === undefined ? c : { ...c, similarity: r.score(q, r.prepare(c.entry.query), c.similarity), cosine: c.similarity }))
       .sort((a, b) => b.similarity - a.similarity);
   };
 
