@@ -20,6 +20,8 @@ export interface PairTrainOpts {
   l2: number;
   seed: number;
   embedderFile: string;
+  /** bootstrap runs averaged (1 = off) */
+  bags: number;
 }
 
 export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts): PairScorer {
@@ -56,6 +58,22 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
   let seed = o.seed >>> 0;
   const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
   const order = TF.map((_, i) => i);
+  /** one AdaGrad step of the logistic loss; returns the loss */
+  const sgd = (f: PairFeatures, y: 0 | 1): number => {
+    const p = 1 / (1 + Math.exp(-margin(f, dense, sparse)));
+    const g = p - y;
+    for (let j = 0; j < DENSE_FEATURES; j++) {
+      const gj = g * f.dense[j]! + o.l2 * dense[j]!;
+      gd[j]! += gj * gj;
+      dense[j]! -= (o.lr * gj) / Math.sqrt(gd[j]!);
+    }
+    for (const s of f.sparse) {
+      const gj = g + o.l2 * sparse[s]!;
+      gs[s]! += gj * gj;
+      sparse[s]! -= (o.lr * gj) / Math.sqrt(gs[s]!);
+    }
+    return -Math.log(y ? p + 1e-12 : 1 - p + 1e-12);
+  };
   let best = { score: -1, epoch: 0, dense: dense.slice(), sparse: sparse.slice(), val: { at1: 0, at5: 0 } };
   for (let ep = 1; ep <= o.epochs; ep++) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -63,28 +81,39 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
       [order[i], order[k]] = [order[k]!, order[i]!];
     }
     let loss = 0;
-    for (const i of order) {
-      const f = TF[i]!, y = train[i]!.label;
-      const p = 1 / (1 + Math.exp(-margin(f, dense, sparse)));
-      loss -= Math.log(y ? p + 1e-12 : 1 - p + 1e-12);
-      const g = p - y;
-      for (let j = 0; j < DENSE_FEATURES; j++) {
-        const gj = g * f.dense[j]! + o.l2 * dense[j]!;
-        gd[j]! += gj * gj;
-        dense[j]! -= (o.lr * gj) / Math.sqrt(gd[j]!);
-      }
-      for (const s of f.sparse) {
-        const gj = g + o.l2 * sparse[s]!;
-        gs[s]! += gj * gj;
-        sparse[s]! -= (o.lr * gj) / Math.sqrt(gs[s]!);
-      }
-    }
+    for (const i of order) loss += sgd(TF[i]!, train[i]!.label);
     const v = evaluate(split.val, VF, true);
     console.log(`epoch ${ep} loss ${(loss / order.length).toFixed(4)} val guards on`, v, 'off', evaluate(split.val, VF, false));
     if (v.at1 + v.at5 > best.score) best = { score: v.at1 + v.at5, epoch: ep, dense: dense.slice(), sparse: sparse.slice(), val: v };
   }
   dense.set(best.dense);
   sparse.set(best.sparse);
+  // bagging: more runs at the chosen epoch count on bootstrap samples, weights averaged (a linear
+  // model's averaged weights are its averaged margins, so lookups cost the same)
+  if (o.bags > 1) {
+    const sumD = Float64Array.from(dense), sumS = Float64Array.from(sparse);
+    for (let bag = 1; bag < o.bags; bag++) {
+      dense.fill(0);
+      sparse.fill(0);
+      gd.fill(1e-8);
+      gs.fill(1e-8);
+      const sample = order.map(() => Math.floor(rnd() * order.length));
+      for (let ep = 1; ep <= best.epoch; ep++) {
+        for (let i = sample.length - 1; i > 0; i--) {
+          const k = Math.floor(rnd() * (i + 1));
+          [sample[i], sample[k]] = [sample[k]!, sample[i]!];
+        }
+        for (const i of sample) sgd(TF[i]!, train[i]!.label);
+      }
+      for (let j = 0; j < DENSE_FEATURES; j++) sumD[j]! += dense[j]!;
+      for (let j = 0; j < o.buckets; j++) sumS[j]! += sparse[j]!;
+      console.log(`bag ${bag} val guards on`, evaluate(split.val, VF, true));
+    }
+    for (let j = 0; j < DENSE_FEATURES; j++) dense[j] = sumD[j]! / o.bags;
+    for (let j = 0; j < o.buckets; j++) sparse[j] = sumS[j]! / o.bags;
+    best.val = evaluate(split.val, VF, true);
+    console.log(`${o.bags} bags averaged: val guards on`, best.val, 'off', evaluate(split.val, VF, false));
+  }
   const test = { guardsOn: evaluate(split.test, featuresOf(split.test), true), guardsOff: evaluate(split.test, featuresOf(split.test), false) };
   console.log(`best epoch ${best.epoch}; held-out test`, test);
   const final = new PairScorer(
@@ -99,6 +128,7 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
         embedder: model.header.version,
         trainPairs: train.length,
         epochs: best.epoch,
+        bags: o.bags,
         val: best.val,
         heldOutTest: { pairs: split.test.length, ...test },
       },
@@ -122,5 +152,6 @@ if (script && /train-pair-scorer/.test(script) && dataDir && out) {
     l2: Number(kv.l2 ?? 1e-6),
     seed: Number(kv.seed ?? 11),
     embedderFile: kv.embedder ?? defaultBuiltinPath(),
+    bags: Number(kv.bags ?? 1),
   });
 }
