@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { BuiltinModel, dot } from '../../levers/cache/embedders/builtin-model.js';
 import { defaultBuiltinPath } from '../../levers/cache/embedders/index.js';
-import { buildIdf, DENSE_FEATURES, margin, pairText, PairScorer, type PairFeatures, type PairText } from '../../levers/cache/embedders/pair-scorer.js';
+import { buildIdf, denseCount, margin, pairText, PairScorer, type PairFeatures, type PairText } from '../../levers/cache/embedders/pair-scorer.js';
 import { loadQqpPairs, rateAtFalseHits, splitPairs, textsOf, type LabelledPair } from './qqp.js';
 import { guarded } from './run.js';
 
@@ -22,15 +22,18 @@ export interface PairTrainOpts {
   embedderFile: string;
   /** bootstrap runs averaged (1 = off) */
   bags: number;
+  /** pairwise products of the dense features */
+  quadratic: boolean;
 }
 
 export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts): PairScorer {
   const split = splitPairs(loadQqpPairs(dataDir));
   const model = BuiltinModel.load(o.embedderFile);
   const idfQ = buildIdf(textsOf(split.train), o.buckets);
-  const dense = new Float32Array(DENSE_FEATURES);
+  const D = denseCount(o.quadratic);
+  const dense = new Float32Array(D);
   const sparse = new Float32Array(o.buckets);
-  const scorer = new PairScorer({ format: 'tollgate-builtin-pair-scorer', version: 1, buckets: o.buckets, dense: Array.from(dense) }, sparse, idfQ, model);
+  const scorer = new PairScorer({ format: 'tollgate-builtin-pair-scorer', version: 1, buckets: o.buckets, dense: Array.from(dense), quadratic: o.quadratic }, sparse, idfQ, model);
   const texts = new Map<string, { p: PairText; v: Float32Array }>();
   const t = (s: string) => {
     let x = texts.get(s);
@@ -54,7 +57,7 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
     ps.forEach((p, i) => (p.label ? pos : neg).push(s[i]!));
     return { at1: rateAtFalseHits(pos, neg, 0.01).hitRate, at5: rateAtFalseHits(pos, neg, 0.05).hitRate };
   };
-  const gd = new Float64Array(DENSE_FEATURES).fill(1e-8), gs = new Float64Array(o.buckets).fill(1e-8);
+  const gd = new Float64Array(D).fill(1e-8), gs = new Float64Array(o.buckets).fill(1e-8);
   let seed = o.seed >>> 0;
   const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
   const order = TF.map((_, i) => i);
@@ -62,7 +65,7 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
   const sgd = (f: PairFeatures, y: 0 | 1): number => {
     const p = 1 / (1 + Math.exp(-margin(f, dense, sparse)));
     const g = p - y;
-    for (let j = 0; j < DENSE_FEATURES; j++) {
+    for (let j = 0; j < D; j++) {
       const gj = g * f.dense[j]! + o.l2 * dense[j]!;
       gd[j]! += gj * gj;
       dense[j]! -= (o.lr * gj) / Math.sqrt(gd[j]!);
@@ -105,11 +108,11 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
         }
         for (const i of sample) sgd(TF[i]!, train[i]!.label);
       }
-      for (let j = 0; j < DENSE_FEATURES; j++) sumD[j]! += dense[j]!;
+      for (let j = 0; j < D; j++) sumD[j]! += dense[j]!;
       for (let j = 0; j < o.buckets; j++) sumS[j]! += sparse[j]!;
       console.log(`bag ${bag} val guards on`, evaluate(split.val, VF, true));
     }
-    for (let j = 0; j < DENSE_FEATURES; j++) dense[j] = sumD[j]! / o.bags;
+    for (let j = 0; j < D; j++) dense[j] = sumD[j]! / o.bags;
     for (let j = 0; j < o.buckets; j++) sparse[j] = sumS[j]! / o.bags;
     best.val = evaluate(split.val, VF, true);
     console.log(`${o.bags} bags averaged: val guards on`, best.val, 'off', evaluate(split.val, VF, false));
@@ -122,6 +125,7 @@ export function trainPairScorer(dataDir: string, out: string, o: PairTrainOpts):
       version: 1,
       buckets: o.buckets,
       dense: Array.from(dense),
+      quadratic: o.quadratic,
       trainedOn: {
         data: 'gptcache-qqp qqp_pairs_labeled.jsonl (64,860-pair copy)',
         split: 'connected components of questions (qqp.ts): no test or val question in training',
@@ -153,5 +157,6 @@ if (script && /train-pair-scorer/.test(script) && dataDir && out) {
     seed: Number(kv.seed ?? 11),
     embedderFile: kv.embedder ?? defaultBuiltinPath(),
     bags: Number(kv.bags ?? 1),
+    quadratic: kv.quadratic === '1',
   });
 }

@@ -21,6 +21,8 @@ export interface PairScorerHeader {
   buckets: number;
   /** weights of the dense features, in the order of `pairFeatures` */
   dense: number[];
+  /** the dense features are extended by their pairwise products (interactions a linear model lacks) */
+  quadratic?: boolean;
   /** free-form provenance: data, split, epochs, held-out figures */
   trainedOn?: Record<string, unknown>;
 }
@@ -65,7 +67,7 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 }
 
 /** Features of a pair, symmetric in a and b. `cos` is the two embeddings' cosine. */
-export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, wordSim: WordSim, buckets: number): PairFeatures {
+export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, wordSim: WordSim, buckets: number, quadratic = false): PairFeatures {
   const ua = [...a.set].filter((w) => !b.set.has(w));
   const ub = [...b.set].filter((w) => !a.set.has(w));
   let sa = 0, sb = 0, na = 0, nb = 0, both = 0, unmatched = 0, maxUnmatched = 0;
@@ -102,6 +104,10 @@ export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, 
     Math.abs(Math.log((a.lemmas.length + 1) / (b.lemmas.length + 1))), a.lemmas[0] === b.lemmas[0] ? 1 : 0,
     jaccard(a.trigrams, b.trigrams), a.numbers === b.numbers ? 0 : 1, sub, hi === 0 ? 1 : 0, jaccard(a.bigrams, b.bigrams),
   ];
+  if (quadratic) {
+    const n = dense.length;
+    for (let i = 1; i < n; i++) for (let j = i + 1; j < n; j++) dense.push(dense[i]! * dense[j]!);
+  }
   const h = (s: string): number => fnv1a(s) % buckets;
   const sparse: number[] = [];
   for (const w of ua) sparse.push(h('u:' + w));
@@ -115,6 +121,8 @@ export function pairFeatures(a: PairText, b: PairText, cos: number, idf: IdfOf, 
 }
 
 export const DENSE_FEATURES = 17;
+/** with the pairwise products of the 16 non-constant ones */
+export const denseCount = (quadratic?: boolean): number => (quadratic ? DENSE_FEATURES + ((DENSE_FEATURES - 1) * (DENSE_FEATURES - 2)) / 2 : DENSE_FEATURES);
 
 export function margin(f: PairFeatures, dense: ArrayLike<number>, sparse: Float32Array): number {
   let z = 0;
@@ -133,7 +141,7 @@ export class PairScorer {
   private rowNorms?: Float32Array;
 
   constructor(header: PairScorerHeader, sparse: Float32Array, idfQ: Uint8Array, model: BuiltinModel) {
-    if (sparse.length !== header.buckets || idfQ.length !== header.buckets || header.dense.length !== DENSE_FEATURES) {
+    if (sparse.length !== header.buckets || idfQ.length !== header.buckets || header.dense.length !== denseCount(header.quadratic)) {
       throw new Error('builtin pair scorer: weights do not match header');
     }
     this.header = header;
@@ -168,7 +176,7 @@ export class PairScorer {
   };
 
   features(a: PairText, b: PairText, cos: number): PairFeatures {
-    return pairFeatures(a, b, cos, this.idf, this.wordSim, this.header.buckets);
+    return pairFeatures(a, b, cos, this.idf, this.wordSim, this.header.buckets, this.header.quadratic);
   }
 
   /** probability (0..1) that the two texts ask the same thing */
