@@ -80,7 +80,7 @@ describe('built-in pair scorer', () => {
     await plain.close!();
   });
 
-  it.skipIf(!existsSync(`${QQP}/qqp_pairs_labeled.jsonl`))('finds more duplicates than the cosine alone at 1% false hits on the val components (guards on)', { timeout: 120_000 }, async () => {
+  it.skipIf(!existsSync(`${QQP}/qqp_pairs_labeled.jsonl`))('finds more duplicates than the cosine alone at 1% false hits on the val components, and its default threshold keeps them under 1% false hits (guards on)', { timeout: 120_000 }, async () => {
     const { val } = splitPairs(loadQqpPairs(QQP));
     const at1 = async (emb: typeof e) => {
       const { pos, neg } = splitScores(val, guarded(val, await embedderScorer(emb)(val)));
@@ -88,5 +88,8 @@ describe('built-in pair scorer', () => {
     };
     const withScorer = await at1(e), cosine = await at1(builtinEmbedder(undefined, false));
     expect(withScorer).toBeGreaterThan(cosine * 1.2);
+    // the default threshold was chosen on these pairs to keep false hits under 1% (guards on)
+    const { neg } = splitScores(val, guarded(val, await embedderScorer(e)(val)));
+    expect(neg.filter((x) => x >= DEFAULT_THRESHOLD).length / neg.length).toBeLessThanOrEqual(0.01);
   });
 });
