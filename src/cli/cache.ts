@@ -58,7 +58,8 @@ export function registerCacheCommand(program: Command): void {
       const kinds = new Set(o.embedder.split(',').map((s) => s.trim()));
       const embedders: { name: string; embedder: Embedder }[] = [];
       for (const k of kinds) {
-        if (k === 'builtin') embedders.push({ name: 'builtin', embedder: builtinEmbedder() });
+        // builtin: what the cache thresholds (the pair scorer's score); builtin-cosine: the embedding alone
+        if (k === 'builtin') embedders.push({ name: 'builtin', embedder: builtinEmbedder() }, { name: 'builtin-cosine', embedder: builtinEmbedder(undefined, false) });
         else if (k === 'onnx') {
           if (!o.onnxDir) throw new Error('--embedder onnx needs --onnx-dir');
           embedders.push({ name: 'onnx', embedder: await onnxEmbedder(resolve(o.onnxDir), 'mean') });

@@ -95,7 +95,9 @@ describe('cache eval on a pairs file', () => {
     const ok = spawnSync(process.execPath, [BIN, 'cache', 'eval', '--pairs', file, '--data', join(dir, 'no-qqp'), '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 100_000 });
     expect(ok.status, ok.stderr).toBe(0);
     const j = JSON.parse(ok.stdout);
-    expect(j.rows).toHaveLength(4);
+    // tfidf, builtin (the pair scorer's score, what the cache thresholds), builtin-cosine: each with and without guards
+    expect(j.rows).toHaveLength(6);
+    expect(j.rows.map((r: { embedder: string }) => r.embedder)).toEqual(['tfidf-baseline', 'tfidf-baseline', 'builtin', 'builtin', 'builtin-cosine', 'builtin-cosine']);
     expect(j.rows[2]).toMatchObject({ embedder: 'builtin', guards: false });
     expect(typeof j.rows[2].at1pct.hitRate).toBe('number');
     expect(typeof j.rows[2].at5pct.hitRate).toBe('number');

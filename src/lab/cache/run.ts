@@ -81,6 +81,7 @@ export async function evaluateScorer(
   return rows;
 }
 
+/** the similarity the cache would threshold for each pair: the cosine, or the embedder's pair score */
 export function embedderScorer(e: Embedder, batch = 256): PairScorer {
   return async (pairs) => {
     const out: number[] = [];
@@ -92,7 +93,9 @@ export function embedderScorer(e: Embedder, batch = 256): PairScorer {
         let s = 0;
         const a = va[j]!, b = vb[j]!;
         for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
-        out.push(s);
+        // what the cache thresholds: the pair scorer's score when the embedder has one
+        const r = e.rescorer;
+        out.push(r ? r.score(r.prepare(slice[j]!.a), r.prepare(slice[j]!.b), s) : s);
       }
     }
     return out;

@@ -248,8 +248,9 @@ function dotf(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-const [, , dataDir, out, ...rest] = process.argv;
-if (dataDir && out) {
+const [, script, dataDir, out, ...rest] = process.argv;
+// only when run as a script: importing withClosure must not start a training run
+if (script && /train-builtin/.test(script) && dataDir && out) {
   const kv = Object.fromEntries(rest.map((a) => a.replace(/^--/, '').split('=') as [string, string]));
   train(dataDir, out, {
     buckets: Number(kv.buckets ?? 32768),

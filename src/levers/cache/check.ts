@@ -19,6 +19,7 @@ export const checkCache: ConfigChecker = (c) => {
   // the embedder is loaded only when some route uses the semantic cache (levers/cache/stage.ts)
   const semanticAnywhere = s.enabled || Object.values(c.cache.routes).some((r) => r.semantic?.enabled);
   if (semanticAnywhere && e.kind === 'builtin' && e.file !== undefined && !existsSync(e.file)) out.push({ path: 'cache.semantic.embedder.file', message: `no embedder weights at ${resolve(e.file)}` });
+  if (semanticAnywhere && e.kind === 'builtin' && typeof e.pairScorer === 'string' && !existsSync(e.pairScorer)) out.push({ path: 'cache.semantic.embedder.pairScorer', message: `no pair-scorer weights at ${resolve(e.pairScorer)}` });
   if (semanticAnywhere && e.kind === 'onnx') {
     if (!existsSync(e.dir)) out.push({ path: 'cache.semantic.embedder.dir', message: `no model directory at ${resolve(e.dir)}` });
     if (!resolvable('@huggingface/transformers')) out.push({ path: 'cache.semantic.embedder.kind', message: "'onnx' needs the optional package @huggingface/transformers (npm install @huggingface/transformers@3)" });

@@ -284,6 +284,19 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     return Buffer.from(body);
   };
 
+  // the built-in embedder's pair scorer re-scores the index's candidates (best first again); its
+  // score is then the similarity every threshold below is compared with. A candidate's text is
+  // prepared per lookup (~15 µs) rather than kept per entry: its word and n-gram sets would cost
+  // kilobytes per entry outside the cache's byte bound.
+  const rescore = <C extends { entry: CacheEntry; similarity: number }>(query: string, cands: C[]): (C & { cosine?: number })[] => {
+    const r = embedder?.rescorer;
+    if (!r || !cands.length) return cands;
+    const q = r.prepare(query);
+    return cands
+      .map((c) => (c.entry.query === undefined ? c : { ...c, similarity: r.score(q, r.prepare(c.entry.query), c.similarity), cosine: c.similarity }))
+      .sort((a, b) => b.similarity - a.similarity);
+  };
+
   const semanticLookup = async (ctx: GatewayContext, p: Policy, c: CacheControls, scope: string, s: RouteStats, query: string, vecOut: { v?: Float32Array }): Promise<ChatResult | undefined> => {
     if (!embedder) return undefined;
     const pending = tightenedBy.get(p.name)?.pending;
@@ -297,10 +310,10 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
     if (!v) return undefined;
     vecOut.v = v;
     const ch = contextHash(ctx.request, p.name, scope);
-    const cands = store.nearest(embedder.id, ch, v, 4);
+    const cands = rescore(query, store.nearest(embedder.id, ch, v, 4));
     const qsig = signature(query);
     const verifyFrom = cfg.semantic.verifyFrom;
-    for (const { entry, similarity } of cands) {
+    for (const { entry, similarity, cosine } of cands) {
       const floor = deps.verify && verifyFrom !== undefined ? Math.min(verifyFrom, p.threshold) : p.threshold;
       if (similarity < floor) break;
       const t = now();
@@ -318,7 +331,7 @@ export async function createCacheStage(input: CacheConfig | CacheConfigInput, de
         ctx.trail.push({ stage: 'cache', decision: r.same ? 'verified' : 'verify_rejected', reason: 'borderline similarity sent to the verifier', data: { entryId: entry.id, similarity, threshold: p.threshold, verifierCostUsd: r.costUsd ?? 0 } });
         if (!r.same) continue;
       }
-      return serve(ctx, entry, p, s, t, { similarity, threshold: p.threshold, embedMs: Math.round(embedMs * 1000) / 1000 } as { similarity: number; threshold: number });
+      return serve(ctx, entry, p, s, t, { similarity, threshold: p.threshold, embedMs: Math.round(embedMs * 1000) / 1000, ...(cosine !== undefined ? { cosine } : {}) } as { similarity: number; threshold: number });
     }
     return undefined;
   };

@@ -10,6 +10,16 @@ import type { AttemptRecord } from '../../../ledger/record.js';
 import type { GatewayContext } from '../../../pipeline/stage.js';
 import type { EmbedderConfig } from '../config.js';
 import { BuiltinModel, normalize } from './builtin-model.js';
+import { PairScorer, pairText, type PairText } from './pair-scorer.js';
+
+/**
+ * An optional second stage: scores a (query, candidate) pair the index proposed; its score, not the
+ * cosine, is the similarity the cache thresholds. `prepare` is per text, so a cached entry keeps its own.
+ */
+export interface PairRescorer {
+  prepare(text: string): PairText;
+  score(query: PairText, candidate: PairText, cosine: number): number;
+}
 
 export interface Embedder {
   /** stable id: vectors of different embedders never meet in one partition */
@@ -19,6 +29,8 @@ export interface Embedder {
    * record); `ctx`, the request it is for, whose budgets a paid call is charged to
    */
   embed(texts: string[], onAttempt?: (attempt: AttemptRecord) => void, ctx?: GatewayContext): Promise<Float32Array[]>;
+  /** when set, candidates are re-scored by it and its score is the similarity (the built-in pair scorer) */
+  readonly rescorer?: PairRescorer;
 }
 
 /** embeds through the gateway's providers; reports each upstream call, with its cost, to `onAttempt` */
@@ -29,7 +41,21 @@ export function defaultBuiltinPath(): string {
   return fileURLToPath(new URL('../../../../data/cache/builtin-embedder.bin', import.meta.url));
 }
 
+/** data/cache/builtin-pair-scorer.bin: the pair scorer trained with the shipped embedder file */
+export function defaultPairScorerPath(): string {
+  return fileURLToPath(new URL('../../../../data/cache/builtin-pair-scorer.bin', import.meta.url));
+}
+
 let builtinCache: { path: string; model: BuiltinModel } | undefined;
+let scorerCache: { path: string; model: BuiltinModel; scorer: PairScorer } | undefined;
+
+export function loadPairScorer(model: BuiltinModel, path = defaultPairScorerPath()): PairScorer {
+  if (scorerCache?.path === path && scorerCache.model === model) return scorerCache.scorer;
+  if (!existsSync(path)) throw new Error(`built-in pair scorer weights not found at ${path}`);
+  const scorer = PairScorer.load(path, model);
+  scorerCache = { path, model, scorer };
+  return scorer;
+}
 
 export function loadBuiltin(path = defaultBuiltinPath()): BuiltinModel {
   if (builtinCache?.path === path) return builtinCache.model;
@@ -48,16 +74,25 @@ export function loadBuiltin(path = defaultBuiltinPath()): BuiltinModel {
  */
 export const BUILTIN_MAX_CHARS = 32_768;
 
-export function builtinEmbedder(path?: string): Embedder & { embedSync(text: string): Float32Array } {
+/**
+ * The built-in embedder. `pairScorer`: a scorer file, or false for the plain cosine; by default the
+ * shipped scorer with the shipped weights, and none with a custom weights `path` (the shipped scorer
+ * was trained on the shipped embedder's cosines and word rows).
+ */
+export function builtinEmbedder(path?: string, pairScorer?: string | false): Embedder & { embedSync(text: string): Float32Array } {
   const model = loadBuiltin(path);
+  const scorerPath = pairScorer === false ? undefined : pairScorer ?? (path === undefined ? defaultPairScorerPath() : undefined);
+  const scorer = scorerPath ? loadPairScorer(model, scorerPath) : undefined;
   const embedSync = (t: string): Float32Array => {
     if (t.length > BUILTIN_MAX_CHARS) throw new Error(`text of ${t.length} characters is over the built-in embedder's ${BUILTIN_MAX_CHARS}`);
     return model.embed(t);
   };
   return {
+    // the id names the vectors only: the scorer changes what is thresholded, not what is stored
     id: `builtin:v${model.header.version}:${model.header.buckets}x${model.header.dim}`,
     embedSync,
     embed: async (texts) => texts.map(embedSync),
+    ...(scorer ? { rescorer: { prepare: pairText, score: (q: PairText, c: PairText, cos: number) => scorer.score(q, c, cos) } } : {}),
   };
 }
 
@@ -95,7 +130,7 @@ export async function onnxEmbedder(dir: string, pooling: 'mean' | 'cls'): Promis
 export async function createEmbedder(cfg: EmbedderConfig, embed?: EmbedFn): Promise<Embedder> {
   switch (cfg.kind) {
     case 'builtin':
-      return builtinEmbedder(cfg.file);
+      return builtinEmbedder(cfg.file, cfg.pairScorer);
     case 'openai-compatible':
       return openAICompatibleEmbedder(cfg.model, embed);
     case 'onnx':
