@@ -38,7 +38,7 @@ async function run(simSeed, nearShare, attempts) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-quality-'));
   const config = resolveConfig({
     ...demoConfig({ simUrl: sim.url, port: 0, dataDir, levers: false, adminKey: ADMIN }),
-    cache: { semantic: { enabled: true, threshold: 0.6, guards: { negation: false, antonyms: false, numbers: false, entities: false } } },
+    cache: { semantic: { enabled: true, embedder: { kind: 'builtin', pairScorer: false }, threshold: 0.6, guards: { negation: false, antonyms: false, numbers: false, entities: false } } },
     judge: { model: 'gpt-4o', sampleRate: 0, cacheShadowRate: 1, queueSize: 5000, tighten: false },
   }, '(bench)', {});
   const gw = await startGateway({ config, port: 0 });

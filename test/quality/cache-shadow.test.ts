@@ -77,7 +77,8 @@ async function cacheView(h: Restartable): Promise<{ view: CacheView | undefined;
 }
 
 const semanticConfig = (threshold: number, tighten: boolean, hookUrl: string) => ({
-  cache: { semantic: { enabled: true, threshold, tightenStep: 0.1, maxFalseHitRate: 0.01, guards: { negation: false, antonyms: false, numbers: false, entities: false } } },
+  // the thresholds here are on the cosine's scale (near-misses sit at 0.6-0.9), so the pair scorer is off
+  cache: { semantic: { enabled: true, embedder: { kind: 'builtin', pairScorer: false }, threshold, tightenStep: 0.1, maxFalseHitRate: 0.01, guards: { negation: false, antonyms: false, numbers: false, entities: false } } },
   judge: { model: 'gpt-4o', sampleRate: 0, shadowRate: 0, cacheShadowRate: 1, minSamples: 20, queueSize: 2000, tighten },
   alerts: { intervalSeconds: 3600, channels: [{ name: 'ops', type: 'webhook', url: hookUrl, secret: 'hook-secret' }] },
 });
