@@ -62,11 +62,23 @@ export function promptSignature(req: ChatRequest): number {
   return n;
 }
 
+const DECLARED = Symbol('tollgate.declaredInputTokens');
+
 /**
  * The recorded input size of each synthesised request, by object: levers count tokens through
  * LeverDeps.estimateInputTokens, and replay answers from here for the prompts it made up.
+ * Kept on the request itself as a non-enumerable symbol property, so a copy (`{ ...req }`, a
+ * trimmed request) has none, as with a WeakMap; a WeakMap of a million short-lived keys made
+ * every young-generation GC walk its ephemeron table (a third of replay's time went to GC).
  */
-export const declaredInputTokens = new WeakMap<ChatRequest, number>();
+export const declaredInputTokens = {
+  get(req: ChatRequest): number | undefined {
+    return (req as { [DECLARED]?: number })[DECLARED];
+  },
+  set(req: ChatRequest, tokens: number): void {
+    Object.defineProperty(req, DECLARED, { value: tokens, enumerable: false, writable: true, configurable: true });
+  },
+};
 
 // Padding of at least one UTF-8 byte per declared token, so the byte-length upper bound on tokens
 // (the router's cheap check before it counts) holds. '〜' (U+301C) is 3 bytes in one UTF-16 unit:
