@@ -47,6 +47,17 @@ export interface ReplayItem {
   headers?: Record<string, string>;
 }
 
+/**
+ * The same for the part a provider's prefix cache holds (system prompt and tools): a lever that cut
+ * only messages (the trim lever's history and context) leaves it, and the prefix stays cacheable.
+ */
+export function prefixSignature(req: ChatRequest): number {
+  let n = 0;
+  for (const p of req.system) n += p.text.length;
+  if (req.tools) n += req.tools.length * 13;
+  return n;
+}
+
 /** The text length of everything a request sends: equal lengths mean no lever rewrote the prompt. */
 export function promptSignature(req: ChatRequest): number {
   let n = 0;

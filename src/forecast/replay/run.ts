@@ -18,7 +18,7 @@ import '../../providers/index.js';
 import { MemoryCachePersistence } from '../../stores/memory/cache-persistence.js';
 import { GatewayMetrics } from '../../telemetry/metrics.js';
 import { estimateInputTokens } from '../../core/tokens.js';
-import { declaredInputTokens, promptSignature, type ReplayItem } from './item.js';
+import { declaredInputTokens, prefixSignature, promptSignature, type ReplayItem } from './item.js';
 import { CACHE_HIT_MS, Histogram, LatencyModel } from './latency.js';
 import { PRICE_ONLY_KIND, REPLAY_ID_HEADER, openSession, priceOnlyBaseUrl } from './price-only-upstream.js';
 
@@ -44,6 +44,8 @@ export interface PolicyReport {
   rateLimitedRequests: number;
   /** mean quality over the requests whose data set says how good each model's answer is */
   quality?: { mean: number; n: number };
+  /** the replayed records' own savings bars (RequestRecord.savedByLever) summed per lever, USD; absent when none */
+  savedByLever?: Record<string, number>;
 }
 
 export class PolicySummary {
@@ -59,6 +61,16 @@ export class PolicySummary {
   readonly ttft = new Histogram();
   private qualitySum = 0;
   private qualityN = 0;
+  private readonly saved = new Map<string, number>();
+
+  /** a record's savings bars, into the per-lever sums */
+  addSavings(bars: Record<string, number | undefined> | undefined): void {
+    if (!bars) return;
+    for (const k in bars) {
+      const v = bars[k];
+      if (v !== undefined) this.saved.set(k, (this.saved.get(k) ?? 0) + v);
+    }
+  }
 
   add(r: { model?: string; costUsd: number; status: string; cacheStatus?: string; usage: RequestRecord['usage']; latencyMs: number; ttftMs?: number }, quality?: number): void {
     this.addOne(r.model, r.costUsd, r.status, r.cacheStatus, r.usage, r.latencyMs, r.ttftMs, quality);
@@ -104,6 +116,7 @@ export class PolicySummary {
       rateLimitedRequests: this.rateLimitedRequests,
     };
     if (this.qualityN > 0) out.quality = { mean: this.qualitySum / this.qualityN, n: this.qualityN };
+    if (this.saved.size > 0) out.savedByLever = Object.fromEntries(this.saved);
     return out;
   }
 }
@@ -228,8 +241,9 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
   try {
     let done = 0;
     for await (const item of items) {
-      const it = item as ReplayItem & { signature: number };
+      const it = item as ReplayItem & { signature: number; prefixSignature: number };
       it.signature = promptSignature(item.request);
+      it.prefixSignature = prefixSignature(item.request);
       session.session.items.set(item.id, it);
       session.session.clock = item.at;
       // the item's id names the request: replay's records are never stored, so no UUID is made for each
@@ -272,6 +286,7 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
       }
       const quality = item.outcomes ? (item.outcomes[rec.model ?? ''] ?? undefined) : undefined;
       summary.addOne(rec.model, cost, rec.status, rec.cacheStatus, rec.usage, latencyMs, ttftMs, quality);
+      summary.addSavings(rec.savedByLever);
       done++;
       if (done % every === 0) {
         opts.onProgress?.(done, summary.costUsd);
