@@ -73,22 +73,40 @@ export function promptSignature(req: ChatRequest): number {
   return n;
 }
 
-const DECLARED = Symbol('tollgate.declaredInputTokens');
+/**
+ * A synthesised request carries its recorded input size in a private field: a copy (`{ ...req }`,
+ * a trimmed request) is a plain object without it, as with a WeakMap by identity. (A WeakMap of a
+ * million short-lived keys made every young-generation GC walk its ephemeron table, and a
+ * non-enumerable property cost a defineProperty per request.)
+ */
+class SynthesisedRequest implements ChatRequest {
+  readonly #declaredInputTokens: number;
+  model: string;
+  system: ChatRequest['system'];
+  messages: ChatRequest['messages'];
+  stream = false;
+  includeUsage = false;
+  extra: ChatRequest['extra'] = {};
+  declare maxTokens?: number;
+
+  constructor(model: string, system: ChatRequest['system'], messages: ChatRequest['messages'], declaredInputTokens: number) {
+    this.model = model;
+    this.system = system;
+    this.messages = messages;
+    this.#declaredInputTokens = declaredInputTokens;
+  }
+
+  static declaredOf(req: ChatRequest): number | undefined {
+    return #declaredInputTokens in req ? (req as SynthesisedRequest).#declaredInputTokens : undefined;
+  }
+}
 
 /**
  * The recorded input size of each synthesised request, by object: levers count tokens through
  * LeverDeps.estimateInputTokens, and replay answers from here for the prompts it made up.
- * Kept on the request itself as a non-enumerable symbol property, so a copy (`{ ...req }`, a
- * trimmed request) has none, as with a WeakMap; a WeakMap of a million short-lived keys made
- * every young-generation GC walk its ephemeron table (a third of replay's time went to GC).
  */
 export const declaredInputTokens = {
-  get(req: ChatRequest): number | undefined {
-    return (req as { [DECLARED]?: number })[DECLARED];
-  },
-  set(req: ChatRequest, tokens: number): void {
-    Object.defineProperty(req, DECLARED, { value: tokens, enumerable: false, writable: true, configurable: true });
-  },
+  get: (req: ChatRequest): number | undefined => SynthesisedRequest.declaredOf(req),
 };
 
 // Padding of at least one UTF-8 byte per declared token, so the byte-length upper bound on tokens
@@ -113,15 +131,7 @@ function padded(marker: string, tokens: number): string {
 export function synthesiseRequest(model: string, id: string, inputTokens: number, prefix: PrefixBlock[] | undefined, maxTokens?: number): ChatRequest {
   const system = (prefix ?? []).map((b) => ({ type: 'text' as const, text: padded(`[prefix block ${b.hash}]`, b.tokens) }));
   const inPrefix = (prefix ?? []).reduce((a, b) => a + b.tokens, 0);
-  const req: ChatRequest = {
-    model,
-    system,
-    messages: [{ role: 'user', content: [{ type: 'text', text: padded(`[request ${id}]`, inputTokens - inPrefix) }] }],
-    stream: false,
-    includeUsage: false,
-    extra: {},
-  };
+  const req = new SynthesisedRequest(model, system, [{ role: 'user', content: [{ type: 'text', text: padded(`[request ${id}]`, inputTokens - inPrefix) }] }], inputTokens);
   if (maxTokens !== undefined) req.maxTokens = maxTokens;
-  declaredInputTokens.set(req, inputTokens);
   return req;
 }
