@@ -56,6 +56,71 @@ export function ratesFor(price: ModelPrice, totalInputTokens: number): PriceRate
 }
 
 export function costOf(usage: Usage, price: ModelPrice, opts: CostOptions = {}): CostBreakdown {
+  return costOfSafeIntegers(usage, price, opts) ?? costOfExact(usage, price, opts);
+}
+
+const tokenCount = (n: number | undefined): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+const nanoRateOf = (usdPerMTok: number | undefined): number => (typeof usdPerMTok === 'number' && Number.isFinite(usdPerMTok) && usdPerMTok > 0 ? Math.round(usdPerMTok * 1e9) : 0);
+const SCALE_NO_BATCH = 1e15;
+const SCALE_BATCH = 1e19;
+
+/**
+ * The same figures as costOfExact, in doubles, when every product and sum is an integer below
+ * 2^53 (without the batch discount: each bucket under ~$9; with it, under ~$0.001, so batch
+ * figures mostly take the BigInt path); undefined otherwise.
+ * Then each integer is exact, 10^15 and 10^19 are exact doubles, and IEEE division rounds the
+ * exact quotient to the nearest double, the same double Number() gives for its decimal string:
+ * so the result is identical bit for bit, without the BigInts and strings (a tenth of replay's
+ * time). test/core/cost-fast-path.test.ts checks the two paths agree.
+ */
+export function costOfSafeIntegers(usage: Usage, price: ModelPrice, opts: CostOptions = {}): CostBreakdown | undefined {
+  const input = tokenCount(usage.input);
+  const cacheRead = tokenCount(usage.cacheRead);
+  const write5m = tokenCount(usage.cacheWrite5m);
+  const write1h = tokenCount(usage.cacheWrite1h);
+  const output = tokenCount(usage.output);
+  let reasoning = tokenCount(usage.reasoning);
+  if (reasoning > output) reasoning = output;
+  const totalInput = input + cacheRead + write5m + write1h;
+  if (!Number.isSafeInteger(totalInput) || !Number.isSafeInteger(output)) return undefined;
+  const rates = ratesFor(price, totalInput);
+  const inputUnits = input * nanoRateOf(rates.input);
+  const cacheReadUnits = cacheRead * nanoRateOf(rates.cacheRead);
+  const write5mUnits = write5m * nanoRateOf(rates.cacheWrite5m);
+  const write1hUnits = write1h * nanoRateOf(rates.cacheWrite1h);
+  const outputUnits = rates.reasoning === undefined ? output * nanoRateOf(rates.output) : (output - reasoning) * nanoRateOf(rates.output);
+  const reasoningUnits = rates.reasoning === undefined ? 0 : reasoning * nanoRateOf(rates.reasoning);
+  let multiplier = 1;
+  let scale = SCALE_NO_BATCH;
+  if (opts.batch && price.batchDiscount > 0) {
+    multiplier = Number(BASIS_POINTS) - Math.round(Math.min(price.batchDiscount, 1) * Number(BASIS_POINTS));
+    scale = SCALE_BATCH;
+  }
+  const i = inputUnits * multiplier;
+  const r = cacheReadUnits * multiplier;
+  const w = (write5mUnits + write1hUnits) * multiplier;
+  const o = (outputUnits + reasoningUnits) * multiplier;
+  const total = i + r + w + o;
+  // all are non-negative integers: a product or sum past 2^53 comes out >= 2^53, never back under it
+  if (
+    !Number.isSafeInteger(total) ||
+    !Number.isSafeInteger(r) ||
+    !Number.isSafeInteger(inputUnits) ||
+    !Number.isSafeInteger(cacheReadUnits) ||
+    !Number.isSafeInteger(write5mUnits) ||
+    !Number.isSafeInteger(write1hUnits) ||
+    !Number.isSafeInteger(outputUnits) ||
+    !Number.isSafeInteger(reasoningUnits) ||
+    !Number.isSafeInteger(i) ||
+    !Number.isSafeInteger(w) ||
+    !Number.isSafeInteger(o)
+  )
+    return undefined;
+  return { totalUsd: total / scale, inputUsd: i / scale, cacheReadUsd: r / scale, cacheWriteUsd: w / scale, outputUsd: o / scale };
+}
+
+/** costOf with BigInts: exact at any size (see the header) */
+export function costOfExact(usage: Usage, price: ModelPrice, opts: CostOptions = {}): CostBreakdown {
   const input = tokens(usage.input);
   const cacheRead = tokens(usage.cacheRead);
   const write5m = tokens(usage.cacheWrite5m);

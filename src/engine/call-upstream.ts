@@ -8,6 +8,7 @@ import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { ChatResult, GatewayContext } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
+import { UpstreamCallOptions } from './call-options.js';
 import { now } from './clock.js';
 import { clientGone } from './context.js';
 import type { Pricing } from './pricing.js';
@@ -63,20 +64,13 @@ export async function callUpstream(ctx: GatewayContext, deps: UpstreamDeps): Pro
   const startedAt = now();
   const sentBefore = ctx.timings.upstreamSentAt;
   try {
-    const r = await adapter.chat(ctx.request, {
-      model: target.model,
-      get signal() {
-        return ctx.signal;
-      },
-      abort: ctx.clientAbort,
-      timeoutMs,
-      rawBody,
-      ...(answerFormat !== adapter.wireFormat ? { wireFormat: answerFormat } : {}),
-      foreignSignatures,
-      // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
-      headers: ctx.headers as Record<string, string>,
-      timings: ctx.timings,
-    });
+    const callOpts = new UpstreamCallOptions(ctx, target.model, timeoutMs, ctx.timings);
+    callOpts.rawBody = rawBody;
+    if (answerFormat !== adapter.wireFormat) callOpts.wireFormat = answerFormat;
+    callOpts.foreignSignatures = foreignSignatures;
+    // adapters pick what they need (version/beta headers, the provider's forwardHeaders)
+    callOpts.headers = ctx.headers as Record<string, string>;
+    const r = await adapter.chat(ctx.request, callOpts);
     if (r.kind === 'complete') {
       const usage = r.response.usage;
       const attempt = attemptRecord(target, startedAt, { status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) });

@@ -32,7 +32,7 @@ import type { OtelTelemetry } from '../telemetry/otel.js';
 import { PrefixMemory, preparePrompt, promptFields, type PreparedPrompt } from './anatomy.js';
 import type { PayloadStore } from '../stores/payloads.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
-import { callUpstream } from './call-upstream.js';
+import { callUpstream, type UpstreamDeps } from './call-upstream.js';
 import { now } from './clock.js';
 import { admit, clientGone, createContext, type RequestMeta } from './context.js';
 import type { Outcome } from './outcome.js';
@@ -204,97 +204,8 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
     }
   };
 
-  function start(meta: RequestMeta & { timeoutMs?: number }): RequestRun {
-    const ctx = createContext(meta, own);
-    const timeoutMs = meta.timeoutMs ?? defaultTimeoutMs;
-    let operation: 'chat' | 'embeddings' = 'chat';
-    let record: RequestRecord | undefined;
-    // the prompt's anatomy, computed while the upstream works (see engine/anatomy.ts)
-    let prepared: PreparedPrompt | undefined;
-    let preparing = false;
-    let contextMessages: Set<object> | undefined;
-    const prepare = (): PreparedPrompt => {
-      if (!prepared || prepared.request !== ctx.request) prepared = preparePrompt(ctx.request, contextMessages, ctx.target?.model);
-      return prepared;
-    };
-    let parsed: ChatRequest | undefined;
-    return {
-      ctx,
-      admit: (caller, rawBody) => admit(ctx, caller, rawBody ?? EMPTY_BODY),
-      chat(request) {
-        ctx.request = request;
-        parsed = request;
-        const resolved = registry.resolve(request.model);
-        if (resolved) ctx.target = resolved.target;
-        else if (registry.isRoute(request.model)) ctx.route = request.model;
-        else throw modelNotFound(request.model);
-        const marked = contextMessagesFrom(ctx.headers['x-tollgate-context'], request);
-        if (marked && !(marked instanceof Set)) throw new GatewayError('invalid_request', marked.error, { param: 'x-tollgate-context' });
-        if (marked?.size) contextMessages = new Set([...marked].map((i) => request.messages[i]!));
-        // rate limits count every request, cache hits included; budgets are reserved per attempt
-        spend.admit(ctx);
-        const upstream = { providers, registry, pricing, timeoutMs, parsed: request, spend };
-        let applied = flags.snapshot().overlayFor(request.model);
-        if (deps.experiments) {
-          const arm = deps.experiments.assign(request.model, { session: ctx.headers['x-tollgate-session'], user: ctx.caller.user ?? ctx.headers['x-tollgate-user'], key: ctx.caller.keyId });
-          if (arm) {
-            ctx.variant = arm.variant;
-            ctx.trail.push({ stage: 'experiments', decision: 'assign', reason: arm.variant, data: { variant: arm.variant, overlay: arm.overlay } });
-            if (arm.flags.length) applied = { overlay: { ...applied?.overlay, ...arm.overlay, levers: { ...applied?.overlay.levers, ...arm.overlay.levers } }, flags: [...(applied?.flags ?? []), ...arm.flags] };
-          }
-        }
-        const run = applied ? applyOverlay(ctx, applied, stages, registry) : stages;
-        return runPipeline(run, ctx, () => {
-          const call = callUpstream(ctx, upstream);
-          if (!preparing && deps.promptAnatomy !== false) {
-            preparing = true;
-            setImmediate(() => {
-              if (!record) prepare();
-            });
-          }
-          return call;
-        });
-      },
-      async embeddings(request) {
-        operation = 'embeddings';
-        // the record wants a request; embeddings have no messages
-        ctx.request = { model: request.model, system: [], messages: [], stream: false, includeUsage: false, extra: {} };
-        const resolved = registry.resolve(request.model);
-        if (!resolved) throw modelNotFound(request.model);
-        const target = (ctx.target = resolved.target);
-        const adapter = providers.get(target.provider);
-        if (!adapter?.embeddings) throw new GatewayError('unsupported', `Provider '${target.provider}' does not serve embeddings.`, { param: 'model' });
-        const startedAt = now();
-        try {
-          const r = await adapter.embeddings(request, { model: target.model, signal: ctx.signal, timeoutMs: resolved.timeoutMs ?? timeoutMs, timings: ctx.timings });
-          ctx.attempts.push(attemptRecord(target, startedAt, { status: 200, usage: r.usage, costUsd: pricing.costOf(target, r.usage) }));
-          return r;
-        } catch (err) {
-          ctx.attempts.push(attemptRecord(target, startedAt, { status: failureStatus(err), errorClass: failureClass(err, clientGone(ctx)) }));
-          throw err;
-        }
-      },
-      settleStream(acc, source, outcome) {
-        settleStream(ctx, acc, source, outcome, pricing);
-        spend.settleEnded(ctx);
-      },
-      costUsd: () => costOfAttempts(ctx.attempts),
-      finish(outcome, onDurable) {
-        if (record) return record;
-        spend.finish(ctx);
-        record = buildRecord(ctx, outcome, pricing);
-        if (preparing && !isCacheHit(record) && record.provider && record.model) {
-          const price = pricing.priceOf({ provider: record.provider, model: record.model });
-          const memoryKey = `${record.team ?? record.keyId ?? ''}\u0000${record.route ?? record.requestedModel}`;
-          Object.assign(record, promptFields(prepare(), record.usage, price, { model: record.model, memory: prefixes, memoryKey }));
-        }
-        commit(record, ctx, operation, parsed, onDurable);
-        // sampled for the judge and shadow evaluation: queued here, run later, never on this path
-        if (quality && operation === 'chat') quality.observe(record, parsed, outcome.response);
-        return record;
-      },
-    };
-  }
+  const core: EngineCore = { registry, pricing, providers, stages, flags, spend, deps, quality, prefixes, defaultTimeoutMs, own, commit };
+  const start = (meta: RequestMeta & { timeoutMs?: number }): RequestRun => new EngineRequestRun(core, meta);
 
   return {
     registry,
@@ -317,6 +228,161 @@ export async function createEngine(config: LoadedConfig, deps: EngineDeps): Prom
       await spendParts.close();
     },
   };
+}
+
+/** What every request run of one engine shares, made once by createEngine. */
+interface EngineCore {
+  readonly registry: ModelRegistry;
+  readonly pricing: Pricing;
+  readonly providers: ReadonlyMap<string, ProviderAdapter>;
+  readonly stages: readonly Stage[];
+  readonly flags: Flags;
+  readonly spend: SpendControl;
+  readonly deps: EngineDeps;
+  readonly quality: QualityEvaluator | undefined;
+  readonly prefixes: PrefixMemory;
+  readonly defaultTimeoutMs: number;
+  readonly own: OwnCalls;
+  commit(record: RequestRecord, ctx: GatewayContext, operation: 'chat' | 'embeddings', parsed: ChatRequest | undefined, onDurable?: () => void): void;
+}
+
+/**
+ * One request through the engine. A class, its steps on the prototype: a run used to be an object
+ * of closures (seven per request, plus the upstream call's deps), garbage on every request. The
+ * run is also the deps callUpstream reads (providers, registry, pricing, timeoutMs, parsed, spend).
+ */
+class EngineRequestRun implements RequestRun, UpstreamDeps {
+  readonly ctx: GatewayContext;
+  readonly providers: ReadonlyMap<string, ProviderAdapter>;
+  readonly registry: ModelRegistry;
+  readonly pricing: Pricing;
+  readonly spend: SpendControl;
+  readonly timeoutMs: number;
+  /** the request as parsed from the client's bytes (see UpstreamDeps.parsed) */
+  parsed: ChatRequest | undefined = undefined;
+  private operation: 'chat' | 'embeddings' = 'chat';
+  private record: RequestRecord | undefined = undefined;
+  // the prompt's anatomy, computed while the upstream works (see engine/anatomy.ts)
+  private prepared: PreparedPrompt | undefined = undefined;
+  private preparing = false;
+  private contextMessages: Set<object> | undefined = undefined;
+
+  constructor(
+    private readonly core: EngineCore,
+    meta: RequestMeta & { timeoutMs?: number },
+  ) {
+    this.ctx = createContext(meta, core.own);
+    this.providers = core.providers;
+    this.registry = core.registry;
+    this.pricing = core.pricing;
+    this.spend = core.spend;
+    this.timeoutMs = meta.timeoutMs ?? core.defaultTimeoutMs;
+  }
+
+  admit(caller: Caller, rawBody?: Buffer): void {
+    admit(this.ctx, caller, rawBody ?? EMPTY_BODY);
+  }
+
+  private prepare(): PreparedPrompt {
+    const ctx = this.ctx;
+    if (!this.prepared || this.prepared.request !== ctx.request) this.prepared = preparePrompt(ctx.request, this.contextMessages, ctx.target?.model);
+    return this.prepared;
+  }
+
+  chat(request: ChatRequest): Promise<ChatResult> {
+    const ctx = this.ctx;
+    const core = this.core;
+    ctx.request = request;
+    this.parsed = request;
+    const resolved = core.registry.resolve(request.model);
+    if (resolved) ctx.target = resolved.target;
+    else if (core.registry.isRoute(request.model)) ctx.route = request.model;
+    else throw modelNotFound(request.model);
+    const marked = contextMessagesFrom(ctx.headers['x-tollgate-context'], request);
+    if (marked && !(marked instanceof Set)) throw new GatewayError('invalid_request', marked.error, { param: 'x-tollgate-context' });
+    if (marked?.size) this.contextMessages = new Set([...marked].map((i) => request.messages[i]!));
+    // rate limits count every request, cache hits included; budgets are reserved per attempt
+    core.spend.admit(ctx);
+    let applied = core.flags.snapshot().overlayFor(request.model);
+    const experiments = core.deps.experiments;
+    if (experiments) {
+      const arm = experiments.assign(request.model, { session: ctx.headers['x-tollgate-session'], user: ctx.caller.user ?? ctx.headers['x-tollgate-user'], key: ctx.caller.keyId });
+      if (arm) {
+        ctx.variant = arm.variant;
+        ctx.trail.push({ stage: 'experiments', decision: 'assign', reason: arm.variant, data: { variant: arm.variant, overlay: arm.overlay } });
+        if (arm.flags.length) applied = { overlay: { ...applied?.overlay, ...arm.overlay, levers: { ...applied?.overlay.levers, ...arm.overlay.levers } }, flags: [...(applied?.flags ?? []), ...arm.flags] };
+      }
+    }
+    const run = applied ? applyOverlay(ctx, applied, core.stages, core.registry) : core.stages;
+    return runPipeline(run, ctx, () => this.callUpstream());
+  }
+
+  /** the pipeline's terminal step */
+  private callUpstream(): Promise<ChatResult> {
+    const call = callUpstream(this.ctx, this);
+    if (!this.preparing && this.core.deps.promptAnatomy !== false) {
+      this.preparing = true;
+      setImmediate(prepareUnlessFinished, this);
+    }
+    return call;
+  }
+
+  /** @internal for prepareUnlessFinished */
+  prepareIfOpen(): void {
+    if (!this.record) this.prepare();
+  }
+
+  async embeddings(request: EmbeddingsRequest): Promise<EmbeddingsResponse> {
+    const ctx = this.ctx;
+    const { registry, providers, pricing } = this.core;
+    this.operation = 'embeddings';
+    // the record wants a request; embeddings have no messages
+    ctx.request = { model: request.model, system: [], messages: [], stream: false, includeUsage: false, extra: {} };
+    const resolved = registry.resolve(request.model);
+    if (!resolved) throw modelNotFound(request.model);
+    const target = (ctx.target = resolved.target);
+    const adapter = providers.get(target.provider);
+    if (!adapter?.embeddings) throw new GatewayError('unsupported', `Provider '${target.provider}' does not serve embeddings.`, { param: 'model' });
+    const startedAt = now();
+    try {
+      const r = await adapter.embeddings(request, { model: target.model, signal: ctx.signal, timeoutMs: resolved.timeoutMs ?? this.timeoutMs, timings: ctx.timings });
+      ctx.attempts.push(attemptRecord(target, startedAt, { status: 200, usage: r.usage, costUsd: pricing.costOf(target, r.usage) }));
+      return r;
+    } catch (err) {
+      ctx.attempts.push(attemptRecord(target, startedAt, { status: failureStatus(err), errorClass: failureClass(err, clientGone(ctx)) }));
+      throw err;
+    }
+  }
+
+  settleStream(acc: StreamAccumulator, source: 'upstream' | 'cache', outcome: Outcome): void {
+    settleStream(this.ctx, acc, source, outcome, this.core.pricing);
+    this.core.spend.settleEnded(this.ctx);
+  }
+
+  costUsd(): number {
+    return costOfAttempts(this.ctx.attempts);
+  }
+
+  finish(outcome: Outcome, onDurable?: () => void): RequestRecord {
+    if (this.record) return this.record;
+    const ctx = this.ctx;
+    const core = this.core;
+    core.spend.finish(ctx);
+    const record = (this.record = buildRecord(ctx, outcome, core.pricing));
+    if (this.preparing && !isCacheHit(record) && record.provider && record.model) {
+      const price = core.pricing.priceOf({ provider: record.provider, model: record.model });
+      const memoryKey = `${record.team ?? record.keyId ?? ''}\u0000${record.route ?? record.requestedModel}`;
+      Object.assign(record, promptFields(this.prepare(), record.usage, price, { model: record.model, memory: core.prefixes, memoryKey }));
+    }
+    core.commit(record, ctx, this.operation, this.parsed, onDurable);
+    // sampled for the judge and shadow evaluation: queued here, run later, never on this path
+    if (core.quality && this.operation === 'chat') core.quality.observe(record, this.parsed, outcome.response);
+    return record;
+  }
+}
+
+function prepareUnlessFinished(run: EngineRequestRun): void {
+  run.prepareIfOpen();
 }
 
 const EMPTY_BODY = Buffer.alloc(0);

@@ -9,6 +9,7 @@ import type { ModelRegistry } from '../pipeline/model-registry.js';
 import type { GatewayContext, OwnCallOptions } from '../pipeline/stage.js';
 import type { ProviderAdapter } from '../providers/contract.js';
 import { attemptRecord, failureClass, failureStatus } from './attempts.js';
+import { UpstreamCallOptions } from './call-options.js';
 import { now } from './clock.js';
 import { clientGone } from './context.js';
 import type { Pricing } from './pricing.js';
@@ -44,15 +45,7 @@ export function createOwnCalls(deps: { registry: ModelRegistry; providers: Reado
       const hold = deps.spend?.reserve(ctx, target, sent, { own: true });
       const startedAt = now();
       try {
-        const r = await adapter.chat(sent, {
-          model: target.model,
-          get signal() {
-            return ctx.signal;
-          },
-          abort: ctx.clientAbort,
-          timeoutMs: opts.timeoutMs ?? resolved.timeoutMs ?? DEFAULT_OWN_CALL_TIMEOUT_MS,
-          timings: {},
-        });
+        const r = await adapter.chat(sent, new UpstreamCallOptions(ctx, target.model, opts.timeoutMs ?? resolved.timeoutMs ?? DEFAULT_OWN_CALL_TIMEOUT_MS, {}));
         if (r.kind !== 'complete') throw new GatewayError('internal', `${opts.purpose}: ${model} answered with a stream`);
         const usage = r.response.usage;
         const attempt = attemptRecord(target, startedAt, { purpose: opts.purpose, status: r.status, usage, costUsd: deps.pricing.costOf(target, usage) });

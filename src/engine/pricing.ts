@@ -11,7 +11,8 @@ import type { Target } from '../pipeline/stage.js';
 const PRICE_MEMO_MS = 60_000;
 
 export class Pricing {
-  private readonly memo = new Map<string, { price: ModelPrice | undefined; until: number }>();
+  /** provider -> model -> price (two levels: no key string made per lookup, which is per attempt) */
+  private readonly memo = new Map<string, Map<string, { price: ModelPrice | undefined; until: number }>>();
 
   constructor(
     readonly catalog: PriceCatalog,
@@ -19,13 +20,14 @@ export class Pricing {
   ) {}
 
   priceOf(target: Target): ModelPrice | undefined {
-    const memoKey = `${target.provider}\u0000${target.model}`;
     const t = Date.now();
-    const hit = this.memo.get(memoKey);
+    let byModel = this.memo.get(target.provider);
+    if (!byModel) this.memo.set(target.provider, (byModel = new Map()));
+    const hit = byModel.get(target.model);
     if (hit && hit.until > t) return hit.price;
     const key = this.registry.priceKeyOf(target);
     const price = key.provider ? this.catalog.lookup(key.provider, key.model) : this.catalog.lookupModel(key.model);
-    this.memo.set(memoKey, { price, until: t + PRICE_MEMO_MS });
+    byModel.set(target.model, { price, until: t + PRICE_MEMO_MS });
     return price;
   }
 

@@ -62,6 +62,28 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     trimmedInputTokens: servedOk ? ctx.trim?.inputTokensRemoved : undefined,
   });
 
+  const ranPrice = served ? pricing.priceOf(served) : ctx.target ? pricing.priceOf(ctx.target) : undefined;
+  const saved = savedByLever({
+    usage: outcome.usage,
+    answerCostUsd: servedCostUsd,
+    answered: servedOk || cacheHit,
+    ranPrice,
+    baselinePrice: pricing.priceOfName(baseline.baselineModel),
+    cache: ctx.cache,
+    trimmedInputTokens: ctx.trim?.inputTokensRemoved,
+    failedAttemptsCostUsd: Math.max(0, failedAttemptsCostUsd),
+    ownCallsCostUsd: costUsd - answersCostUsd,
+  });
+  let hasSaved = false;
+  for (const _ in saved) {
+    hasSaved = true;
+    break;
+  }
+  const premium = servedOk && served!.usage ? cacheWritePremiumUsd(served!.usage, ranPrice) : 0;
+  const cache = ctx.cache;
+
+  // one literal, every field in its place (absent ones undefined, which JSON leaves out as it did
+  // when they were added after): no spreads, no shape changes after it is made
   const record: RequestRecord = {
     requestId: ctx.requestId,
     traceId: ctx.headers['traceparent']?.split('-')[1],
@@ -72,8 +94,8 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     route: ctx.route,
     endpoint: ctx.endpoint,
     apiFormat: ctx.format,
-    ...(ctx.flags?.length ? { flag: ctx.flags.join(',') } : {}),
-    ...(ctx.variant ? { variant: ctx.variant } : {}),
+    flag: ctx.flags?.length ? ctx.flags.join(',') : undefined,
+    variant: ctx.variant ? ctx.variant : undefined,
     requestedModel,
     provider: ctx.target?.provider,
     model: ctx.target?.model,
@@ -101,30 +123,13 @@ export function buildRecord(ctx: GatewayContext, outcome: Outcome, pricing: Pric
     errorClass: errorInfo?.errorClass,
     errorMessage: errorInfo?.message,
     finishReason: outcome.response?.finishReason,
+    savedByLever: hasSaved ? saved : undefined,
+    cacheWritePremiumUsd: premium !== 0 ? premium : undefined,
+    costEstimated: estimated && !usage.estimated ? true : undefined,
+    cacheStatus: cache?.status,
+    savedCostUsd: cache?.savedCostUsd,
+    savedMs: cache?.savedMs,
   };
-  const ranPrice = served ? pricing.priceOf(served) : ctx.target ? pricing.priceOf(ctx.target) : undefined;
-  const saved = savedByLever({
-    usage: outcome.usage,
-    answerCostUsd: servedCostUsd,
-    answered: servedOk || cacheHit,
-    ranPrice,
-    baselinePrice: pricing.priceOfName(baseline.baselineModel),
-    cache: ctx.cache,
-    trimmedInputTokens: ctx.trim?.inputTokensRemoved,
-    failedAttemptsCostUsd: Math.max(0, failedAttemptsCostUsd),
-    ownCallsCostUsd: costUsd - answersCostUsd,
-  });
-  if (Object.keys(saved).length) record.savedByLever = saved;
-  if (servedOk && served!.usage) {
-    const premium = cacheWritePremiumUsd(served!.usage, ranPrice);
-    if (premium !== 0) record.cacheWritePremiumUsd = premium;
-  }
-  if (estimated && !usage.estimated) record.costEstimated = true;
-  if (ctx.cache) {
-    record.cacheStatus = ctx.cache.status;
-    if (ctx.cache.savedCostUsd !== undefined) record.savedCostUsd = ctx.cache.savedCostUsd;
-    if (ctx.cache.savedMs !== undefined) record.savedMs = ctx.cache.savedMs;
-  }
   return record;
 }
 

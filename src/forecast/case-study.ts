@@ -8,8 +8,10 @@
 //                                  model family's recorded correctness (Mixtral for the cheap tier,
 //                                  GPT-4 for the strong ones): the quality the waterfall reports
 //                hard              arena-hard prompts (routed to the frontier tier by a rule)
-//   system       a ~3,000-token support policy (generated rules; the trimmed variant keeps ~800)
-//   context      10 retrieved chunks of ~250 tokens from arena-hard's GPT-4 answers (trimmed: 3)
+//   system       a ~3,000-token support policy (generated rules; the short-system variant keeps ~800,
+//                the edit a prompt review makes: no lever rewrites a system prompt)
+//   context      10 retrieved chunks of ~250 tokens from arena-hard's GPT-4 answers, each a
+//                <document> inside one <context> block (what the trim lever's context.topK re-ranks)
 //   history      40% of sessions are multi-turn (2-4 turns): earlier turns and answers are resent
 //   background   15% of knowledge questions are offline triage (a batch candidate)
 // Output lengths: arena-hard's recorded GPT-4 answer lengths for hard prompts, log-normal around
@@ -27,8 +29,8 @@ export interface WorkloadOptions {
   sharedDataDir: string;
   requests: number;
   seed?: number;
-  /** the trimming lever modelled in the prompts: 800-token system prompt, 3 re-ranked chunks */
-  trimmed?: boolean;
+  /** the system prompt as a prompt review leaves it: its first ~800 tokens (the chunks and history stay for the trim lever) */
+  shortSystemPrompt?: boolean;
   /** upstream ids whose quality is the cheap tier's recorded outcome (Mixtral's), and the strong tiers' (GPT-4's) */
   cheapModels: string[];
   strongModels: string[];
@@ -111,9 +113,9 @@ function hashOf(s: string): number {
 export function buildSupportWorkload(o: WorkloadOptions): ReplayItem[] {
   const src = loadSources(o.sharedDataDir);
   const rand = seededRandom(o.seed ?? 7);
-  const system = systemPrompt(o.trimmed ?? false);
+  const system = systemPrompt(o.shortSystemPrompt ?? false);
   const systemTokens = countTextTokens(system);
-  const nChunks = o.trimmed ? 3 : 10;
+  const nChunks = 10;
   const start = o.start ?? Date.UTC(2026, 10, 2, 9);
   const lognormal = (mean: number) => Math.max(20, Math.round(mean * Math.exp(0.6 * gauss() - 0.18)));
   function gauss(): number {
@@ -140,7 +142,7 @@ export function buildSupportWorkload(o: WorkloadOptions): ReplayItem[] {
       const h = hashOf(q.text);
       // retrieval: the same question retrieves the same chunks (so a repeat stays an exact repeat)
       const ctx = Array.from({ length: nChunks }, (_, k) => src.chunks[(h + k * 7919) % src.chunks.length]!);
-      const userText = `<context>\n${ctx.map((c, k) => `[${k + 1}] ${c}`).join('\n\n')}\n</context>\n\nCustomer: ${q.text}`;
+      const userText = `<context>\n${ctx.map((c, k) => `<document id="${k + 1}">\n${c}\n</document>`).join('\n')}\n</context>\n\nCustomer: ${q.text}`;
       const request: ChatRequest = {
         model: 'support',
         system: [{ type: 'text', text: system }],
@@ -152,7 +154,7 @@ export function buildSupportWorkload(o: WorkloadOptions): ReplayItem[] {
       };
       const outputTokens = q.outputTokens ?? lognormal(300);
       const id = `s${session}t${t}`;
-      const prefix: PrefixBlock[] = [{ hash: `sys:${o.trimmed ? 't' : 'f'}`, tokens: systemTokens }];
+      const prefix: PrefixBlock[] = [{ hash: `sys:${o.shortSystemPrompt ? 'short' : 'full'}`, tokens: systemTokens }];
       const item: ReplayItem = {
         id,
         at: at0 + t * 60_000,

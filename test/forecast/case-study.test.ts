@@ -4,6 +4,9 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildSupportWorkload, systemPrompt } from '../../src/forecast/case-study.js';
 import { countTextTokens } from '../../src/core/tokens.js';
+import { promptAnatomy } from '../../src/core/prompt-anatomy.js';
+import { replayPolicy } from '../../src/forecast/replay/run.js';
+import type { ReplayItem } from '../../src/forecast/replay/item.js';
 
 const opts = { sharedDataDir: '../shared/data', requests: 200, cheapModels: ['cheap-id'], strongModels: ['strong-id'] };
 
@@ -17,7 +20,9 @@ describe.skipIf(!existsSync('../shared/data/gptcache-qqp'))('the support workloa
     expect(sys).toBeGreaterThanOrEqual(2900);
     expect(sys).toBeLessThan(3300);
     const first = items[0]!.request.messages.at(-1)!.content[0]!;
-    expect(first.type === 'text' && (first.text.match(/^\[\d+\] /gm) ?? []).length).toBe(10);
+    expect(first.type === 'text' && (first.text.match(/<document id="\d+">/g) ?? []).length).toBe(10);
+    // the prompt anatomy sees the ten documents as ten chunks: what the trim lever's context.topK re-ranks
+    expect(first.type === 'text' && promptAnatomy(items[0]!.request).chunks.length).toBe(10);
     expect(items.some((i) => i.request.messages.length > 1)).toBe(true);
     for (let k = 1; k < items.length; k++) expect(items[k]!.at).toBeGreaterThanOrEqual(items[k - 1]!.at);
   });
@@ -35,13 +40,46 @@ describe.skipIf(!existsSync('../shared/data/gptcache-qqp'))('the support workloa
     expect(items.some((i) => i.headers?.['x-support-queue'] === 'engineering')).toBe(true);
   });
 
-  it('the trimmed variant: the same questions with an ~800-token system prompt and three chunks', () => {
-    const trimmed = buildSupportWorkload({ ...opts, trimmed: true });
-    expect(trimmed.map((i) => i.id)).toEqual(items.map((i) => i.id));
+  it('the short-system variant: the same questions and chunks with an ~800-token system prompt', () => {
+    const short = buildSupportWorkload({ ...opts, shortSystemPrompt: true });
+    expect(short.map((i) => i.id)).toEqual(items.map((i) => i.id));
     const sys = countTextTokens(systemPrompt(true));
     expect(sys).toBeGreaterThanOrEqual(780);
     expect(sys).toBeLessThan(1000);
+    expect(short.map((i) => i.request.messages)).toEqual(items.map((i) => i.request.messages));
     const total = (xs: typeof items) => xs.reduce((a, i) => a + i.inputTokens, 0);
-    expect(total(trimmed)).toBeLessThan(total(items) * 0.5);
+    expect(total(short)).toBeLessThan(total(items) - 2000 * items.length);
   });
+});
+
+/** The trimming step of the case study is the trim lever's policy, replayed: its bar is the lever's own. */
+describe.skipIf(!existsSync('../shared/data/gptcache-qqp'))('the case study trimming step: the trim lever', () => {
+  const SONNET = 'claude-sonnet-4-20250514';
+  const policy = (trim: boolean) => ({
+    providers: [{ name: 'anthropic', kind: 'anthropic', baseUrl: 'https://api.anthropic.com' }],
+    models: [{ name: 'claude-sonnet-4', provider: 'anthropic', model: SONNET }],
+    routes: { support: { tiers: [{ name: 'strong', models: ['claude-sonnet-4'] }], baseline: 'claude-sonnet-4' } },
+    cache: { promptCache: { enabled: true } },
+    ...(trim ? { trim: { enabled: true, context: { topK: 3 }, history: { keepLastTurns: 2 } } } : {}),
+    pipeline: trim ? ['router', 'trim', 'prompt-cache', 'execute'] : ['router', 'prompt-cache', 'execute'],
+  });
+  async function* each(items: ReplayItem[]): AsyncGenerator<ReplayItem> {
+    for (const it of items) yield { ...it };
+  }
+
+  it('cuts retrieved chunks (top 3 of 10) and old turns; the cost falls by what the records say trimming saved', async () => {
+    const items = buildSupportWorkload({ ...opts, requests: 120, cheapModels: [], strongModels: [SONNET] });
+    const whole = await replayPolicy(each(items), { policy: policy(false) });
+    const trimmed = await replayPolicy(each(items), { policy: policy(true) });
+    const sent = (r: typeof whole) => r.tokens.input + r.tokens.cacheRead + r.tokens.cacheWrite;
+    expect(whole.savedByLever?.trimming).toBeUndefined();
+    // ten ~250-token chunks per request, seven of them cut: well over 1,000 tokens a request
+    expect(sent(whole) - sent(trimmed)).toBeGreaterThan(1000 * items.length);
+    expect(trimmed.costUsd).toBeLessThan(whole.costUsd);
+    // the prefix (the system prompt) is untouched: prompt caching reads as much as before
+    expect(trimmed.tokens.cacheRead).toBe(whole.tokens.cacheRead);
+    const bar = trimmed.savedByLever?.trimming ?? 0;
+    expect(bar).toBeGreaterThan(0);
+    expect(Math.abs(bar - (whole.costUsd - trimmed.costUsd))).toBeLessThan(0.02 * bar);
+  }, 120_000);
 });

@@ -47,6 +47,17 @@ export interface ReplayItem {
   headers?: Record<string, string>;
 }
 
+/**
+ * The same for the part a provider's prefix cache holds (system prompt and tools): a lever that cut
+ * only messages (the trim lever's history and context) leaves it, and the prefix stays cacheable.
+ */
+export function prefixSignature(req: ChatRequest): number {
+  let n = 0;
+  for (const p of req.system) n += p.text.length;
+  if (req.tools) n += req.tools.length * 13;
+  return n;
+}
+
 /** The text length of everything a request sends: equal lengths mean no lever rewrote the prompt. */
 export function promptSignature(req: ChatRequest): number {
   let n = 0;
@@ -63,10 +74,40 @@ export function promptSignature(req: ChatRequest): number {
 }
 
 /**
+ * A synthesised request carries its recorded input size in a private field: a copy (`{ ...req }`,
+ * a trimmed request) is a plain object without it, as with a WeakMap by identity. (A WeakMap of a
+ * million short-lived keys made every young-generation GC walk its ephemeron table, and a
+ * non-enumerable property cost a defineProperty per request.)
+ */
+class SynthesisedRequest implements ChatRequest {
+  readonly #declaredInputTokens: number;
+  model: string;
+  system: ChatRequest['system'];
+  messages: ChatRequest['messages'];
+  stream = false;
+  includeUsage = false;
+  extra: ChatRequest['extra'] = {};
+  declare maxTokens?: number;
+
+  constructor(model: string, system: ChatRequest['system'], messages: ChatRequest['messages'], declaredInputTokens: number) {
+    this.model = model;
+    this.system = system;
+    this.messages = messages;
+    this.#declaredInputTokens = declaredInputTokens;
+  }
+
+  static declaredOf(req: ChatRequest): number | undefined {
+    return #declaredInputTokens in req ? (req as SynthesisedRequest).#declaredInputTokens : undefined;
+  }
+}
+
+/**
  * The recorded input size of each synthesised request, by object: levers count tokens through
  * LeverDeps.estimateInputTokens, and replay answers from here for the prompts it made up.
  */
-export const declaredInputTokens = new WeakMap<ChatRequest, number>();
+export const declaredInputTokens = {
+  get: (req: ChatRequest): number | undefined => SynthesisedRequest.declaredOf(req),
+};
 
 // Padding of at least one UTF-8 byte per declared token, so the byte-length upper bound on tokens
 // (the router's cheap check before it counts) holds. '〜' (U+301C) is 3 bytes in one UTF-16 unit:
@@ -90,15 +131,7 @@ function padded(marker: string, tokens: number): string {
 export function synthesiseRequest(model: string, id: string, inputTokens: number, prefix: PrefixBlock[] | undefined, maxTokens?: number): ChatRequest {
   const system = (prefix ?? []).map((b) => ({ type: 'text' as const, text: padded(`[prefix block ${b.hash}]`, b.tokens) }));
   const inPrefix = (prefix ?? []).reduce((a, b) => a + b.tokens, 0);
-  const req: ChatRequest = {
-    model,
-    system,
-    messages: [{ role: 'user', content: [{ type: 'text', text: padded(`[request ${id}]`, inputTokens - inPrefix) }] }],
-    stream: false,
-    includeUsage: false,
-    extra: {},
-  };
+  const req = new SynthesisedRequest(model, system, [{ role: 'user', content: [{ type: 'text', text: padded(`[request ${id}]`, inputTokens - inPrefix) }] }], inputTokens);
   if (maxTokens !== undefined) req.maxTokens = maxTokens;
-  declaredInputTokens.set(req, inputTokens);
   return req;
 }

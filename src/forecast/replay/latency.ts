@@ -65,21 +65,34 @@ export class LatencyModel {
 
 /** log-bucket histogram: 1% relative precision, a few thousand buckets at most */
 export class Histogram {
-  private readonly counts = new Map<number, number>();
+  /** count per bucket, by index (buckets 0..~2,300 cover 1 ms to 10^10 ms); a Map was a hash per add */
+  private dense = new Float64Array(2048);
+  /** buckets past the array (or not a finite number), kept as before */
+  private readonly other = new Map<number, number>();
   n = 0;
   private static readonly BASE = Math.log(1.01);
+  private static readonly MAX_DENSE = 1 << 16;
   add(ms: number): void {
     const b = ms <= 1 ? 0 : Math.ceil(Math.log(ms) / Histogram.BASE);
-    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    if (b >= 0 && b < Histogram.MAX_DENSE) {
+      if (b >= this.dense.length) {
+        const grown = new Float64Array(Math.min(Histogram.MAX_DENSE, Math.max(b + 1, this.dense.length * 2)));
+        grown.set(this.dense);
+        this.dense = grown;
+      }
+      this.dense[b]!++;
+    } else this.other.set(b, (this.other.get(b) ?? 0) + 1);
     this.n++;
   }
   /** nearest rank, reported as the bucket's upper bound */
   percentile(p: number): number {
     if (this.n === 0) return 0;
     const rank = Math.max(1, Math.ceil((this.n * p) / 100));
+    const buckets: number[] = [...this.other.keys()];
+    for (let b = 0; b < this.dense.length; b++) if (this.dense[b]! > 0) buckets.push(b);
     let seen = 0;
-    for (const b of [...this.counts.keys()].sort((a, c) => a - c)) {
-      seen += this.counts.get(b)!;
+    for (const b of buckets.sort((a, c) => a - c)) {
+      seen += b >= 0 && b < this.dense.length && Number.isInteger(b) ? this.dense[b]! : this.other.get(b)!;
       if (seen >= rank) return b === 0 ? 1 : Math.round(Math.exp(b * Histogram.BASE) * 10) / 10;
     }
     return 0;

@@ -9,7 +9,8 @@
 //    usage, cache reads included, as is; so an unchanged policy costs exactly what the ledger says;
 // 2. otherwise: the recorded input size when the prompt is unchanged, else the rewritten prompt's
 //    counted tokens (trimming); output as recorded, capped by max_tokens; cache reads and writes from
-//    the prefix cache below.
+//    the prefix cache below, which holds the item's prefix when the system prompt and tools are as
+//    sent (a lever that cut only messages, such as trim, leaves the prefix cacheable).
 // Prefix cache: each model keeps the prefix blocks it has seen for 5 minutes of replay time (the
 // providers' default lifetime), refreshed on use; a request reads its leading blocks that are held,
 // if they reach 1,024 tokens (OpenAI's and Anthropic's minimum). A model whose catalog price
@@ -22,7 +23,7 @@ import type { ModelPrice } from '../../core/prices/catalog.js';
 import { estimateInputTokens } from '../../core/tokens.js';
 import type { ProviderAdapter, UpstreamComplete } from '../../providers/contract.js';
 import { registerProviderKind } from '../../providers/registry.js';
-import { declaredInputTokens, promptSignature, type ReplayItem } from './item.js';
+import { declaredInputTokens, prefixSignature, promptSignature, type ReplayItem } from './item.js';
 
 export const REPLAY_ID_HEADER = 'x-tollgate-replay-id';
 export const PRICE_ONLY_KIND = 'price-only';
@@ -34,7 +35,7 @@ const EMPTY = Buffer.alloc(0);
 
 export interface ReplaySession {
   /** the item being replayed, by id (the driver sets and clears them) */
-  readonly items: Map<string, ReplayItem & { signature: number }>;
+  readonly items: Map<string, ReplayItem & { signature: number; prefixSignature: number }>;
   /** replay time: the arrival of the request being replayed */
   clock: number;
   priceOf(model: string): ModelPrice | undefined;
@@ -114,8 +115,9 @@ function createPriceOnlyAdapter(name: string, session: ReplaySession, wireFormat
         const price = session.priceOf(opts.model);
         const explicit = price !== undefined && price.cacheWrite5m > price.input;
         const caches = !explicit || hasBreakpoint(req) || (item.synthetic && session.promptCacheLever);
-        const prefixTokens = unchanged ? (item.prefix ?? []).reduce((a, b) => a + b.tokens, 0) : 0;
-        let read = caches && unchanged ? cache.touch(opts.model, item.prefix, t, true) : 0;
+        const samePrefix = unchanged || prefixSignature(req) === item.prefixSignature;
+        const prefixTokens = samePrefix ? (item.prefix ?? []).reduce((a, b) => a + b.tokens, 0) : 0;
+        let read = caches && samePrefix ? cache.touch(opts.model, item.prefix, t, true) : 0;
         if (prefixTokens < MIN_CACHE_TOKENS) read = 0;
         read = Math.min(read, Math.max(0, total - 1));
         const write = explicit && caches && prefixTokens >= MIN_CACHE_TOKENS ? Math.max(0, Math.min(prefixTokens, total) - read) : 0;

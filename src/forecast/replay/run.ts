@@ -18,7 +18,7 @@ import '../../providers/index.js';
 import { MemoryCachePersistence } from '../../stores/memory/cache-persistence.js';
 import { GatewayMetrics } from '../../telemetry/metrics.js';
 import { estimateInputTokens } from '../../core/tokens.js';
-import { declaredInputTokens, promptSignature, type ReplayItem } from './item.js';
+import { declaredInputTokens, prefixSignature, promptSignature, type ReplayItem } from './item.js';
 import { CACHE_HIT_MS, Histogram, LatencyModel } from './latency.js';
 import { PRICE_ONLY_KIND, REPLAY_ID_HEADER, openSession, priceOnlyBaseUrl } from './price-only-upstream.js';
 
@@ -44,6 +44,8 @@ export interface PolicyReport {
   rateLimitedRequests: number;
   /** mean quality over the requests whose data set says how good each model's answer is */
   quality?: { mean: number; n: number };
+  /** the replayed records' own savings bars (RequestRecord.savedByLever) summed per lever, USD; absent when none */
+  savedByLever?: Record<string, number>;
 }
 
 export class PolicySummary {
@@ -59,26 +61,41 @@ export class PolicySummary {
   readonly ttft = new Histogram();
   private qualitySum = 0;
   private qualityN = 0;
+  private readonly saved = new Map<string, number>();
+
+  /** a record's savings bars, into the per-lever sums */
+  addSavings(bars: Record<string, number | undefined> | undefined): void {
+    if (!bars) return;
+    for (const k in bars) {
+      const v = bars[k];
+      if (v !== undefined) this.saved.set(k, (this.saved.get(k) ?? 0) + v);
+    }
+  }
 
   add(r: { model?: string; costUsd: number; status: string; cacheStatus?: string; usage: RequestRecord['usage']; latencyMs: number; ttftMs?: number }, quality?: number): void {
+    this.addOne(r.model, r.costUsd, r.status, r.cacheStatus, r.usage, r.latencyMs, r.ttftMs, quality);
+  }
+
+  /** add() without an object to carry the figures (once per replayed request) */
+  addOne(model: string | undefined, costUsd: number, status: string, cacheStatus: string | undefined, usage: RequestRecord['usage'], latencyMs: number, ttftMs: number | undefined, quality: number | undefined): void {
     this.requests++;
-    this.costUsd += r.costUsd;
-    if (r.status !== 'ok') this.errors++;
-    const hit = r.cacheStatus === 'hit' || r.cacheStatus === 'semantic_hit';
+    this.costUsd += costUsd;
+    if (status !== 'ok') this.errors++;
+    const hit = cacheStatus === 'hit' || cacheStatus === 'semantic_hit';
     if (hit) this.cacheHits++;
     else {
-      this.tokens.input += r.usage.input;
-      this.tokens.cacheRead += r.usage.cacheRead;
-      this.tokens.cacheWrite += r.usage.cacheWrite5m + r.usage.cacheWrite1h;
-      this.tokens.output += r.usage.output;
+      this.tokens.input += usage.input;
+      this.tokens.cacheRead += usage.cacheRead;
+      this.tokens.cacheWrite += usage.cacheWrite5m + usage.cacheWrite1h;
+      this.tokens.output += usage.output;
     }
-    const key = hit ? `(cache)` : (r.model ?? '(none)');
-    const m = this.byModel.get(key) ?? { requests: 0, costUsd: 0 };
+    const key = hit ? `(cache)` : (model ?? '(none)');
+    let m = this.byModel.get(key);
+    if (!m) this.byModel.set(key, (m = { requests: 0, costUsd: 0 }));
     m.requests++;
-    m.costUsd += r.costUsd;
-    this.byModel.set(key, m);
-    this.latency.add(r.latencyMs);
-    if (r.ttftMs !== undefined) this.ttft.add(r.ttftMs);
+    m.costUsd += costUsd;
+    this.latency.add(latencyMs);
+    if (ttftMs !== undefined) this.ttft.add(ttftMs);
     if (quality !== undefined) {
       this.qualitySum += quality;
       this.qualityN++;
@@ -99,6 +116,7 @@ export class PolicySummary {
       rateLimitedRequests: this.rateLimitedRequests,
     };
     if (this.qualityN > 0) out.quality = { mean: this.qualitySum / this.qualityN, n: this.qualityN };
+    if (this.saved.size > 0) out.savedByLever = Object.fromEntries(this.saved);
     return out;
   }
 }
@@ -223,11 +241,13 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
   try {
     let done = 0;
     for await (const item of items) {
-      const it = item as ReplayItem & { signature: number };
+      const it = item as ReplayItem & { signature: number; prefixSignature: number };
       it.signature = promptSignature(item.request);
+      it.prefixSignature = prefixSignature(item.request);
       session.session.items.set(item.id, it);
       session.session.clock = item.at;
-      const run = engine.start({ format: item.format, endpoint: item.endpoint, headers: item.headers ? { ...item.headers, [REPLAY_ID_HEADER]: item.id } : { [REPLAY_ID_HEADER]: item.id } });
+      // the item's id names the request: replay's records are never stored, so no UUID is made for each
+      const run = engine.start({ format: item.format, endpoint: item.endpoint, headers: item.headers ? { ...item.headers, [REPLAY_ID_HEADER]: item.id } : { [REPLAY_ID_HEADER]: item.id }, requestId: item.id });
       run.admit(item.caller);
       let outcome;
       try {
@@ -253,17 +273,20 @@ export async function replayPolicy(items: AsyncIterable<ReplayItem>, opts: Repla
           summary.batchRequests++;
         }
       }
-      let lat: { latencyMs: number; ttftMs?: number };
-      if (mode === 'simulator') lat = { latencyMs: rec.latencyMs, ttftMs: rec.ttftMs };
-      else if (hit) lat = { latencyMs: CACHE_HIT_MS, ttftMs: CACHE_HIT_MS };
-      else if (rec.status !== 'ok' || !rec.model) lat = { latencyMs: rec.latencyMs };
+      let latencyMs: number;
+      let ttftMs: number | undefined;
+      if (mode === 'simulator') ((latencyMs = rec.latencyMs), (ttftMs = rec.ttftMs));
+      else if (hit) latencyMs = ttftMs = CACHE_HIT_MS;
+      else if (rec.status !== 'ok' || !rec.model) latencyMs = rec.latencyMs;
       else {
         const l = latency.latency(rec.model, rec.usage, item.at);
         if (l.waitMs > 0) summary.rateLimitedRequests++;
-        lat = l;
+        latencyMs = l.latencyMs;
+        ttftMs = l.ttftMs;
       }
       const quality = item.outcomes ? (item.outcomes[rec.model ?? ''] ?? undefined) : undefined;
-      summary.add({ model: rec.model, costUsd: cost, status: rec.status, cacheStatus: rec.cacheStatus, usage: rec.usage, latencyMs: lat.latencyMs, ttftMs: lat.ttftMs }, quality);
+      summary.addOne(rec.model, cost, rec.status, rec.cacheStatus, rec.usage, latencyMs, ttftMs, quality);
+      summary.addSavings(rec.savedByLever);
       done++;
       if (done % every === 0) {
         opts.onProgress?.(done, summary.costUsd);

@@ -171,35 +171,46 @@ export async function* traceItems(o: TraceOptions): AsyncGenerator<ReplayItem> {
   const loops = o.loops ?? 1;
   // a looped trace is read once: its rows (a few numbers each) are kept for the next passes
   const rows: TraceRow[] | undefined = loops > 1 ? [] : undefined;
-  let source: AsyncIterable<TraceRow> | Iterable<TraceRow> = traceRows(o.kind, o.file);
+  const item = (row: TraceRow): ReplayItem => {
+    const id = `${o.kind}-${i}`;
+    let prefix: PrefixBlock[] | undefined;
+    if (row.hashIds?.length) {
+      prefix = row.hashIds.map((h, k) => ({ hash: h, tokens: k < row.hashIds!.length - 1 ? MOONCAKE_BLOCK_TOKENS : Math.max(1, row.input - MOONCAKE_BLOCK_TOKENS * (row.hashIds!.length - 1)) }));
+      // the last block is partial and unique to the request: a provider caches whole blocks only
+      prefix = prefix.slice(0, -1);
+    }
+    return {
+      id,
+      at: start + span + row.offsetMs,
+      request: synthesiseRequest(o.model, id, row.input, prefix),
+      synthetic: true,
+      format: 'openai',
+      endpoint: '/v1/chat/completions',
+      caller: { keyId: 'replay' },
+      inputTokens: row.input,
+      outputTokens: row.output,
+      prefix,
+    };
+  };
   for (let loop = 0; loop < loops; loop++) {
     let last = 0;
-    for await (const row of source) {
-      if (o.limit !== undefined && i >= o.limit) return;
-      if (loop === 0) rows?.push(row);
-      last = Math.max(last, row.offsetMs);
-      const id = `${o.kind}-${i}`;
-      let prefix: PrefixBlock[] | undefined;
-      if (row.hashIds?.length) {
-        prefix = row.hashIds.map((h, k) => ({ hash: h, tokens: k < row.hashIds!.length - 1 ? MOONCAKE_BLOCK_TOKENS : Math.max(1, row.input - MOONCAKE_BLOCK_TOKENS * (row.hashIds!.length - 1)) }));
-        // the last block is partial and unique to the request: a provider caches whole blocks only
-        prefix = prefix.slice(0, -1);
+    if (loop === 0 || !rows) {
+      for await (const row of traceRows(o.kind, o.file)) {
+        if (o.limit !== undefined && i >= o.limit) return;
+        if (loop === 0) rows?.push(row);
+        last = Math.max(last, row.offsetMs);
+        yield item(row);
+        i++;
       }
-      yield {
-        id,
-        at: start + span + row.offsetMs,
-        request: synthesiseRequest(o.model, id, row.input, prefix),
-        synthetic: true,
-        format: 'openai',
-        endpoint: '/v1/chat/completions',
-        caller: { keyId: 'replay' },
-        inputTokens: row.input,
-        outputTokens: row.output,
-        prefix,
-      };
-      i++;
+    } else {
+      // the kept rows, read synchronously: `for await` over an array costs a promise per row
+      for (const row of rows) {
+        if (o.limit !== undefined && i >= o.limit) return;
+        last = Math.max(last, row.offsetMs);
+        yield item(row);
+        i++;
+      }
     }
-    if (rows) source = rows;
     span += last + 1;
   }
 }
