@@ -38,7 +38,7 @@ const bodyHead = (res) => res.body?.toString('utf8').slice(0, 300) ?? '';
 
 /**
  * @param {{ requests?: number, seed?: number, concurrency?: number, hangTimeoutMs?: number,
- *           maxHangs?: number, log?: (s: string) => void, levers?: boolean }} o
+ *           maxHangs?: number, log?: (s: string) => void, levers?: boolean, gatewayNodeArgs?: string[] }} o
  */
 export async function runFuzz(o = {}) {
   const requests = o.requests ?? 100_000;
@@ -55,7 +55,7 @@ export async function runFuzz(o = {}) {
   let gw;
   try {
     const cfg = await writeGatewayConfig({ simUrl: sim.url, dataDir, levers: o.levers ?? true });
-    gw = await startGateway(cfg);
+    gw = await startGateway(cfg, { nodeArgs: o.gatewayNodeArgs ?? [] });
     let stderrWarnings = 0;
     const stderrSamples = [];
     gw.child.stderr.on('data', (d) => {
