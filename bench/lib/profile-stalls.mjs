@@ -109,7 +109,8 @@ export function longCalls(profile, { minSamples = 20, afterMs = 0, top = 30 } = 
   const open = new Map(); // node id -> { start, n }
   const runs = [];
   let t = profile.startTime;
-  const interval = (profile.endTime - profile.startTime) / profile.samples.length / 1000;
+  const sorted = [...profile.timeDeltas].sort((a, b) => a - b);
+  const interval = (sorted[sorted.length >> 1] ?? 1000) / 1000; // the median: the nominal sampling interval
   for (let i = 0; i <= profile.samples.length; i++) {
     const onStack = new Set();
     if (i < profile.samples.length) {
