@@ -19,11 +19,13 @@ const { values: a } = parseArgs({
     'hang-timeout': { type: 'string', default: '30' }, // seconds without a complete answer = a hang
     'max-hangs': { type: 'string', default: '200' },
     out: { type: 'string', default: join(here, 'results', 'fuzz.json') },
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway (bench/lib/profile-stalls.mjs reads it)
+    'gateway-node-args': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
 if (a.help) {
-  console.log('usage: node bench/fuzz.mjs [--requests N] [--seed S] [--concurrency C] [--hang-timeout s] [--max-hangs N] [--out file]');
+  console.log('usage: node bench/fuzz.mjs [--requests N] [--seed S] [--concurrency C] [--hang-timeout s] [--max-hangs N] [--out file] [--gateway-node-args="--cpu-prof --cpu-prof-dir=DIR"]');
   process.exit(0);
 }
 const int = (name, min) => {
@@ -41,6 +43,7 @@ const report = await runFuzz({
   concurrency: int('concurrency', 1),
   hangTimeoutMs: int('hang-timeout', 1) * 1000,
   maxHangs: int('max-hangs', 0),
+  gatewayNodeArgs: a['gateway-node-args'].split(/\s+/).filter(Boolean),
   log: (s) => console.log(s),
 });
 mkdirSync(dirname(a.out), { recursive: true });

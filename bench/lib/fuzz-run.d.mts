@@ -17,5 +17,5 @@ export interface FuzzReport {
   ledger: { answered_with_id: number; in_ledger: number; missing: number; pct: number | null; missing_examples: string[] };
   [k: string]: unknown;
 }
-export function runFuzz(o?: { requests?: number; seed?: number; concurrency?: number; hangTimeoutMs?: number; maxHangs?: number; log?: (s: string) => void; levers?: boolean }): Promise<FuzzReport>;
+export function runFuzz(o?: { requests?: number; seed?: number; concurrency?: number; hangTimeoutMs?: number; maxHangs?: number; log?: (s: string) => void; levers?: boolean; gatewayNodeArgs?: string[] }): Promise<FuzzReport>;
 export function summarizeFuzz(r: FuzzReport): string;

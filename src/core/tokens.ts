@@ -19,11 +19,15 @@ import type { ChatRequest, ContentPart, Usage } from './canonical.js';
 /** the longest pre-tokenizer chunk given to BPE whole (UTF-16 units, ≤ 384 bytes: ~0.2 ms at worst) */
 export const MAX_CHUNK = 128;
 /**
- * characters counted exactly per budget (a request's input, or one answer's output): a few ms even
- * for emoji and CJK (256 Ki held the event loop 40-67 ms on a 640 KB emoji prompt in the fuzz);
- * past it the rate seen so far extrapolates, which moves a 100k-token estimate by a few percent
+ * characters counted exactly per budget (a request's input, or one answer's output); past it the
+ * rate seen so far extrapolates, which moves a long prompt's estimate by a few percent. The cost
+ * per character is what sets it: ordinary prose ~0.03 µs warm, but emoji/CJK ~0.7 µs and text of
+ * unseen words (ids, hashes, base64: every word a BPE merge the cache has not seen) ~2 µs. At
+ * 32 Ki one count held the loop 40-56 ms of CPU in the fuzz (profiled: countInputTokens from
+ * writeStream and the router's input_tokens rule, several per request); 8 Ki keeps the worst
+ * near 10 ms and ordinary prompts (under 8 Ki characters, ~2,000 tokens) exact.
  */
-export const EXACT_CHARS = 32 * 1024;
+export const EXACT_CHARS = 8 * 1024;
 /** characters of over-long chunks counted exactly per budget: ~1-2 ms at worst (random CJK) */
 export const LONG_EXACT_CHARS = 4 * 1024;
 /** gpt-tokenizer memoises merged chunks (default 100,000 of them, keyed by client text): keep it small */

@@ -33,7 +33,7 @@ import { handleResponsesCreate, handleResponsesInputTokens, storedResponseRoute,
 import { openResponseStore } from './response-store.js';
 import { handleCountTokens, type CountTokensDeps } from './count-tokens.js';
 import { REQUEST_LOOKUP_PREFIX, handleRequestLookup } from './request-lookup.js';
-import { formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
+import { drained, formatOfPath, requestPath, sendError, sendJson } from './http-util.js';
 import { calcAdminRoute } from '../forecast/admin.js';
 import { JsonlPayloadStore } from '../stores/payloads.js';
 
@@ -89,6 +89,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // experiments split a route's traffic; their share in force is a flag, so every ramp and rollback is audited
   experiments = await Experiments.open({ store: SqliteExperimentStore.open(config.dataDir), flags: engine.flags, shape: engine.shape, judged: !!config.judge && (config.judge.sampleRate > 0 || config.judge.shadowRate > 0) });
   const registry = engine.registry;
+  // only the gateway's own model and route names become metric labels: a client's invented name must not add series
+  metrics.knowModels((name) => registry.resolve(name) !== undefined || registry.isRoute(name));
   const authenticate = createAuthenticator(config.auth);
   const timeoutOf = (path: string): number => config.server.routeTimeouts[path] ?? config.server.requestTimeoutMs;
   const depsFor = (path: string): ChatDeps => ({ engine, authenticate, bodyLimitBytes: config.server.bodyLimitBytes, timeoutMs: timeoutOf(path) });
@@ -204,9 +206,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     const l = ledger.stats();
     metrics.setLedgerStats(l);
-    const text = await metrics.render();
+    // sent in chunks as it renders (see GatewayMetrics.renderChunks): a big page never holds the event loop
     res.writeHead(200, { 'content-type': metrics.contentType });
-    res.end(text);
+    for await (const chunk of metrics.renderChunks()) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await drained(res);
+    }
+    res.end();
   }
 
   function listModels(req: IncomingMessage, res: ServerResponse): void {

@@ -18,7 +18,7 @@ import {
   GEN_AI_TPOT_BUCKETS,
   GEN_AI_TTFT_BUCKETS,
 } from './buckets.js';
-import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './series.js';
+import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries, type SelfRenderedMetric } from './series.js';
 
 export interface ObserveExtra {
   provider?: string;
@@ -62,10 +62,20 @@ export interface GatewayMetricsOptions {
    * the series count would be the client's to choose.
    */
   maxModelLabelValues?: number;
+  /**
+   * Distinct label sets (one per combination of operation, provider, models, route, status, error
+   * type and cache status; each is ~110 samples across the request metrics) kept apart; past it,
+   * new combinations are counted in one set per operation and status whose other labels are
+   * OTHER_MODEL. Bounds what a scrape renders whatever the traffic.
+   */
+  maxLabelSets?: number;
 }
 
-export const METRICS_DEFAULTS = { maxModelLabelValues: 200 } as const;
+export const METRICS_DEFAULTS = { maxModelLabelValues: 200, maxLabelSets: 300 } as const;
 export const OTHER_MODEL = '_other';
+/** characters of exposition text per chunk of renderChunks() (~0.1 ms of rendering each) */
+export const RENDER_CHUNK_CHARS = 32 * 1024;
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** model names longer than this are reported as OTHER_MODEL (a client controls the requested model) */
 const MAX_MODEL_LABEL_LENGTH = 200;
 
@@ -79,59 +89,50 @@ export class GatewayMetrics {
     'End-to-end time of a request through the gateway, from receipt to the last byte sent (GenAI semconv gen_ai.server.request.duration).',
     [...BASE_LABELS, 'error_type'],
     GEN_AI_DURATION_BUCKETS,
-    this.registry,
   );
   private readonly ttft = new FastHistogram(
     'gen_ai_server_time_to_first_token_seconds',
     'Time from receipt to the first content token, streaming requests only (GenAI semconv gen_ai.server.time_to_first_token).',
     BASE_LABELS,
     GEN_AI_TTFT_BUCKETS,
-    this.registry,
   );
   private readonly tpot = new FastHistogram(
     'gen_ai_server_time_per_output_token_seconds',
     'Time per output token after the first: (duration - TTFT) / (output tokens - 1), streaming requests with more than one output token (GenAI semconv gen_ai.server.time_per_output_token).',
     BASE_LABELS,
     GEN_AI_TPOT_BUCKETS,
-    this.registry,
   );
   private readonly overhead = new FastHistogram(
     'tollgate_gateway_overhead_seconds',
     "Time the gateway itself added to a request: total time minus time spent waiting on the upstream.",
     BASE_LABELS,
     GATEWAY_OVERHEAD_BUCKETS,
-    this.registry,
   );
   private readonly tokenUsage = new FastHistogram(
     'gen_ai_client_token_usage',
     'Tokens per request by type as the provider reported them (GenAI semconv gen_ai.client.token.usage): input includes cached input; not reported when usage was only estimated.',
     [...BASE_LABELS, 'gen_ai_token_type'],
     GEN_AI_TOKEN_BUCKETS,
-    this.registry,
   );
   private readonly tokens = new FastCounter(
     'tollgate_tokens_total',
     'Tokens by billing kind: input (uncached, base price), cache_read, cache_write_5m, cache_write_1h, output (reasoning included), reasoning (part of output). Estimated usage included.',
     [...BASE_LABELS, 'gen_ai_token_type'],
-    this.registry,
   );
   private readonly requests = new FastCounter(
     'tollgate_requests_total',
     'Requests completed by the gateway, hits and failures included.',
     [...BASE_LABELS, 'error_type', 'cache_status'],
-    this.registry,
   );
   private readonly cost = new FastCounter(
     'tollgate_cost_usd_total',
     'What the requests cost in US dollars, at catalog prices, failed attempts included.',
     BASE_LABELS,
-    this.registry,
   );
   private readonly saved = new FastCounter(
     'tollgate_saved_cost_usd_total',
     'US dollars the cache saved (the cost the answered requests would have had upstream).',
     BASE_LABELS,
-    this.registry,
   );
 
   private readonly ledgerAppended = new Counter({ name: 'tollgate_ledger_records_appended_total', help: 'Ledger records written to the journal.', registers: [this.registry] });
@@ -140,13 +141,53 @@ export class GatewayMetrics {
   private readonly ledgerCorrupt = new Counter({ name: 'tollgate_ledger_corrupt_lines_total', help: 'Journal lines the ingester could not parse (the partial tail of a failed write).', registers: [this.registry] });
   private readonly ledgerPending = new Gauge({ name: 'tollgate_ledger_pending_bytes', help: 'Journal bytes not yet in the store (the ingest backlog).', registers: [this.registry] });
 
+  /** rendered by render() itself, ahead of the Registry's metrics (see series.ts for why) */
+  private readonly selfRendered: readonly SelfRenderedMetric[] = [this.duration, this.ttft, this.tpot, this.overhead, this.tokenUsage, this.tokens, this.requests, this.cost, this.saved];
+
   private readonly sets = new Map<string, SeriesSet>();
   private readonly models = new Set<string>();
   private readonly maxModels: number;
+  private readonly maxSets: number;
+  private knownModel: ((name: string) => boolean) | undefined;
+  private overflowed = 0;
 
   constructor(opts: GatewayMetricsOptions = {}) {
     this.maxModels = opts.maxModelLabelValues ?? METRICS_DEFAULTS.maxModelLabelValues;
+    this.maxSets = opts.maxLabelSets ?? METRICS_DEFAULTS.maxLabelSets;
     if (opts.processMetrics) this.registerProcessMetrics();
+    const self = this;
+    new Gauge({
+      name: 'tollgate_metrics_label_sets',
+      help: 'Distinct label sets of the request metrics (each is ~110 samples on this page); bounded by maxLabelSets.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.sets.size);
+      },
+    });
+    new Counter({
+      name: 'tollgate_metrics_label_sets_overflow_total',
+      help: "Requests counted in an OTHER label set because the label-set bound was reached.",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(self.overflowed);
+      },
+    });
+  }
+
+  /**
+   * Which requested model names are the gateway's own (configured models and routes): only those
+   * become label values. Any other name a client sends (a typo, an attack: it answers 404) is
+   * reported as OTHER_MODEL, so no client string ever creates a series. Without it, the first
+   * maxModelLabelValues names seen are kept.
+   */
+  knowModels(isKnown: (name: string) => boolean): void {
+    this.knownModel = isKnown;
+  }
+
+  /** label sets held now (bounded by maxLabelSets + one overflow set per operation and status) */
+  get labelSets(): number {
+    return this.sets.size;
   }
 
   /**
@@ -199,8 +240,8 @@ export class GatewayMetrics {
     const s = this.seriesFor(
       extra.operation,
       provider,
-      this.modelLabel(record.requestedModel),
-      this.modelLabel(record.model ?? ''),
+      this.modelLabel(record.requestedModel, true),
+      this.modelLabel(record.model ?? '', false),
       record.route ?? '',
       record.status,
       errorType,
@@ -243,8 +284,30 @@ export class GatewayMetrics {
     this.ledgerPending.set(stats.pendingBytes);
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** the whole page as one string (tests, small registries); the gateway sends renderChunks() */
+  async render(): Promise<string> {
+    let text = '';
+    for await (const chunk of this.renderChunks()) text += chunk;
+    return text;
+  }
+
+  /**
+   * The page in chunks of about RENDER_CHUNK_CHARS, with a turn of the event loop between two
+   * chunks: however many series there are, a scrape is many short tasks, never one long one.
+   */
+  async *renderChunks(): AsyncGenerator<string> {
+    let buf = '';
+    for (const m of this.selfRendered) {
+      for (const piece of m.exposition()) {
+        buf += piece;
+        if (buf.length < RENDER_CHUNK_CHARS) continue;
+        yield buf;
+        buf = '';
+        await yieldToLoop();
+      }
+    }
+    // the Registry's own metrics (process, ledger, other modules'): few series, bounded by config
+    yield buf + (await this.registry.metrics());
   }
 
   /** A counter another module owns (e.g. retries, cache evictions); returns the existing one on a second call. */
@@ -294,18 +357,26 @@ export class GatewayMetrics {
     );
   }
 
-  private modelLabel(model: string): string {
+  private modelLabel(model: string, requested: boolean): string {
     // a client may name any model; a label that long is an attack or a mistake, never a model
     if (model.length > MAX_MODEL_LABEL_LENGTH) return OTHER_MODEL;
     if (model === '' || this.models.has(model)) return model;
+    if (requested && this.knownModel && !this.knownModel(model)) return OTHER_MODEL;
     if (this.models.size >= this.maxModels) return OTHER_MODEL;
     this.models.add(model);
     return model;
   }
 
   private seriesFor(op: string, provider: string, requested: string, served: string, route: string, status: string, errorType: string, cacheStatus: string): SeriesSet {
-    const key = `${op}\u0000${provider}\u0000${requested}\u0000${served}\u0000${route}\u0000${status}\u0000${errorType}\u0000${cacheStatus}`;
+    let key = `${op}\u0000${provider}\u0000${requested}\u0000${served}\u0000${route}\u0000${status}\u0000${errorType}\u0000${cacheStatus}`;
     let s = this.sets.get(key);
+    if (!s && this.sets.size >= this.maxSets) {
+      // the bound is reached: fold this combination into its operation and status's overflow set
+      this.overflowed++;
+      provider = requested = served = route = errorType = cacheStatus = OTHER_MODEL;
+      key = `${op}\u0000${OTHER_MODEL}\u0000\u0000${status}`;
+      s = this.sets.get(key);
+    }
     if (!s) {
       const base = [op, provider, requested, served, route, status];
       s = {

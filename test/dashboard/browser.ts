@@ -51,3 +51,20 @@ export function yOf(d: unknown): number {
   if (d && typeof d === 'object' && 'value' in d) return yOf((d as { value: unknown }).value);
   return Number.NaN;
 }
+
+/**
+ * Takes a screenshot and checks it is a non-empty PNG; writes it to `dir/name.png` only when
+ * TOLLGATE_WRITE_SCREENSHOTS=1 (the README's images are refreshed on purpose, not by every run:
+ * a plain test run leaves the tree clean).
+ */
+export async function screenshot(page: Page, dir: string, name: string, opts: { fullPage?: boolean } = {}): Promise<Buffer> {
+  const png = await page.screenshot({ fullPage: opts.fullPage ?? false });
+  if (png.length < 1000 || png.subarray(1, 4).toString('latin1') !== 'PNG') throw new Error(`screenshot ${name}: not a PNG (${png.length} bytes)`);
+  if (process.env.TOLLGATE_WRITE_SCREENSHOTS === '1') {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.png`), png);
+  }
+  return png;
+}

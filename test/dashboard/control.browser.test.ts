@@ -3,7 +3,7 @@
 // (one that fires, evaluated with POST /admin/alerts/evaluate) and an experiment (POST
 // /admin/experiments) that traffic sent with the OpenAI SDK ramps: sign in through the form as a
 // person does, open each page, check that its figures, tables and bars are the admin API's JSON,
-// and save a screenshot of each to docs/screenshots/.
+// and screenshot each (written to docs/screenshots/ only with TOLLGATE_WRITE_SCREENSHOTS=1).
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { demoConfig } from '../../src/config/demo.js';
 import { hashKey } from '../../src/server/auth.js';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
 import { startSimulator } from '../../src/sim/index.js';
-import { CHROMIUM, NO_CHROMIUM, chartSeries, figureValue, launchBrowser, signIn, yOf } from './browser.js';
+import { CHROMIUM, NO_CHROMIUM, chartSeries, figureValue, launchBrowser, screenshot, signIn, yOf } from './browser.js';
 
 const ADMIN = 'tg_control_admin_key';
 const CLIENT = 'tg_control_client_key';
@@ -141,7 +141,8 @@ describe.skipIf(!CHROMIUM)('the Budgets, Alerts and Experiments pages in Chromiu
     );
   const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  // checked non-empty every run; written to docs/screenshots only with TOLLGATE_WRITE_SCREENSHOTS=1
+  const shot = (name: string) => screenshot(page, SHOTS, name, { fullPage: true });
 
   it('Budgets: every budget with its limit, spent, remaining, burn rate and forecast, and a bar each, as GET /admin/budgets says', async () => {
     await open('budgets', ['budgets']);

@@ -1,7 +1,7 @@
 // The dashboard in a real browser (playwright-core driving Debian's Chromium) against a real
 // gateway whose data directory holds a seeded week of synthetic traffic: sign in through the form,
 // open every page, check that each chart drew data and that its numbers are the ledger's (computed
-// here from the seeded records), and save a screenshot of each page to docs/screenshots/.
+// here from the seeded records), and screenshot each page (written to docs/screenshots/ only with TOLLGATE_WRITE_SCREENSHOTS=1).
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,7 +12,7 @@ import { demoConfig } from '../../src/config/demo.js';
 import { hashKey } from '../../src/server/auth.js';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
 import { startSimulator } from '../../src/sim/index.js';
-import { CHROMIUM, NO_CHROMIUM, chartSeries, figureValue, launchBrowser, signIn, yOf } from './browser.js';
+import { CHROMIUM, NO_CHROMIUM, chartSeries, figureValue, launchBrowser, screenshot, signIn, yOf } from './browser.js';
 import { close, exactPercentile, modelOf, routeOf, seedLedger, sum, truth, type SeededLedger } from './ledger-truth.js';
 
 const ADMIN = 'tg_browser_admin_key';
@@ -72,7 +72,8 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
     return Date.now() - started;
   }
 
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  // checked non-empty every run; written to docs/screenshots only with TOLLGATE_WRITE_SCREENSHOTS=1
+  const shot = (name: string) => screenshot(page, SHOTS, name);
 
   it('Overview: the headline figures are the ledger\'s, and its charts drew the range', async () => {
     const ms = await open('overview', '', ['overview-spend', 'overview-requests']);
