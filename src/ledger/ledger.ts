@@ -32,7 +32,9 @@ export interface LedgerOptions {
 export const LEDGER_DEFAULTS = {
   segmentBytes: 64 * 1024 * 1024,
   pollMs: 200,
-  chunkBytes: 1024 * 1024,
+  // ~2,800 records per transaction: a commit's fixed cost (the WAL frames of the index pages it
+  // touched, the ingest position, the rollups' staging) was a quarter of the ingest at 1 MB
+  chunkBytes: 4 * 1024 * 1024,
 } as const;
 
 export interface LedgerStats {
