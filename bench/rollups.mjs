@@ -61,7 +61,9 @@ const week = { from: TO - 7 * day, to: TO };
 const last24h = { from: TO - day, to: TO };
 
 async function sqlite() {
-  log(`sqlite: ingesting ${N.toLocaleString()} records into ${dir}`);
+  // --queries-only --dir DIR: time the queries over a ledger a previous run kept (--keep or --dir)
+  const queriesOnly = process.argv.includes('--queries-only');
+  if (!queriesOnly) log(`sqlite: ingesting ${N.toLocaleString()} records into ${dir}`);
   const store = SqliteLedgerStore.open(dir);
   // how much of the ingest is the rollups: time spent in fold (and the final flush)
   let rollupMs = 0;
@@ -86,7 +88,7 @@ async function sqlite() {
   };
   const started = performance.now();
   let tg = performance.now();
-  for (const rec of gen()) {
+  for (const rec of queriesOnly ? [] : gen()) {
     batch.push({ rec, json: JSON.stringify(rec) });
     if (batch.length === CHUNK) {
       genMs += performance.now() - tg;

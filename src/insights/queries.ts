@@ -204,13 +204,17 @@ export async function overview(src: InsightSources, q: InsightQuery): Promise<Ov
   // the month so far at its own pace; in its first day, the pace of the last 24 hours
   const elapsed = now - monthStart;
   const pace = elapsed >= DAY_MS ? monthToDate / elapsed : get(await total(src.rollups, { ...q, from: now - DAY_MS, to: now }, 'sums'), 'costUsd') / DAY_MS;
+  const ownUsd = get(c, 'ownRequestsUsd');
   const answer: OverviewAnswer = {
     query: q,
     requests,
     costUsd,
+    ownRequests: get(c, 'ownRequests'),
+    ownRequestsCostUsd: ownUsd,
     counterfactualCostUsd: get(c, 'counterfactualUsd'),
     savedUsd: savedUsd(c),
-    costPerRequestUsd: ratio(costUsd, requests),
+    // the users' requests' own cost: the judge's dollars are not a price of their requests
+    costPerRequestUsd: ratio(costUsd - ownUsd, requests),
     errorRate: ratio(get(c, 'errors'), requests),
     cacheHitRate: ratio(hits(c), get(c, 'lookups')),
     latencyMs: percentiles(c.latency),
@@ -242,11 +246,14 @@ export async function breakdown(src: InsightSources, q: InsightQuery, groupBy: D
   const groups = await sumRange(src.rollups, q, groupBy, 'sums');
   const rows = [...groups].map(([key, c]) => {
     const requests = get(c, 'requests');
+    const ownUsd = get(c, 'ownRequestsUsd');
     return {
       key,
       requests,
       costUsd: get(c, 'costUsd'),
-      costPerRequestUsd: requests > 0 ? get(c, 'costUsd') / requests : 0,
+      ownRequests: get(c, 'ownRequests'),
+      ownRequestsCostUsd: ownUsd,
+      costPerRequestUsd: requests > 0 ? (get(c, 'costUsd') - ownUsd) / requests : 0,
       inputTokens: get(c, 'inputTokens') + get(c, 'cacheReadTokens') + get(c, 'cacheWriteTokens'),
       outputTokens: get(c, 'outputTokens'),
       errors: get(c, 'errors'),
@@ -311,9 +318,11 @@ export async function models(src: InsightSources, q: InsightQuery, bucket: Bucke
     if (!s) share.set(r.key, (s = { key: r.key, points: [] }));
     s.points.push([r.t, n / totals.get(r.t)!]);
   }
-  const flows = [...(await sumRange(src.rollups, q, ['route', 'model'], 'sums'))].map(([key, c]) => {
+  // the users' traffic: a route × model pair that only the gateway's own records used is no flow
+  const flows = [...(await sumRange(src.rollups, q, ['route', 'model'], 'sums'))].flatMap(([key, c]) => {
     const [route, model] = key.split(GROUP_SEPARATOR) as [string, string];
-    return { route, model, requests: get(c, 'requests'), costUsd: get(c, 'costUsd') };
+    const requests = get(c, 'requests');
+    return requests > 0 ? [{ route, model, requests, costUsd: get(c, 'costUsd') - get(c, 'ownRequestsUsd') }] : [];
   });
   flows.sort((a, b) => b.requests - a.requests || (a.route + a.model < b.route + b.model ? -1 : 1));
   return { query: q, bucket, share: [...share.values()], flows };
