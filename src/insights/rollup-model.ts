@@ -22,9 +22,13 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-export type Grain = 'minute' | 'hour';
-const GRAINS: readonly Grain[] = ['minute', 'hour'];
-export const GRAIN_MS: Record<Grain, number> = { minute: MINUTE_MS, hour: HOUR_MS };
+/**
+ * Cells are kept per minute (MINUTE_CUBES, MINUTE_RETENTION_MS), per hour and per UTC day (every
+ * cube, as long as the store). A day cell is the sum of its 24 hour cells: a month's reads take
+ * 30 rows of a cell's values, not 720 (the cube of all seven dimensions has hundreds an hour).
+ */
+export type Grain = 'minute' | 'hour' | 'day';
+export const GRAIN_MS: Record<Grain, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: 86_400_000 };
 
 /** minute cells are kept this long behind the newest record, then pruned (hours are kept with the ledger) */
 export const MINUTE_RETENTION_MS = 48 * HOUR_MS;
@@ -413,7 +417,7 @@ function derivationPlan(cubes: readonly number[], allDimsFirst: boolean): Deriva
   }
   return plan;
 }
-const PLAN: Record<Grain, DerivationStep[]> = { minute: derivationPlan(MINUTE_CUBES, false), hour: derivationPlan(CUBES.map((_, i) => i), true) };
+const PLAN: Record<'minute' | 'hour', DerivationStep[]> = { minute: derivationPlan(MINUTE_CUBES, false), hour: derivationPlan(CUBES.map((_, i) => i), true) };
 
 /** a summed cell of a batch, with the full dimension values it came from ('' where its cube drops one) */
 interface BatchCell {
@@ -506,34 +510,41 @@ export class RollupBatch {
   deltas(): CellDelta[] {
     if (this.newest > -Infinity) for (const w of this.pending.takeExpired(this.newest)) this.unread(w);
     const out: CellDelta[] = [];
-    for (const grain of GRAINS) {
-      const ms = GRAIN_MS[grain];
-      const source: BatchCell[] = [];
-      for (const b of this.base.values()) if (grain === 'hour' || b.t >= this.minuteCutoff) source.push(b);
-      if (source.length === 0) continue;
-      const summed: BatchCell[][] = [];
-      for (const { cube, from } of PLAN[grain]) {
-        const keep = CUBE_DIM_INDEXES[cube]!;
-        const cells = new Map<string, BatchCell>();
-        for (const b of from === -1 ? source : summed[from]!) {
-          const t = from === -1 ? Math.floor(b.t / ms) * ms : b.t;
-          let k = String(t);
-          for (let i = 0; i < keep.length; i++) k += '\u0001' + b.full[keep[i]!]!;
-          const c = cells.get(k);
-          if (c) mergeCell(c.cell, b.cell);
-          else {
-            const full = new Array<string>(DIMENSIONS.length).fill('');
-            for (let i = 0; i < keep.length; i++) full[keep[i]!] = b.full[keep[i]!]!;
-            const fresh: BatchCell = { t, full, cell: emptyCell() };
-            mergeCell(fresh.cell, b.cell);
-            cells.set(k, fresh);
-          }
+    const sum = (grain: Grain, cube: number, from: Iterable<BatchCell>, ms: number, rebucket: boolean): BatchCell[] => {
+      const keep = CUBE_DIM_INDEXES[cube]!;
+      const cells = new Map<string, BatchCell>();
+      for (const b of from) {
+        const t = rebucket ? Math.floor(b.t / ms) * ms : b.t;
+        let k = String(t);
+        for (let i = 0; i < keep.length; i++) k += '\u0001' + b.full[keep[i]!]!;
+        const c = cells.get(k);
+        if (c) mergeCell(c.cell, b.cell);
+        else {
+          const full = new Array<string>(DIMENSIONS.length).fill('');
+          for (let i = 0; i < keep.length; i++) full[keep[i]!] = b.full[keep[i]!]!;
+          const fresh: BatchCell = { t, full, cell: emptyCell() };
+          mergeCell(fresh.cell, b.cell);
+          cells.set(k, fresh);
         }
-        const list = [...cells.values()];
-        summed[cube] = list;
-        for (const c of list) out.push({ grain, cube, t: c.t, dims: c.full, cell: c.cell });
       }
-    }
+      const list = [...cells.values()];
+      for (const c of list) out.push({ grain, cube, t: c.t, dims: c.full, cell: c.cell });
+      return list;
+    };
+    const derive = (grain: 'minute' | 'hour', source: BatchCell[]): BatchCell[][] => {
+      const summed: BatchCell[][] = [];
+      if (source.length === 0) return summed;
+      for (const { cube, from } of PLAN[grain]) summed[cube] = sum(grain, cube, from === -1 ? source : summed[from]!, GRAIN_MS[grain], from === -1);
+      return summed;
+    };
+    const all = [...this.base.values()];
+    derive(
+      'minute',
+      all.filter((b) => b.t >= this.minuteCutoff),
+    );
+    const hours = derive('hour', all);
+    // a day cell of a cube is the sum of that cube's hour cells of the day
+    for (let c = 0; c < hours.length; c++) if (hours[c]) sum('day', c, hours[c]!, GRAIN_MS.day, true);
     return out;
   }
 

@@ -13,7 +13,8 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate, openDatabase, type Db } from './database.js';
-import { ROLLUP_MIGRATION, ROLLUP_OWN_TRAFFIC_MIGRATION } from './rollup-schema.js';
+import { ROLLUP_DAY_MIGRATION, ROLLUP_MIGRATION, ROLLUP_OWN_TRAFFIC_MIGRATION } from './rollup-schema.js';
+import { registerRollupFunctions } from './rollup-store.js';
 
 export type { Db } from './database.js';
 
@@ -86,6 +87,8 @@ const MIGRATIONS: readonly string[] = [
    DROP INDEX IF EXISTS requests_requested_model;
    DROP INDEX IF EXISTS requests_route;
    DROP INDEX IF EXISTS requests_status;`,
+  // day cells, summed from the hour cells
+  ROLLUP_DAY_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -97,6 +100,8 @@ export function openLedgerDb(dataDir: string): Db {
   // checkpoint (two fsyncs and copying pages back) per commit was a fifth of the ingest; pages
   // written by several commits (indexes, rollup cells) are copied back once
   db.pragma('wal_autocheckpoint = 16384');
+  // the rollup migrations sum histograms in SQL
+  registerRollupFunctions(db);
   try {
     migrate(db, MIGRATIONS, 'ledger.db');
   } catch (err) {
