@@ -9,7 +9,9 @@
 // Also: `--days D` (a shorter span at the same density), `--ingest-only`, and `--queries-only
 // --dir DIR` (time the queries over a ledger kept by an earlier run; bench/results/rollups-queries.json).
 // Ingest is reported per wall-clock second and per CPU-second of the ingest thread, with the load
-// average seen during it: on a shared box the wall clock measures the neighbours too.
+// average seen during it: on a shared box the wall clock measures the neighbours too. The npm
+// script runs it with --max-semi-space-size=32, the young generation the ingest worker gets
+// (src/ledger/ledger.ts maxYoungGenerationSizeMb: 96).
 // Targets: ingest ≥ 20,000 records/s; each dashboard query ≤ 300 ms over 10M records and a month.
 
 import { mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
