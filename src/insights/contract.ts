@@ -36,11 +36,21 @@ export interface Percentiles {
 /** GET /admin/api/overview */
 export interface OverviewAnswer {
   query: InsightQuery;
+  /**
+   * the users' requests: the gateway's own records (the judge's and shadow evaluations', caller
+   * `tollgate:judge`, endpoint `internal:*`) are not counted here, nor in any rate, percentile or
+   * model share; their dollars are in costUsd, the waterfall and the hidden costs
+   */
   requests: number;
+  /** every dollar spent, the gateway's own records included */
   costUsd: number;
+  /** the gateway's own records (judge, shadow) and what they cost, in costUsd */
+  ownRequests: number;
+  ownRequestsCostUsd: number;
   /** what the same traffic would have cost without the levers (the waterfall's start) */
   counterfactualCostUsd: number;
   savedUsd: number;
+  /** what the users' requests cost each (costUsd without the own records, over requests) */
   costPerRequestUsd: number | null;
   errorRate: number | null;
   cacheHitRate: number | null;
@@ -77,8 +87,13 @@ export interface TimeseriesAnswer {
 /** GET /admin/api/breakdown?groupBy=D: one row per group, largest cost first (at most 500 rows) */
 export interface BreakdownRow {
   key: string;
+  /** the users' requests (as OverviewAnswer.requests) */
   requests: number;
   costUsd: number;
+  /** the gateway's own records in this group and their dollars (in costUsd) */
+  ownRequests: number;
+  ownRequestsCostUsd: number;
+  /** (costUsd - ownRequestsCostUsd) / requests; 0 without requests */
   costPerRequestUsd: number;
   inputTokens: number;
   outputTokens: number;

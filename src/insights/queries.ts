@@ -3,13 +3,14 @@
 // figures. Every figure is a sum of rollup cells; only `requests` and `request` read records, a
 // page at a time through the ledger reader's indexes.
 //
-// Ranges: whole hours come from hour cells; the partial hours at either end from minute cells
-// while those are kept (MINUTE_RETENTION_MS), so a range is exact to the minute for the last two
-// days and to the hour before (an older range's ends are widened to whole hours).
+// Ranges: whole UTC days come from day cells, whole hours from hour cells; the partial hours at
+// either end from minute cells while those are kept (MINUTE_RETENTION_MS), so a range is exact to
+// the minute for the last two days and to the hour before (an older range's ends are widened to
+// whole hours).
 
 import type { RequestRecord } from '../ledger/record.js';
 import type { LedgerFilter, LedgerReader } from '../stores/ledger.js';
-import { GROUP_SEPARATOR, type RollupStore } from '../stores/rollups.js';
+import { GROUP_SEPARATOR, type RollupRow, type RollupStore } from '../stores/rollups.js';
 import type {
   BreakdownAnswer,
   Bucket,
@@ -30,7 +31,7 @@ import type {
   WaterfallAnswer,
 } from './contract.js';
 import { percentile } from './histogram.js';
-import { COMPONENTS, DAY_MS, HOUR_MS, LEVERS, MINUTE_MS, cubeFor, emptyCell, get, mergeCell, type RollupCell } from './rollup-model.js';
+import { COMPONENTS, DAY_MS, HOUR_MS, LEVERS, MINUTE_MS, cubeFor, emptyCell, get, mergeCell, type Grain, type RollupCell } from './rollup-model.js';
 
 export interface InsightSources {
   rollups: RollupStore;
@@ -79,7 +80,40 @@ function filtersOf(q: InsightQuery): Partial<Record<Dimension, string>> {
 const ceilTo = (t: number, ms: number): number => Math.ceil(t / ms) * ms;
 const floorTo = (t: number, ms: number): number => Math.floor(t / ms) * ms;
 
-/** The cells of [from, to) summed per group: whole hours from hour cells, the ends from minute cells while kept. */
+/**
+ * The reads that cover [from, to): whole UTC days from day cells, the whole hours left at either
+ * end from hour cells, the minutes left from minute cells while kept (`minutesFrom`, else the ends
+ * widen to whole hours). A month is then ~30 rows per cell value, not 720.
+ */
+export function rangeReads(from: number, to: number, minutesFrom: number | null): Array<{ grain: Grain; from: number; to: number }> {
+  const reads: Array<{ grain: Grain; from: number; to: number }> = [];
+  const byMinute = (t: number): boolean => minutesFrom !== null && t >= minutesFrom;
+  const dStart = ceilTo(from, DAY_MS);
+  const dEnd = floorTo(to, DAY_MS);
+  // the hours (and minutes) of [a, b), both inside one side of the whole days
+  const hoursOf = (a: number, b: number): void => {
+    if (!(b > a)) return;
+    const hStart = ceilTo(a, HOUR_MS);
+    const hEnd = floorTo(b, HOUR_MS);
+    if (hStart < hEnd) {
+      reads.push({ grain: 'hour', from: hStart, to: hEnd });
+      const left = floorTo(a, MINUTE_MS);
+      if (left < hStart) reads.push(byMinute(left) ? { grain: 'minute', from: left, to: hStart } : { grain: 'hour', from: floorTo(a, HOUR_MS), to: hStart });
+      if (hEnd < b) reads.push(byMinute(hEnd) ? { grain: 'minute', from: hEnd, to: b } : { grain: 'hour', from: hEnd, to: b });
+    } else {
+      const left = floorTo(a, MINUTE_MS);
+      reads.push(byMinute(left) ? { grain: 'minute', from: left, to: b } : { grain: 'hour', from: floorTo(a, HOUR_MS), to: b });
+    }
+  };
+  if (dStart < dEnd) {
+    reads.push({ grain: 'day', from: dStart, to: dEnd });
+    hoursOf(from, dStart);
+    hoursOf(dEnd, to);
+  } else hoursOf(from, to);
+  return reads;
+}
+
+/** The cells of [from, to) summed per group (rangeReads). */
 export async function sumRange(
   store: RollupStore,
   q: InsightQuery,
@@ -89,21 +123,8 @@ export async function sumRange(
   const filters = filtersOf(q);
   const dims = [...(Object.keys(filters) as Dimension[]), ...(groupBy === undefined ? [] : typeof groupBy === 'string' ? [groupBy] : groupBy)];
   const coverage = cubeFor(dims, 'minute') === undefined ? null : await store.minuteCoverage();
-  const byMinute = (from: number): boolean => coverage !== null && from >= coverage.from;
-  const reads: Array<{ grain: 'minute' | 'hour'; from: number; to: number }> = [];
-  const hStart = ceilTo(q.from, HOUR_MS);
-  const hEnd = floorTo(q.to, HOUR_MS);
-  if (hStart < hEnd) {
-    reads.push({ grain: 'hour', from: hStart, to: hEnd });
-    const left = floorTo(q.from, MINUTE_MS);
-    if (left < hStart) reads.push(byMinute(left) ? { grain: 'minute', from: left, to: hStart } : { grain: 'hour', from: floorTo(q.from, HOUR_MS), to: hStart });
-    if (hEnd < q.to) reads.push(byMinute(hEnd) ? { grain: 'minute', from: hEnd, to: q.to } : { grain: 'hour', from: hEnd, to: q.to });
-  } else {
-    const left = floorTo(q.from, MINUTE_MS);
-    reads.push(byMinute(left) ? { grain: 'minute', from: left, to: q.to } : { grain: 'hour', from: floorTo(q.from, HOUR_MS), to: q.to });
-  }
   const out = new Map<string, RollupCell>();
-  for (const r of reads) {
+  for (const r of rangeReads(q.from, q.to, coverage?.from ?? null)) {
     if (!(r.to > r.from)) continue;
     const rows = await store.read({ ...r, filters, groupBy, bucketMs: 0, parts });
     for (const row of rows) {
@@ -120,17 +141,16 @@ async function total(store: RollupStore, q: InsightQuery, parts: 'sums' | 'all' 
 }
 
 /** buckets of `bucket` over [from, to): cells whose bucket starts in [floor(from), to) */
-async function overTime(store: RollupStore, q: InsightQuery, bucket: Bucket, groupBy?: Dimension, parts: 'sums' | 'all' = 'all') {
+async function overTime(store: RollupStore, q: InsightQuery, bucket: Bucket, groupBy?: Dimension, parts: 'sums' | 'all' = 'all'): Promise<RollupRow[]> {
   const bucketMs = BUCKET_MS[bucket];
-  return store.read({
-    grain: bucket === 'minute' ? 'minute' : 'hour',
-    from: floorTo(q.from, bucketMs),
-    to: q.to,
-    filters: filtersOf(q),
-    groupBy,
-    bucketMs,
-    parts,
-  });
+  const from = floorTo(q.from, bucketMs);
+  const read = (grain: Grain, a: number, b: number) => store.read({ grain, from: a, to: b, filters: filtersOf(q), groupBy, bucketMs, parts });
+  if (bucket !== 'day') return read(bucket, from, q.to);
+  // whole days from day cells (a range starting mid-day starts at that day's start); a last day
+  // the range ends inside of from its hours, so it stops at `to`
+  const lastDay = floorTo(q.to, DAY_MS);
+  if (lastDay === q.to || lastDay < from) return read('day', from, q.to);
+  return [...(lastDay > from ? await read('day', from, lastDay) : []), ...(await read('hour', lastDay, q.to))];
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -204,13 +224,17 @@ export async function overview(src: InsightSources, q: InsightQuery): Promise<Ov
   // the month so far at its own pace; in its first day, the pace of the last 24 hours
   const elapsed = now - monthStart;
   const pace = elapsed >= DAY_MS ? monthToDate / elapsed : get(await total(src.rollups, { ...q, from: now - DAY_MS, to: now }, 'sums'), 'costUsd') / DAY_MS;
+  const ownUsd = get(c, 'ownRequestsUsd');
   const answer: OverviewAnswer = {
     query: q,
     requests,
     costUsd,
+    ownRequests: get(c, 'ownRequests'),
+    ownRequestsCostUsd: ownUsd,
     counterfactualCostUsd: get(c, 'counterfactualUsd'),
     savedUsd: savedUsd(c),
-    costPerRequestUsd: ratio(costUsd, requests),
+    // the users' requests' own cost: the judge's dollars are not a price of their requests
+    costPerRequestUsd: ratio(costUsd - ownUsd, requests),
     errorRate: ratio(get(c, 'errors'), requests),
     cacheHitRate: ratio(hits(c), get(c, 'lookups')),
     latencyMs: percentiles(c.latency),
@@ -242,11 +266,14 @@ export async function breakdown(src: InsightSources, q: InsightQuery, groupBy: D
   const groups = await sumRange(src.rollups, q, groupBy, 'sums');
   const rows = [...groups].map(([key, c]) => {
     const requests = get(c, 'requests');
+    const ownUsd = get(c, 'ownRequestsUsd');
     return {
       key,
       requests,
       costUsd: get(c, 'costUsd'),
-      costPerRequestUsd: requests > 0 ? get(c, 'costUsd') / requests : 0,
+      ownRequests: get(c, 'ownRequests'),
+      ownRequestsCostUsd: ownUsd,
+      costPerRequestUsd: requests > 0 ? (get(c, 'costUsd') - ownUsd) / requests : 0,
       inputTokens: get(c, 'inputTokens') + get(c, 'cacheReadTokens') + get(c, 'cacheWriteTokens'),
       outputTokens: get(c, 'outputTokens'),
       errors: get(c, 'errors'),
@@ -311,9 +338,11 @@ export async function models(src: InsightSources, q: InsightQuery, bucket: Bucke
     if (!s) share.set(r.key, (s = { key: r.key, points: [] }));
     s.points.push([r.t, n / totals.get(r.t)!]);
   }
-  const flows = [...(await sumRange(src.rollups, q, ['route', 'model'], 'sums'))].map(([key, c]) => {
+  // the users' traffic: a route × model pair that only the gateway's own records used is no flow
+  const flows = [...(await sumRange(src.rollups, q, ['route', 'model'], 'sums'))].flatMap(([key, c]) => {
     const [route, model] = key.split(GROUP_SEPARATOR) as [string, string];
-    return { route, model, requests: get(c, 'requests'), costUsd: get(c, 'costUsd') };
+    const requests = get(c, 'requests');
+    return requests > 0 ? [{ route, model, requests, costUsd: get(c, 'costUsd') - get(c, 'ownRequestsUsd') }] : [];
   });
   flows.sort((a, b) => b.requests - a.requests || (a.route + a.model < b.route + b.model ? -1 : 1));
   return { query: q, bucket, share: [...share.values()], flows };

@@ -22,9 +22,13 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-export type Grain = 'minute' | 'hour';
-const GRAINS: readonly Grain[] = ['minute', 'hour'];
-export const GRAIN_MS: Record<Grain, number> = { minute: MINUTE_MS, hour: HOUR_MS };
+/**
+ * Cells are kept per minute (MINUTE_CUBES, MINUTE_RETENTION_MS), per hour and per UTC day (every
+ * cube, as long as the store). A day cell is the sum of its 24 hour cells: a month's reads take
+ * 30 rows of a cell's values, not 720 (the cube of all seven dimensions has hundreds an hour).
+ */
+export type Grain = 'minute' | 'hour' | 'day';
+export const GRAIN_MS: Record<Grain, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: 86_400_000 };
 
 /** minute cells are kept this long behind the newest record, then pruned (hours are kept with the ledger) */
 export const MINUTE_RETENTION_MS = 48 * HOUR_MS;
@@ -144,6 +148,10 @@ export const CELL_FIELDS = [
   'unreadWriteUsd',
   'stablePrefixTokens',
   'stablePrefixInputTokens',
+  // the gateway's own traffic (isOwnTraffic): its records and their dollars, counted in costUsd
+  // but never in requests
+  'ownRequests',
+  'ownRequestsUsd',
 ] as const;
 export type CellField = (typeof CELL_FIELDS)[number];
 export const FIELD: Record<CellField, number> = Object.fromEntries(CELL_FIELDS.map((f, i) => [f, i])) as Record<CellField, number>;
@@ -179,105 +187,113 @@ export function get(cell: RollupCell, f: CellField): number {
   return cell.sums[FIELD[f]]!;
 }
 
-/** What one record adds: its sums, its latency and TTFT, its own calls. */
-export interface RecordFacts {
-  sums: Float64Array;
-  latencyMs: number;
-  ttftMs?: number;
-  ownCallsUsd?: Record<string, number>;
+/**
+ * The gateway's own traffic: the records of its own calls (the judge's and the shadow
+ * evaluations', quality/evaluator.ts: caller `tollgate:judge`, endpoint `internal:<purpose>`). They
+ * are not the users' traffic: a cell counts their dollars (costUsd, the waterfall, the hidden
+ * costs' own calls by purpose, ownRequests/ownRequestsUsd) and their tokens, never their requests,
+ * errors, cache lookups, latency or prompt anatomy. (Own calls made inside a user's request, a
+ * verifier or an embedder, are attempts of that request: it stays user traffic.)
+ */
+export function isOwnTraffic(rec: Pick<RequestRecord, 'keyId' | 'endpoint'>): boolean {
+  return (typeof rec.endpoint === 'string' && rec.endpoint.startsWith('internal:')) || (typeof rec.keyId === 'string' && rec.keyId.startsWith('tollgate:'));
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const F = FIELD;
 
-export function factsOf(rec: RequestRecord): RecordFacts {
-  const s = new Float64Array(NUM_FIELDS);
-  const set = (f: CellField, v: number): void => {
-    s[FIELD[f]] = v;
-  };
-  set('requests', 1);
-  if (rec.status === 'error') set('errors', 1);
-  if (rec.status === 'aborted') set('aborted', 1);
-  const cs = rec.cacheStatus;
-  if (cs === 'hit' || cs === 'semantic_hit' || cs === 'miss') set('lookups', 1);
-  if (cs === 'hit') set('exactHits', 1);
-  if (cs === 'semantic_hit') set('semanticHits', 1);
-  if ((cs === 'hit' || cs === 'semantic_hit') && rec.trail?.some((e) => e.stage === 'cache' && e.data?.stale === true)) set('staleHits', 1);
+/**
+ * Adds what one record contributes to `cell`, in place (no allocation per record: the ingest
+ * folds every record through here).
+ */
+export function addRecord(cell: RollupCell, rec: RequestRecord): void {
+  const s = cell.sums;
+  const own = isOwnTraffic(rec);
   const u = rec.usage;
-  set('inputTokens', num(u?.input));
-  set('cacheReadTokens', num(u?.cacheRead));
-  set('cacheWriteTokens', num(u?.cacheWrite5m) + num(u?.cacheWrite1h));
-  set('outputTokens', num(u?.output));
-  set('reasoningTokens', num(u?.reasoning));
+  s[F.inputTokens]! += num(u?.input);
+  s[F.cacheReadTokens]! += num(u?.cacheRead);
+  s[F.cacheWriteTokens]! += num(u?.cacheWrite5m) + num(u?.cacheWrite1h);
+  s[F.outputTokens]! += num(u?.output);
+  s[F.reasoningTokens]! += num(u?.reasoning);
   const cost = num(rec.costUsd);
-  set('costUsd', cost);
+  s[F.costUsd]! += cost;
   let counterfactual = cost;
-  if (rec.savedByLever) {
-    for (const l of LEVERS) {
-      const v = num(rec.savedByLever[l]);
+  const saved = rec.savedByLever;
+  if (saved) {
+    for (let i = 0; i < LEVERS.length; i++) {
+      const v = num(saved[LEVERS[i]!]);
       if (v !== 0) {
-        set(`saved_${l}`, v);
+        s[F.saved_tiering + i]! += v;
         counterfactual += v;
       }
     }
   }
-  set('counterfactualUsd', counterfactual);
+  s[F.counterfactualUsd]! += counterfactual;
+  const attempts = rec.attempts;
+  let answers = 0;
+  let failed = 0;
+  if (attempts) {
+    for (let i = 0; i < attempts.length; i++) {
+      const a = attempts[i]!;
+      if (a.purpose !== undefined) {
+        const c = num(a.costUsd);
+        s[F.ownCalls]! += 1;
+        s[F.ownCallsUsd]! += c;
+        cell.ownCallsUsd[a.purpose] = (cell.ownCallsUsd[a.purpose] ?? 0) + c;
+        continue;
+      }
+      answers++;
+      if (a.status === null || a.status >= 400 || a.errorClass !== undefined) failed++;
+    }
+  }
+  if (own) {
+    s[F.ownRequests]! += 1;
+    s[F.ownRequestsUsd]! += cost;
+    return;
+  }
+  s[F.requests]! += 1;
+  if (rec.status === 'error') s[F.errors]! += 1;
+  if (rec.status === 'aborted') s[F.aborted]! += 1;
+  const cs = rec.cacheStatus;
+  if (cs === 'hit' || cs === 'semantic_hit' || cs === 'miss') s[F.lookups]! += 1;
+  if (cs === 'hit') s[F.exactHits]! += 1;
+  if (cs === 'semantic_hit') s[F.semanticHits]! += 1;
+  if ((cs === 'hit' || cs === 'semantic_hit') && rec.trail?.some((e) => e.stage === 'cache' && e.data?.stale === true)) s[F.staleHits]! += 1;
   const latencyMs = Math.max(0, num(rec.latencyMs));
-  set('latencySumMs', latencyMs);
-  set('overheadSumMs', Math.max(0, num(rec.overheadMs)));
-  if (typeof rec.dequeuedAt === 'number') set('queueSumMs', Math.max(0, rec.dequeuedAt - rec.receivedAt));
-  const ttft = typeof rec.ttftMs === 'number' && Number.isFinite(rec.ttftMs) ? Math.max(0, rec.ttftMs) : undefined;
-  if (ttft !== undefined) {
-    set('ttftSumMs', ttft);
-    set('ttftCount', 1);
+  s[F.latencySumMs]! += latencyMs;
+  addValue(cell.latency, latencyMs);
+  s[F.overheadSumMs]! += Math.max(0, num(rec.overheadMs));
+  if (typeof rec.dequeuedAt === 'number') s[F.queueSumMs]! += Math.max(0, rec.dequeuedAt - rec.receivedAt);
+  if (typeof rec.ttftMs === 'number' && Number.isFinite(rec.ttftMs)) {
+    const ttft = Math.max(0, rec.ttftMs);
+    s[F.ttftSumMs]! += ttft;
+    s[F.ttftCount]! += 1;
+    addValue(cell.ttft, ttft);
   }
   if (typeof rec.firstTokenAt === 'number') {
     const end = typeof rec.lastTokenAt === 'number' ? rec.lastTokenAt : rec.completedAt;
-    set('generationSumMs', Math.max(0, num(end) - rec.firstTokenAt));
-    set('generationCount', 1);
+    s[F.generationSumMs]! += Math.max(0, num(end) - rec.firstTokenAt);
+    s[F.generationCount]! += 1;
   }
-  for (const c of COMPONENTS) {
-    set(`cost_${c}`, num(rec.costByComponent?.[c]));
-    set(`tokens_${c}`, num(rec.tokensByComponent?.[c]));
-  }
-  let answers = 0;
-  let failed = 0;
-  let ownCalls = 0;
-  let ownUsd = 0;
-  let byPurpose: Record<string, number> | undefined;
-  for (const a of rec.attempts ?? []) {
-    if (a.purpose !== undefined) {
-      ownCalls++;
-      const c = num(a.costUsd);
-      ownUsd += c;
-      byPurpose ??= {};
-      byPurpose[a.purpose] = (byPurpose[a.purpose] ?? 0) + c;
-      continue;
+  const cbc = rec.costByComponent;
+  const tbc = rec.tokensByComponent;
+  if (cbc || tbc) {
+    for (let i = 0; i < COMPONENTS.length; i++) {
+      const c = COMPONENTS[i]!;
+      if (cbc) s[F.cost_system + i]! += num(cbc[c]);
+      if (tbc) s[F.tokens_system + i]! += num(tbc[c]);
     }
-    answers++;
-    if (a.status === null || a.status >= 400 || a.errorClass !== undefined) failed++;
   }
-  set('failedAttempts', failed);
-  set('retries', Math.max(0, answers - 1));
-  set('failedAttemptsUsd', num(rec.failedAttemptsCostUsd));
-  set('ownCalls', ownCalls);
-  set('ownCallsUsd', ownUsd);
-  set('cacheWritePremiumUsd', num(rec.cacheWritePremiumUsd));
-  set('promptCacheWriteTokens', num(rec.promptCache?.writeTokens));
-  set('promptCacheReadTokens', num(rec.promptCache?.readTokens));
+  s[F.failedAttempts]! += failed;
+  s[F.retries]! += Math.max(0, answers - 1);
+  s[F.failedAttemptsUsd]! += num(rec.failedAttemptsCostUsd);
+  s[F.cacheWritePremiumUsd]! += num(rec.cacheWritePremiumUsd);
+  s[F.promptCacheWriteTokens]! += num(rec.promptCache?.writeTokens);
+  s[F.promptCacheReadTokens]! += num(rec.promptCache?.readTokens);
   if (typeof rec.stablePrefixTokens === 'number') {
-    set('stablePrefixTokens', num(rec.stablePrefixTokens));
-    set('stablePrefixInputTokens', num(u?.input) + num(u?.cacheRead) + num(u?.cacheWrite5m) + num(u?.cacheWrite1h));
+    s[F.stablePrefixTokens]! += num(rec.stablePrefixTokens);
+    s[F.stablePrefixInputTokens]! += num(u?.input) + num(u?.cacheRead) + num(u?.cacheWrite5m) + num(u?.cacheWrite1h);
   }
-  return { sums: s, latencyMs, ttftMs: ttft, ownCallsUsd: byPurpose };
-}
-
-function addFacts(cell: RollupCell, f: RecordFacts): void {
-  const a = cell.sums;
-  const b = f.sums;
-  for (let i = 0; i < NUM_FIELDS; i++) a[i]! += b[i]!;
-  addValue(cell.latency, f.latencyMs);
-  if (f.ttftMs !== undefined) addValue(cell.ttft, f.ttftMs);
-  if (f.ownCallsUsd) mergeUsdMap(cell.ownCallsUsd, f.ownCallsUsd);
 }
 
 /** Where a cell lives: grain, cube, bucket start, and the value of every dimension ('' where the cube does not keep it). */
@@ -367,15 +383,48 @@ export class PendingWrites {
   }
 }
 
-/** the dimension values a cube keeps of a record's full dimension values ('' for the rest) */
-function cubeDims(cube: number, full: string[]): string[] {
-  const keep = CUBE_DIMS_MASK[cube]!;
-  return full.map((v, i) => (keep[i] ? v : ''));
-}
-
-const CUBE_DIMS_MASK = CUBES.map((c) => DIMENSIONS.map((d) => c.includes(d)));
 const CUBE_DIM_INDEXES = CUBES.map((c) => DIMENSIONS.flatMap((d, i) => (c.includes(d) ? [i] : [])));
-const CUBES_AT: Record<Grain, readonly number[]> = { minute: MINUTE_CUBES, hour: CUBES.map((_, i) => i) };
+const ALL_DIMS_CUBE = CUBES.findIndex((c) => c.length === DIMENSIONS.length);
+
+/**
+ * The order a batch's cells are derived in, per grain: every cube is summed from the cells of the
+ * smallest cube already summed that has all its dimensions (the all-dimensions cells, or the base
+ * cells for the minute grain), largest cubes first. A month of cubes then costs a few merges per
+ * base cell instead of one per cube: the two-dimension cubes have a few dozen cells an hour, so
+ * the one-dimension cubes and the totals summed from them cost next to nothing.
+ */
+interface DerivationStep {
+  cube: number;
+  /** the cube summed from; -1: the base cells (minute, all dimensions) */
+  from: number;
+}
+function derivationPlan(cubes: readonly number[], allDimsFirst: boolean): DerivationStep[] {
+  const plan: DerivationStep[] = [];
+  const done: number[] = [];
+  const order = [...cubes].sort((x, y) => CUBES[y]!.length - CUBES[x]!.length || x - y);
+  for (const c of order) {
+    if (c === ALL_DIMS_CUBE && allDimsFirst) {
+      plan.push({ cube: c, from: -1 });
+      done.push(c);
+      continue;
+    }
+    let from = -1;
+    for (const d of done) {
+      if (CUBES[c]!.every((dim) => CUBES[d]!.includes(dim)) && (from === -1 || CUBES[d]!.length < CUBES[from]!.length)) from = d;
+    }
+    plan.push({ cube: c, from });
+    done.push(c);
+  }
+  return plan;
+}
+const PLAN: Record<'minute' | 'hour', DerivationStep[]> = { minute: derivationPlan(MINUTE_CUBES, false), hour: derivationPlan(CUBES.map((_, i) => i), true) };
+
+/** a summed cell of a batch, with the full dimension values it came from ('' where its cube drops one) */
+interface BatchCell {
+  t: number;
+  full: string[];
+  cell: RollupCell;
+}
 
 /**
  * The cells a batch of records adds up to. `add` each newly stored record (once: a store adds
@@ -384,12 +433,12 @@ const CUBES_AT: Record<Grain, readonly number[]> = { minute: MINUTE_CUBES, hour:
 export class RollupBatch {
   /**
    * Records are summed first into base cells, one per minute and value of all seven dimensions
-   * (one map lookup per record); deltas() spreads each base cell over the cubes and grains. At a
-   * busy gateway's rate many records share a base cell, so that is fewer merges than spreading
-   * every record.
+   * (one map lookup per record, no allocation for a record whose cell exists); deltas() sums the
+   * base cells into every cube and grain along PLAN.
    */
-  private readonly base = new Map<string, { t: number; full: string[]; cell: RollupCell }>();
+  private readonly base = new Map<string, BatchCell>();
   private newest = -Infinity;
+  private readonly dims: string[] = new Array<string>(DIMENSIONS.length);
 
   constructor(
     private readonly pending: PendingWrites,
@@ -409,17 +458,20 @@ export class RollupBatch {
     if (!(typeof t === 'number' && Number.isFinite(t))) return;
     if (t > this.newest) this.newest = t;
     this.records++;
-    const full = DIMENSIONS.map((d) => dimensionOf(rec, d));
-    addFacts(this.baseCell(t, full), factsOf(rec));
-    this.trackPromptCache(rec, full);
+    const dims = this.dims;
+    for (let i = 0; i < DIMENSIONS.length; i++) dims[i] = dimensionOf(rec, DIMENSIONS[i]!);
+    const b = this.baseCell(t, dims);
+    addRecord(b.cell, rec);
+    this.trackPromptCache(rec, b.full);
   }
 
-  private baseCell(t: number, full: string[]): RollupCell {
+  private baseCell(t: number, dims: readonly string[]): BatchCell {
     const minute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
-    const key = `${minute}\u0001${full.join('\u0001')}`;
+    let key = String(minute);
+    for (let i = 0; i < dims.length; i++) key += '\u0001' + dims[i]!;
     let b = this.base.get(key);
-    if (!b) this.base.set(key, (b = { t: minute, full, cell: emptyCell() }));
-    return b.cell;
+    if (!b) this.base.set(key, (b = { t: minute, full: dims.slice(), cell: emptyCell() }));
+    return b;
   }
 
   private trackPromptCache(rec: RequestRecord, full: string[]): void {
@@ -449,7 +501,7 @@ export class RollupBatch {
   }
 
   private unread(w: PendingWrite): void {
-    const cell = this.baseCell(w.writtenAt, w.dims);
+    const cell = this.baseCell(w.writtenAt, w.dims).cell;
     cell.sums[FIELD.unreadWriteTokens]! += w.tokens;
     cell.sums[FIELD.unreadWriteUsd]! += w.usd;
   }
@@ -458,25 +510,41 @@ export class RollupBatch {
   deltas(): CellDelta[] {
     if (this.newest > -Infinity) for (const w of this.pending.takeExpired(this.newest)) this.unread(w);
     const out: CellDelta[] = [];
-    const cells = new Map<string, CellDelta>();
-    for (const { t, full, cell } of this.base.values()) {
-      for (const grain of GRAINS) {
-        if (grain === 'minute' && t < this.minuteCutoff) continue;
-        const bucket = Math.floor(t / GRAIN_MS[grain]) * GRAIN_MS[grain];
-        for (const c of CUBES_AT[grain]) {
-          let k = `${grain}\u0001${c}\u0001${bucket}`;
-          for (const i of CUBE_DIM_INDEXES[c]!) k += '\u0001' + full[i]!;
-          const d = cells.get(k);
-          if (d) mergeCell(d.cell, cell);
-          else {
-            const fresh: CellDelta = { grain, cube: c, t: bucket, dims: cubeDims(c, full), cell: emptyCell() };
-            mergeCell(fresh.cell, cell);
-            cells.set(k, fresh);
-            out.push(fresh);
-          }
+    const sum = (grain: Grain, cube: number, from: Iterable<BatchCell>, ms: number, rebucket: boolean): BatchCell[] => {
+      const keep = CUBE_DIM_INDEXES[cube]!;
+      const cells = new Map<string, BatchCell>();
+      for (const b of from) {
+        const t = rebucket ? Math.floor(b.t / ms) * ms : b.t;
+        let k = String(t);
+        for (let i = 0; i < keep.length; i++) k += '\u0001' + b.full[keep[i]!]!;
+        const c = cells.get(k);
+        if (c) mergeCell(c.cell, b.cell);
+        else {
+          const full = new Array<string>(DIMENSIONS.length).fill('');
+          for (let i = 0; i < keep.length; i++) full[keep[i]!] = b.full[keep[i]!]!;
+          const fresh: BatchCell = { t, full, cell: emptyCell() };
+          mergeCell(fresh.cell, b.cell);
+          cells.set(k, fresh);
         }
       }
-    }
+      const list = [...cells.values()];
+      for (const c of list) out.push({ grain, cube, t: c.t, dims: c.full, cell: c.cell });
+      return list;
+    };
+    const derive = (grain: 'minute' | 'hour', source: BatchCell[]): BatchCell[][] => {
+      const summed: BatchCell[][] = [];
+      if (source.length === 0) return summed;
+      for (const { cube, from } of PLAN[grain]) summed[cube] = sum(grain, cube, from === -1 ? source : summed[from]!, GRAIN_MS[grain], from === -1);
+      return summed;
+    };
+    const all = [...this.base.values()];
+    derive(
+      'minute',
+      all.filter((b) => b.t >= this.minuteCutoff),
+    );
+    const hours = derive('hour', all);
+    // a day cell of a cube is the sum of that cube's hour cells of the day
+    for (let c = 0; c < hours.length; c++) if (hours[c]) sum('day', c, hours[c]!, GRAIN_MS.day, true);
     return out;
   }
 

@@ -10,8 +10,8 @@
 //   neither loses nor double-counts a record in the rollups (sqlite/rollup-store.ts);
 // - read() is bounded: it reads cells (never records) of one cube and returns at most
 //   MAX_ROLLUP_ROWS summed rows, and rejects a read that would return more (StoreInputError);
-// - minute cells are kept MINUTE_RETENTION_MS behind the newest record, hour cells as long as the
-//   store; a day is the sum of its 24 hours (UTC);
+// - minute cells are kept MINUTE_RETENTION_MS behind the newest record, hour and day cells as long
+//   as the store; a day cell is the sum of its 24 hour cells (UTC);
 // - bad input (unknown dimension, a bucket that is not a multiple of the grain) throws StoreInputError.
 
 import type { RequestRecord } from '../ledger/record.js';
@@ -64,7 +64,7 @@ export interface RollupStore {
 /** A read, checked; returns the cube it reads. */
 export function checkRead(q: RollupRead): number {
   if (q === null || typeof q !== 'object') throw new StoreInputError('a rollup read must be an object');
-  if (q.grain !== 'minute' && q.grain !== 'hour') throw new StoreInputError('grain must be "minute" or "hour"');
+  if (q.grain !== 'minute' && q.grain !== 'hour' && q.grain !== 'day') throw new StoreInputError('grain must be "minute", "hour" or "day"');
   if (!Number.isFinite(q.from) || !Number.isFinite(q.to)) throw new StoreInputError('from and to must be finite epoch ms');
   const g = GRAIN_MS[q.grain];
   if (!Number.isInteger(q.bucketMs) || q.bucketMs < 0 || q.bucketMs % g !== 0) throw new StoreInputError(`bucketMs must be 0 or a multiple of ${g}`);

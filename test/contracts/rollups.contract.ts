@@ -95,6 +95,12 @@ export function rollupContract(name: string, make: () => RollupSubject): void {
         [T0, 72],
         [T0 + DAY_MS, 72],
       ]);
+      // day cells: the same sums, histograms and groups as their 24 hours, in one row per day
+      const dayCells = await s.store.read({ grain: 'day', from: T0, to: T0 + 2 * DAY_MS, filters: {}, groupBy: 'model', bucketMs: DAY_MS });
+      const dayOfHours = await s.store.read({ grain: 'hour', from: T0, to: T0 + 2 * DAY_MS, filters: {}, groupBy: 'model', bucketMs: DAY_MS });
+      expect(dayCells.map((d) => [d.t, d.key, [...d.cell.latency].sort()])).toEqual(dayOfHours.map((d) => [d.t, d.key, [...d.cell.latency].sort()]));
+      dayCells.forEach((d, i) => d.cell.sums.forEach((v, f) => expect(v).toBeCloseTo(dayOfHours[i]!.cell.sums[f]!, 9)));
+      expect(dayCells.length).toBeGreaterThan(0);
       const minutes = await s.store.read({ grain: 'minute', from: T0 + DAY_MS, to: T0 + DAY_MS + HOUR_MS, filters: {}, bucketMs: MINUTE_MS, parts: 'sums' });
       expect(minutes.map((m) => m.t)).toEqual([T0 + DAY_MS, T0 + DAY_MS + 20 * MINUTE_MS, T0 + DAY_MS + 40 * MINUTE_MS]);
     });

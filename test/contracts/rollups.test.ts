@@ -8,7 +8,7 @@ import { MemoryRollupStore } from '../../src/stores/memory/rollup-store.js';
 import { SqliteRollupStore } from '../../src/stores/sqlite/rollup-store.js';
 import { SqliteLedgerStore } from '../../src/stores/sqlite/ledger-store.js';
 import { ledgerDbPath, openLedgerDb } from '../../src/stores/sqlite/ledger-db.js';
-import { HOUR_MS, get } from '../../src/insights/rollup-model.js';
+import { DAY_MS, HOUR_MS, get } from '../../src/insights/rollup-model.js';
 import { tempDataDir } from '../ledger/fixtures.js';
 import { T0, rec, rollupContract } from './rollups.contract.js';
 
@@ -74,6 +74,31 @@ describe('SQLite rollups fed by the ledger', () => {
     expect(total(b.rollups)).toBe(6);
   });
 
+  it('a file from before the day cells gets them summed from its hour cells, with no rebuild', () => {
+    const d = dir();
+    const ledger = SqliteLedgerStore.open(d);
+    // two days, one record every 30 minutes, two models
+    viaLedger(ledger)(Array.from({ length: 96 }, (_, i) => rec(i, { requestId: `d${i}`, receivedAt: T0 + i * 30 * 60_000, model: i % 3 ? 'gpt-4o-mini' : 'gpt-4o', latencyMs: 50 + i })));
+    const read = (s: SqliteLedgerStore, grain: 'hour' | 'day') => s.rollups.read({ grain, from: T0, to: T0 + 2 * DAY_MS, filters: {}, groupBy: 'model', bucketMs: DAY_MS });
+    const fromHours = read(ledger, 'hour');
+    ledger.close();
+    const db = new Database(ledgerDbPath(d));
+    db.exec('DROP TABLE rollup_day; UPDATE schema_version SET version = 5;');
+    db.close();
+    const again = SqliteLedgerStore.open(d);
+    expect(again.rollups.rebuildRemaining()).toBe(0);
+    const days = read(again, 'day');
+    expect(days.map((r) => [r.t, r.key, get(r.cell, 'requests')])).toEqual([
+      [T0, 'gpt-4o', 16],
+      [T0, 'gpt-4o-mini', 32],
+      [T0 + DAY_MS, 'gpt-4o', 16],
+      [T0 + DAY_MS, 'gpt-4o-mini', 32],
+    ]);
+    expect(days.map((r) => [...r.cell.latency].sort())).toEqual(fromHours.map((r) => [...r.cell.latency].sort()));
+    days.forEach((r, i) => r.cell.sums.forEach((v, f) => expect(v).toBeCloseTo(fromHours[i]!.cell.sums[f]!, 9)));
+    again.close();
+  });
+
   it('a ledger stored before the rollups existed is rebuilt in steps; a reset rebuilds it again', () => {
     const d = dir();
     const ledger = SqliteLedgerStore.open(d);
@@ -81,7 +106,7 @@ describe('SQLite rollups fed by the ledger', () => {
     ledger.close();
     // back to the schema before the rollups: as a data directory of the previous release
     const db = new Database(ledgerDbPath(d));
-    db.exec('DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE rollup_pending_writes; DROP TABLE rollup_meta; UPDATE schema_version SET version = 2;');
+    db.exec('DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE rollup_day; DROP TABLE rollup_pending_writes; DROP TABLE rollup_meta; UPDATE schema_version SET version = 2;');
     db.close();
     const again = SqliteLedgerStore.open(d);
     expect(total(again.rollups)).toBe(0);

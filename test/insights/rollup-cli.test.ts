@@ -34,7 +34,7 @@ async function oldDataDir(n: number): Promise<string> {
   for (let i = 0; i < n; i++) ledger.append(makeRecord(i));
   await ledger.close();
   const db = new Database(ledgerDbPath(dir));
-  db.exec('DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE rollup_pending_writes; DROP TABLE rollup_meta; UPDATE schema_version SET version = 2;');
+  db.exec('DROP TABLE rollup_minute; DROP TABLE rollup_hour; DROP TABLE rollup_day; DROP TABLE rollup_pending_writes; DROP TABLE rollup_meta; UPDATE schema_version SET version = 2;');
   db.close();
   return dir;
 }

@@ -15,7 +15,7 @@ interface Stored {
 }
 
 export class MemoryRollupStore implements RollupStore {
-  private readonly cells: Record<Grain, Map<string, Stored>> = { minute: new Map(), hour: new Map() };
+  private readonly cells: Record<Grain, Map<string, Stored>> = { minute: new Map(), hour: new Map(), day: new Map() };
   private readonly pending = new PendingWrites();
   private newest = -Infinity;
 

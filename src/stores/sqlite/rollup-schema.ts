@@ -9,14 +9,17 @@ import { CELL_FIELDS } from '../../insights/rollup-model.js';
 /** the dimension columns, in DIMENSIONS order */
 export const DIM_COLUMNS = ['model', 'route', 'team', 'key_id', 'status', 'cache_status', 'variant'] as const;
 
-export const ROLLUP_TABLES = { minute: 'rollup_minute', hour: 'rollup_hour' } as const;
+export const ROLLUP_TABLES = { minute: 'rollup_minute', hour: 'rollup_hour', day: 'rollup_day' } as const;
 
-function cellTable(name: string): string {
+/** the cell fields of the first rollup schema; fields appended since come with their own migration */
+const FIRST_CELL_FIELDS = CELL_FIELDS.slice(0, CELL_FIELDS.indexOf('ownRequests'));
+
+function cellTable(name: string, fields: readonly string[] = FIRST_CELL_FIELDS): string {
   return `CREATE TABLE ${name} (
      cube INTEGER NOT NULL,
      t INTEGER NOT NULL,
      ${DIM_COLUMNS.map((c) => `${c} TEXT NOT NULL`).join(',\n     ')},
-     ${CELL_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n     ')},
+     ${fields.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n     ')},
      latency BLOB,
      ttft BLOB,
      own_calls TEXT
@@ -44,3 +47,27 @@ export const ROLLUP_MIGRATION = `${cellTable(ROLLUP_TABLES.minute)}
    );
    INSERT INTO rollup_meta (id, rebuilt_through_seq, rebuild_target_seq, live_through_seq, newest_at)
      SELECT 1, 0, COALESCE(MAX(seq), 0), COALESCE(MAX(seq), 0), MAX(received_at) FROM requests;`;
+
+/**
+ * The gateway's own traffic kept apart (rollup-model.ts isOwnTraffic): two cell fields, and every
+ * cell rolled up again, since the cells before counted the judge's records as requests. The
+ * ingest worker runs the rebuild in chunks (as after ROLLUP_MIGRATION); until it is done the
+ * dashboard shows the records rolled up so far.
+ */
+export const ROLLUP_OWN_TRAFFIC_MIGRATION = `${[ROLLUP_TABLES.minute, ROLLUP_TABLES.hour]
+  .map((t) => `ALTER TABLE ${t} ADD COLUMN ownRequests REAL NOT NULL DEFAULT 0; ALTER TABLE ${t} ADD COLUMN ownRequestsUsd REAL NOT NULL DEFAULT 0;`)
+  .join('\n   ')}
+   DELETE FROM ${ROLLUP_TABLES.minute}; DELETE FROM ${ROLLUP_TABLES.hour}; DELETE FROM rollup_pending_writes;
+   UPDATE rollup_meta SET rebuilt_through_seq = 0, rebuild_target_seq = (SELECT COALESCE(MAX(seq), 0) FROM requests),
+     live_through_seq = (SELECT COALESCE(MAX(seq), 0) FROM requests), newest_at = (SELECT MAX(received_at) FROM requests) WHERE id = 1;`;
+
+/**
+ * Day cells (rollup-model.ts Grain): the table, filled from the hour cells it sums (exact: a day
+ * is the sum of its 24 UTC hours), so an existing file needs no rebuild from its records. Needs
+ * hist_sum and own_sum on the connection (registerRollupFunctions).
+ */
+export const ROLLUP_DAY_MIGRATION = `${cellTable(ROLLUP_TABLES.day, CELL_FIELDS)}
+   INSERT INTO ${ROLLUP_TABLES.day} (cube, t, ${DIM_COLUMNS.join(', ')}, ${CELL_FIELDS.join(', ')}, latency, ttft, own_calls)
+     SELECT cube, (t / 86400000) * 86400000 AS d, ${DIM_COLUMNS.join(', ')}, ${CELL_FIELDS.map((f) => `SUM(${f})`).join(', ')},
+       hist_sum(latency), hist_sum(ttft), own_sum(own_calls)
+     FROM ${ROLLUP_TABLES.hour} GROUP BY cube, d, ${DIM_COLUMNS.join(', ')};`;

@@ -59,7 +59,7 @@ export class SqliteRollupStore implements RollupStore {
   private staged: { batch: RollupBatch; lastSeq: number } | undefined;
 
   constructor(private readonly db: Db) {
-    registerFunctions(db);
+    registerRollupFunctions(db);
   }
 
   /** fold records and write them now (no cursor: for a store used without a ledger) */
@@ -146,7 +146,7 @@ export class SqliteRollupStore implements RollupStore {
   }
 
   private upsert(deltas: readonly CellDelta[]): void {
-    this.upserts ??= { minute: this.prepareUpsert(ROLLUP_TABLES.minute), hour: this.prepareUpsert(ROLLUP_TABLES.hour) };
+    this.upserts ??= { minute: this.prepareUpsert(ROLLUP_TABLES.minute), hour: this.prepareUpsert(ROLLUP_TABLES.hour), day: this.prepareUpsert(ROLLUP_TABLES.day) };
     const args: unknown[] = new Array(2 + DIM_COLUMNS.length + NUM_FIELDS + 3);
     for (const d of deltas) {
       let i = 0;
@@ -281,7 +281,7 @@ export class SqliteRollupStore implements RollupStore {
   /** forget every cell and roll every stored record up again (rebuildStep until rebuildRemaining() is 0) */
   resetForRebuild(): void {
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM ${ROLLUP_TABLES.minute}; DELETE FROM ${ROLLUP_TABLES.hour}; DELETE FROM rollup_pending_writes;`);
+      this.db.exec(`DELETE FROM ${ROLLUP_TABLES.minute}; DELETE FROM ${ROLLUP_TABLES.hour}; DELETE FROM ${ROLLUP_TABLES.day}; DELETE FROM rollup_pending_writes;`);
       this.db
         .prepare(
           `UPDATE rollup_meta SET rebuilt_through_seq = 0, rebuild_target_seq = (SELECT COALESCE(MAX(seq), 0) FROM requests),
@@ -314,7 +314,8 @@ function parseStored(json: string): RequestRecord | undefined {
 
 const registered = new WeakSet<Db>();
 
-function registerFunctions(db: Db): void {
+/** hist_merge, hist_sum, own_merge, own_sum on a connection (once) */
+export function registerRollupFunctions(db: Db): void {
   if (registered.has(db)) return;
   registered.add(db);
   db.function('hist_merge', { deterministic: true }, (a: unknown, b: unknown) => mergeEncoded(a as Buffer | null, b as Buffer | null));
