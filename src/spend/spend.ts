@@ -192,12 +192,8 @@ export class SpendControl {
 
   // -------------------------------------------------------------------------------------- budgets
 
-  /**
-   * Before an upstream attempt: reserve its worst case on `target` against every budget of the
-   * request, or throw budget_exceeded (and reserve nothing). For the request's own attempts (not
-   * the gateway's own calls) a due downgrade moves ctx.target first; read ctx.target after.
-   */
-  reserve(ctx: GatewayContext, target: Target, request: ChatRequest, opts: { own?: boolean } = {}): Hold | undefined {
+  /** the request's budgets and their current cells, or undefined when none applies (shared by both reserves) */
+  private openCells(ctx: GatewayContext) {
     if (this.book.empty) return undefined;
     const st = this.state(ctx);
     const budgets = (st.budgets ??= this.book.applicable(ctx.caller, ctx.route));
@@ -205,6 +201,18 @@ export class SpendControl {
     const now = this.now();
     const cells: SpendCell[] = new Array(budgets.length);
     for (let i = 0; i < budgets.length; i++) cells[i] = this.cellOf(budgets[i]!, now);
+    return { st, budgets, cells, now };
+  }
+
+  /**
+   * Before an upstream attempt: reserve its worst case on `target` against every budget of the
+   * request, or throw budget_exceeded (and reserve nothing). For the request's own attempts (not
+   * the gateway's own calls) a due downgrade moves ctx.target first; read ctx.target after.
+   */
+  reserve(ctx: GatewayContext, target: Target, request: ChatRequest, opts: { own?: boolean } = {}): Hold | undefined {
+    const open = this.openCells(ctx);
+    if (!open) return undefined;
+    const { st, budgets, cells, now } = open;
     // worst cases on the byte bound of the input (no tokenizer); the exact count only near a limit
     let worst = this.worstCaseNano(st, target, request, false, now);
     if (!opts.own) {
@@ -245,13 +253,9 @@ export class SpendControl {
    * Settled like any attempt (attach), released on failure.
    */
   reserveEmbeddings(ctx: GatewayContext, target: Target, input: readonly string[], opts: { own?: boolean } = {}): Hold | undefined {
-    if (this.book.empty) return undefined;
-    const st = this.state(ctx);
-    const budgets = (st.budgets ??= this.book.applicable(ctx.caller, ctx.route));
-    if (budgets.length === 0) return undefined;
-    const now = this.now();
-    const cells: SpendCell[] = new Array(budgets.length);
-    for (let i = 0; i < budgets.length; i++) cells[i] = this.cellOf(budgets[i]!, now);
+    const open = this.openCells(ctx);
+    if (!open) return undefined;
+    const { st, budgets, cells, now } = open;
     const bound = embeddingsTokensUpperBound(input);
     let worst = this.embeddingsWorstNano(target, bound, now);
     let refused = this.tryReserve(budgets, cells, worst);
